@@ -1,0 +1,54 @@
+"""Typed errors and warnings: bad input must fail clearly and specifically, never silently."""
+
+from __future__ import annotations
+
+
+class RiskcurveError(Exception):
+    """Base of every error riskcurve raises on purpose."""
+
+
+class CatalogError(RiskcurveError):
+    """The catalog file is malformed or names an unknown series."""
+
+
+class DataValidationError(RiskcurveError):
+    """Incoming data is malformed; the message names the file/series and line."""
+
+
+class UnitMismatchError(DataValidationError):
+    """Incoming values are in other units than the catalog (and the store) say."""
+
+
+class SourceError(RiskcurveError):
+    """A provider failed: HTTP error, timeout, rate limit, empty or malformed payload."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class RateLimitError(SourceError):
+    """The provider asked us to slow down (HTTP 429 or its equivalent)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)
+
+
+class StoreError(RiskcurveError):
+    """The store cannot be opened or migrated."""
+
+
+class RiskcurveWarning(UserWarning):
+    """Base of riskcurve's typed warnings."""
+
+
+class StaleDataWarning(RiskcurveWarning):
+    """A series has no recent observation as of the requested time."""
+
+
+class ShortSampleWarning(RiskcurveWarning):
+    """A statistic rests on so few observations that it is barely informative."""
+
+
+class UnitConversionWarning(RiskcurveWarning):
+    """Values were rescaled to the panel's standard units."""
