@@ -107,6 +107,7 @@ class SeriesSpec:
     plausible: tuple[float, float] | None = None
     allow_nonpositive: bool = False
     description: str = ""
+    main_field: str | None = None
 
     @property
     def is_price(self) -> bool:
@@ -115,6 +116,8 @@ class SeriesSpec:
     @property
     def value_field(self) -> str:
         """The field that stands for the series in a one-column view."""
+        if self.main_field is not None:
+            return self.main_field
         return "close" if self.kind == "ohlcv" else "value"
 
     def standard_units(self) -> tuple[str, float]:
@@ -197,6 +200,8 @@ def _parse_entry(entry: Mapping[str, Any], where: str) -> SeriesSpec:
         if csv.on_duplicate not in {"error", "keep_first"}:
             raise CatalogError(f"{where}: csv.on_duplicate must be 'error' or 'keep_first'")
     plausible = entry.get("plausible")
+    if entry.get("kind") == "members" and "main_field" not in entry:
+        raise CatalogError(f"{where}: a members series needs main_field (the field that stands for it)")
     if plausible is not None and (len(plausible) != 2 or plausible[0] >= plausible[1]):
         raise CatalogError(f"{where}: plausible must be [low, high] with low < high")
     return SeriesSpec(
@@ -215,6 +220,7 @@ def _parse_entry(entry: Mapping[str, Any], where: str) -> SeriesSpec:
         plausible=tuple(plausible) if plausible is not None else None,  # type: ignore[arg-type]
         allow_nonpositive=bool(entry.get("allow_nonpositive", False)),
         description=str(entry.get("description", "")),
+        main_field=entry.get("main_field"),
     )
 
 

@@ -1,0 +1,246 @@
+"""AlignedPanel: the one place that knows calendars, units and availability.
+
+Everything downstream (measures, stages, study) reads numbers through a panel built *as of* a moment T:
+only observations with ``available_at <= T`` exist for it. Within that view:
+
+- ``series`` gives a series on its own observation dates, in standard units (USD billions for
+  balance-sheet money);
+- ``returns`` computes returns inside the series' own calendar (NYSE sessions, or every UTC day for
+  crypto) and never across a missing bar: a gap yields NaN, not a forward-filled price;
+- ``on_clock`` aligns series onto decision times by an as-of join on availability, so a value is used
+  only from the moment it was published (a Wednesday H.4.1 level from Thursday 16:30 New York).
+
+Revision caveat: for a date revised before T the panel uses the vintage current at T, stamped with the
+date's *first* availability. That is exact for the as-of view at T and for data without revisions
+(everything loaded from a CSV directory); a full real-time backtest over revised series would need
+one panel per decision time, which ``AlignedPanel(store, as_of=t)`` also gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import cache
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+
+from riskcurve._typing import Calendar
+from riskcurve.catalog import Catalog, SeriesSpec
+from riskcurve.data.store import Store
+from riskcurve.errors import RiskcurveError
+
+NYSE_CLOSE_TIME = pd.Timedelta(hours=16)  # regular close, New York time (conservative on early closes)
+
+# How old the last observation may be before a series counts as stale, by frequency.
+STALE_AFTER: dict[str, pd.Timedelta] = {
+    "daily": pd.Timedelta(days=5),
+    "weekly": pd.Timedelta(days=12),
+    "monthly": pd.Timedelta(days=70),
+}
+
+
+@cache
+def nyse_sessions() -> pd.DatetimeIndex:
+    """NYSE sessions 1885-2035 from exchange_calendars (holidays, closures and mourning days included)."""
+    calendar = xcals.get_calendar("XNYS", start="1885-01-01", end="2035-12-31")
+    return pd.DatetimeIndex(calendar.sessions).tz_localize(None).astype("datetime64[ns]")
+
+
+def calendar_days(calendar: Calendar, start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
+    """The bar dates of ``calendar`` between start and end inclusive."""
+    if calendar == "crypto_utc":
+        return pd.date_range(start.normalize(), end.normalize(), freq="D").astype("datetime64[ns]")
+    sessions = nyse_sessions()
+    return sessions[(sessions >= start) & (sessions <= end)]
+
+
+def decision_times(calendar: Calendar, days: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """When a bar of ``calendar`` dated d is complete (UTC): NYSE 16:00 New York; crypto 00:00 UTC d+1."""
+    days = pd.DatetimeIndex(days).normalize()
+    if calendar == "crypto_utc":
+        return (days + pd.Timedelta(days=1)).tz_localize("UTC")
+    local = (days + NYSE_CLOSE_TIME).tz_localize("America/New_York", nonexistent="shift_forward", ambiguous=False)
+    return local.tz_convert("UTC")
+
+
+def _utc(moment: pd.Timestamp | str | datetime | None) -> pd.Timestamp:
+    if moment is None:
+        return pd.Timestamp(datetime.now(UTC))
+    stamp = pd.Timestamp(moment)
+    if stamp.tzinfo is None:
+        # A bare date means "the end of that day in UTC": everything published that day is known.
+        if stamp == stamp.normalize():
+            stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+        return stamp.tz_localize("UTC")
+    return stamp.tz_convert("UTC")
+
+
+class AlignedPanel:
+    """A point-in-time view of the store at ``as_of`` (UTC; a bare date means the end of that UTC day)."""
+
+    def __init__(self, store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None) -> None:
+        self.store = store
+        self.catalog = catalog
+        self.as_of = _utc(as_of)
+        self._cache: dict[tuple[str, str], pd.DataFrame] = {}
+
+    # -- loading ---------------------------------------------------------------------------------
+    def preload(self, series_ids: Sequence[str], fields: Sequence[str] | None = None) -> None:
+        """Fetch many series in one query (one round trip beats one per series)."""
+        wanted = [sid for sid in series_ids if sid in self.catalog]
+        fields = list(fields) if fields is not None else sorted({self.catalog[s].value_field for s in wanted})
+        frame = self.store.as_of(wanted, fields=fields, as_of=self.as_of)
+        for (sid, field), part in frame.groupby(["series_id", "field"], sort=False):
+            self._cache[(str(sid), str(field))] = part.drop(columns=["series_id", "field"]).reset_index(drop=True)
+        for sid in wanted:
+            for field in fields:
+                self._cache.setdefault((sid, field), frame.iloc[0:0].drop(columns=["series_id", "field"]))
+
+    def _rows(self, series_id: str, field: str) -> pd.DataFrame:
+        spec = self.catalog[series_id]
+        key = (spec.id, field)
+        if key not in self._cache:
+            self.preload([spec.id], [field])
+        rows = self._cache[key]
+        _, scale = spec.standard_units()
+        if scale != 1.0 and len(rows):
+            rows = rows.assign(value=rows["value"] * scale)
+        return rows
+
+    # -- views -----------------------------------------------------------------------------------
+    def spec(self, series_id: str) -> SeriesSpec:
+        return self.catalog[series_id]
+
+    def series(self, series_id: str, field: str | None = None, member: str = "") -> pd.Series:
+        """Values on the series' own observation dates, standard units, as known at ``as_of``."""
+        spec = self.catalog[series_id]
+        rows = self._rows(spec.id, field or spec.value_field)
+        rows = rows[rows["member"] == member]
+        return pd.Series(
+            rows["value"].to_numpy(), index=pd.DatetimeIndex(rows["date"], name="date"), name=series_id
+        )
+
+    def availability(self, series_id: str, field: str | None = None, member: str = "") -> pd.Series:
+        """When each observation date was first known (UTC)."""
+        spec = self.catalog[series_id]
+        rows = self._rows(spec.id, field or spec.value_field)
+        rows = rows[rows["member"] == member]
+        return pd.Series(
+            pd.DatetimeIndex(rows["available_at"]).tz_convert("UTC"),
+            index=pd.DatetimeIndex(rows["date"], name="date"),
+            name=series_id,
+        )
+
+    def members(self, series_id: str, field: str) -> pd.DataFrame:
+        """A multi-member dataset (rankings, open interest) as a date x member frame."""
+        rows = self._rows(series_id, field)
+        return rows.pivot(index="date", columns="member", values="value").sort_index()
+
+    def frame(self, series_ids: Sequence[str], field: str | None = None) -> pd.DataFrame:
+        """Several series side by side on the union of their own dates (no filling)."""
+        self.preload(series_ids, [field] if field else None)
+        return pd.concat([self.series(sid, field) for sid in series_ids], axis=1)
+
+    def returns(self, series_id: str, field: str | None = None, *, log: bool = False) -> pd.Series:
+        """Bar-to-bar returns in the series' own calendar; a missing bar gives NaN, never a filled price."""
+        spec = self.catalog[series_id]
+        values = self.series(series_id, field)
+        if values.empty:
+            return values
+        if spec.frequency == "daily":
+            days = calendar_days(spec.calendar, values.index[0], values.index[-1]).union(values.index)
+            values = values.reindex(days)
+        ratio = values / values.shift(1)
+        out = np.log(ratio) if log else ratio - 1.0
+        return out.iloc[1:].rename(series_id)
+
+    def on_clock(self, series_ids: Sequence[str], times: pd.DatetimeIndex, field: str | None = None) -> pd.DataFrame:
+        """For each decision time (UTC), the latest observation of each series already published then.
+
+        Carrying a *level* to a later decision time is what a trader sees on their screen; returns
+        over such a clock must still come from ``returns`` (own calendar) to avoid stale-price returns.
+        """
+        times = pd.DatetimeIndex(times)
+        times = times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
+        self.preload(series_ids, [field] if field else None)
+        out = {}
+        for sid in series_ids:
+            rows = self._rows(sid, field or self.catalog[sid].value_field)
+            rows = rows[rows["member"] == ""]
+            out[sid] = _asof_by_availability(
+                rows["date"].to_numpy(), rows["value"].to_numpy(), rows["available_at"], times
+            )
+        return pd.DataFrame(out, index=times)
+
+    def daily(self, series_ids: Sequence[str], calendar: Calendar = "nyse", field: str | None = None,
+              start: str | pd.Timestamp | None = None) -> pd.DataFrame:
+        """``on_clock`` at the close of each bar of ``calendar``, indexed by bar date."""
+        self.preload(series_ids, [field] if field else None)
+        firsts = [s.index[0] for s in (self.series(sid, field) for sid in series_ids) if len(s)]
+        if not firsts:
+            return pd.DataFrame(columns=list(series_ids))
+        begin = pd.Timestamp(start) if start is not None else min(firsts)
+        end = self.as_of.tz_localize(None).normalize()
+        days = calendar_days(calendar, begin, end)
+        times = decision_times(calendar, days)
+        days, times = days[times <= self.as_of], times[times <= self.as_of]
+        frame = self.on_clock(series_ids, times, field)
+        frame.index = pd.DatetimeIndex(days, name="date")
+        return frame
+
+    def staleness(self, series_ids: Sequence[str] | None = None) -> pd.DataFrame:
+        """Per series: last observation, when it was published, its age at ``as_of`` and a stale flag."""
+        ids = list(series_ids) if series_ids is not None else list(self.catalog)
+        self.preload(ids)
+        rows = []
+        for sid in ids:
+            spec = self.catalog[sid]
+            known = self._rows(sid, spec.value_field)
+            if known.empty:
+                rows.append({"series": sid, "last_date": pd.NaT, "published": pd.NaT, "age_days": np.nan, "stale": True})
+                continue
+            last = pd.Timestamp(known["date"].max())
+            age = self.as_of.tz_localize(None) - last
+            rows.append(
+                {
+                    "series": sid,
+                    "last_date": last,
+                    "published": pd.Timestamp(known["available_at"].max()),
+                    "age_days": age / pd.Timedelta(days=1),
+                    "stale": bool(age > STALE_AFTER[spec.frequency]),
+                }
+            )
+        return pd.DataFrame(rows).set_index("series")
+
+
+def _asof_by_availability(
+    dates: np.ndarray, values: np.ndarray, known: pd.Series, times: pd.DatetimeIndex
+) -> np.ndarray:
+    """Value of the newest *observation date* published by each time (strictly no look-ahead).
+
+    A late-published old date must not replace a newer observation, so only rows that extend the
+    running maximum of observation dates (in publication order) can become current.
+    """
+    if len(values) == 0:
+        return np.full(len(times), np.nan)
+    published_ns = pd.DatetimeIndex(known).tz_convert("UTC").as_unit("ns").asi8
+    order = np.argsort(published_ns, kind="stable")
+    published_ns = published_ns[order]
+    date_ns = pd.DatetimeIndex(dates).as_unit("ns").asi8[order]
+    vals = np.asarray(values, dtype="float64")[order]
+    current = date_ns >= np.maximum.accumulate(date_ns)
+    published_ns, vals = published_ns[current], vals[current]
+    times_ns = times.as_unit("ns").asi8
+    position = np.searchsorted(published_ns, times_ns, side="right") - 1
+    out = np.where(position >= 0, vals[np.clip(position, 0, None)], np.nan)
+    return out
+
+
+def panel_for(store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None) -> AlignedPanel:
+    """Convenience constructor that validates ``as_of`` early with a clear message."""
+    try:
+        return AlignedPanel(store, catalog, as_of)
+    except (ValueError, TypeError) as exc:
+        raise RiskcurveError(f"invalid as-of time {as_of!r}: {exc}") from exc

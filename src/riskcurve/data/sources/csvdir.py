@@ -1,0 +1,167 @@
+"""CSV-directory source: the offline layout of ``shared/data`` (and any user folder laid out the same way).
+
+Price files are ``date,open,high,low,close,volume[,market_cap]``, FRED files ``date,value``; multi-member
+files (open interest, rankings) name their member column in the catalog. Empty cell = unknown.
+Every malformed cell is reported with its file and line number; nothing is silently coerced.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from riskcurve.catalog import OHLCV_FIELDS, SeriesSpec
+from riskcurve.data.sources.base import Source, empty_standard_frame, validate_standard_frame
+from riskcurve.errors import DataValidationError, SourceError
+
+
+def _line(position: int) -> int:
+    """1-based file line of a 0-based data row (line 1 is the header)."""
+    return position + 2
+
+
+class CsvDirSource(Source):
+    """Reads the catalog's ``csv`` path below ``root``."""
+
+    name: ClassVar[str] = "csvdir"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise SourceError(f"CSV directory {self.root} does not exist or is not a directory")
+
+    def supports(self, spec: SeriesSpec) -> bool:
+        return spec.csv is not None
+
+    def path_of(self, spec: SeriesSpec) -> Path:
+        if spec.csv is None:
+            raise SourceError(f"{spec.id}: the catalog gives no csv path")
+        return self.root / spec.csv.path
+
+    def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
+        path = self.path_of(spec)
+        raw = self._extract(path)
+        frame = self._transform(raw, spec, path)
+        if since is not None:
+            frame = frame[frame["date"] >= pd.Timestamp(since)].reset_index(drop=True)
+        return validate_standard_frame(frame, spec, str(path))
+
+    # -- extract: the file as text cells, only empty cells missing -------------------------------
+    @staticmethod
+    def _extract(path: Path) -> pd.DataFrame:
+        if not path.exists():
+            raise SourceError(f"{path}: file not found")
+        try:
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        except pd.errors.EmptyDataError:
+            raise DataValidationError(f"{path}: file is empty") from None
+        except pd.errors.ParserError as exc:
+            raise DataValidationError(f"{path}: not a well-formed CSV: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise DataValidationError(f"{path}: not UTF-8 text: {exc}") from exc
+        if "date" not in raw.columns:
+            raise DataValidationError(f"{path}: missing column 'date' (header: {','.join(raw.columns)})")
+        return raw
+
+    # -- transform: typed long frame in the standard shape --------------------------------------
+    def _transform(self, raw: pd.DataFrame, spec: SeriesSpec, path: Path) -> pd.DataFrame:
+        csv = spec.csv
+        assert csv is not None
+        for column, wanted in csv.filter.items():
+            if column not in raw.columns:
+                raise DataValidationError(f"{path}: missing filter column {column!r}")
+            raw = raw[raw[column] == wanted]
+        member_col = csv.member_column
+        if member_col is not None and member_col not in raw.columns:
+            raise DataValidationError(f"{path}: missing member column {member_col!r}")
+        fields = dict(csv.fields) or self._default_fields(raw, spec, path)
+        missing = [c for c in fields if c not in raw.columns]
+        if missing:
+            raise DataValidationError(f"{path}: missing column(s) {', '.join(missing)} for {spec.id}")
+        unexpected = set(raw.columns) - set(fields) - {"date", member_col, *csv.filter, *csv.ignore}
+        if unexpected:
+            raise DataValidationError(f"{path}: unexpected column(s) {', '.join(sorted(unexpected))}")
+
+        positions = np.arange(len(raw))
+        dates = pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce")
+        bad_dates = dates.isna().to_numpy()
+        if bad_dates.any():
+            i = int(np.argmax(bad_dates))
+            raise DataValidationError(
+                f"{path}, line {_line(int(positions[i]))}: unparsable date {raw['date'].iloc[i]!r} (want YYYY-MM-DD)"
+            )
+        members = raw[member_col].astype(str) if member_col else pd.Series("", index=raw.index)
+        if csv.on_duplicate == "keep_first":
+            keep = ~pd.DataFrame({"d": dates, "m": members}).duplicated().to_numpy()
+            raw, dates, members, positions = raw[keep], dates[keep], members[keep], positions[keep]
+        self._check_order(dates, members, positions, path)
+
+        parts = []
+        for column, field in fields.items():
+            text = raw[column]
+            values = pd.to_numeric(text, errors="coerce")
+            unparsable = (values.isna() & text.notna()).to_numpy()
+            if unparsable.any():
+                i = int(np.argmax(unparsable))
+                raise DataValidationError(
+                    f"{path}, line {_line(int(positions[i]))}: column {column!r} has unparsable number "
+                    f"{text.iloc[i]!r}"
+                )
+            finite = np.isfinite(values.to_numpy(dtype="float64", na_value=0.0))
+            if not finite.all():
+                i = int(np.argmin(finite))
+                raise DataValidationError(
+                    f"{path}, line {_line(int(positions[i]))}: column {column!r} is not finite ({text.iloc[i]!r})"
+                )
+            mask = values.notna().to_numpy().copy()
+            if field == "market_cap":  # the data's convention: a zero market cap means unknown
+                mask &= values.to_numpy(dtype="float64", na_value=0.0) != 0.0
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "date": dates.to_numpy()[mask],
+                        "member": members.to_numpy()[mask],
+                        "field": field,
+                        "value": values.to_numpy(dtype="float64", na_value=np.nan)[mask],
+                    }
+                )
+            )
+        if not parts:
+            return empty_standard_frame()
+        frame = pd.concat(parts, ignore_index=True)
+        frame["date"] = frame["date"].astype("datetime64[ns]")
+        frame["member"] = frame["member"].astype(object)
+        frame["field"] = frame["field"].astype(object)
+        frame["realtime_start"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+        return frame
+
+    @staticmethod
+    def _default_fields(raw: pd.DataFrame, spec: SeriesSpec, path: Path) -> dict[str, str]:
+        if spec.kind == "ohlcv":
+            if "close" not in raw.columns:
+                raise DataValidationError(f"{path}: missing column 'close' for price series {spec.id}")
+            return {c: c for c in OHLCV_FIELDS if c in raw.columns}
+        if spec.kind == "value":
+            if "value" not in raw.columns:
+                raise DataValidationError(f"{path}: missing column 'value' for {spec.id}")
+            return {"value": "value"}
+        raise DataValidationError(f"{path}: member series {spec.id} needs csv.fields in the catalog")
+
+    @staticmethod
+    def _check_order(dates: pd.Series, members: pd.Series, positions: np.ndarray, path: Path) -> None:
+        """Dates must strictly ascend within each member: duplicates and disorder are errors."""
+        frame = pd.DataFrame({"d": dates.to_numpy(), "m": members.to_numpy(), "p": positions})
+        previous = frame.groupby("m", sort=False)["d"].shift()
+        same = (frame["d"] == previous).to_numpy()
+        back = (frame["d"] < previous).to_numpy()
+        for mask, what in ((same, "duplicate date"), (back, "date out of order")):
+            if mask.any():
+                i = int(np.argmax(mask))
+                member = f" (member {frame['m'].iloc[i]})" if frame["m"].iloc[i] else ""
+                raise DataValidationError(
+                    f"{path}, line {_line(int(frame['p'].iloc[i]))}: {what} {frame['d'].iloc[i]:%Y-%m-%d}{member}"
+                )

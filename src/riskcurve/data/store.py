@@ -1,0 +1,392 @@
+"""The DuckDB store: every observation with its vintage, incremental and atomic per series.
+
+One row per (series, member, field, date, vintage). A vintage is the moment a value became known
+(``available_at``): the first one comes from the catalog's release rule (or the provider's real-time
+stamp); a later, different value for the same date is a *revision* and is stored beside the old one,
+known from the time we fetched it. Readers ask for "the latest value of each date as of time T".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from riskcurve.catalog import SeriesSpec
+from riskcurve.errors import StoreError, UnitMismatchError
+
+# Each migration takes the schema from version i to i + 1; never edit a released one, append.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE observations (
+        series_id    VARCHAR     NOT NULL,
+        member       VARCHAR     NOT NULL,
+        field        VARCHAR     NOT NULL,
+        date         DATE        NOT NULL,
+        value        DOUBLE      NOT NULL,
+        available_at TIMESTAMPTZ NOT NULL,
+        source       VARCHAR     NOT NULL,
+        fetched_at   TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE fetch_log (
+        run_id       VARCHAR     NOT NULL,
+        series_id    VARCHAR     NOT NULL,
+        source       VARCHAR     NOT NULL,
+        started_at   TIMESTAMPTZ NOT NULL,
+        finished_at  TIMESTAMPTZ NOT NULL,
+        status       VARCHAR     NOT NULL,
+        new_rows     BIGINT      NOT NULL,
+        revised_rows BIGINT      NOT NULL,
+        message      VARCHAR
+    );
+    """,
+    # v2: key-value state for components that must survive restarts (alert de-duplication, caches).
+    """
+    CREATE TABLE app_state (
+        key        VARCHAR PRIMARY KEY,
+        value      VARCHAR NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# Two floats are "the same value" when they agree to this relative tolerance (text round trips).
+_REL_TOL = 1e-12
+
+
+@dataclass
+class SeriesUpdate:
+    """What one update did to one series."""
+
+    series_id: str
+    source: str
+    status: str  # "ok" | "unchanged" | "failed"
+    new_rows: int = 0
+    revised_rows: int = 0
+    first_date: pd.Timestamp | None = None
+    last_date: pd.Timestamp | None = None
+    message: str = ""
+
+
+@dataclass
+class UpdateReport:
+    run_id: str
+    results: list[SeriesUpdate] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[SeriesUpdate]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([r.__dict__ for r in self.results])
+
+
+def _utcnow() -> pd.Timestamp:
+    return pd.Timestamp(datetime.now(UTC))
+
+
+class Store:
+    """A DuckDB file. Writers open it read-write; the dashboard opens it ``read_only``."""
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(f"store {self.path} does not exist yet: run `riskcurve update` first")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        self.con.execute("SET TimeZone = 'UTC'")
+        if read_only:
+            self._check_version()
+        else:
+            self.migrate()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def scalar(self, sql: str, params: Sequence[object] = ()) -> object:
+        """First column of the first row, or None. (fetchall: DuckDB keeps a result open after fetchone.)"""
+        rows = self.con.execute(sql, list(params)).fetchall()
+        return rows[0][0] if rows else None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ----------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        exists = self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
+        if not exists:
+            return 0
+        version = self.scalar("SELECT max(version) FROM schema_version")
+        return int(str(version)) if version is not None else 0
+
+    def _check_version(self) -> None:
+        version = self.schema_version()
+        if version != SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path} has schema v{version}, this riskcurve needs v{SCHEMA_VERSION}: "
+                "run `riskcurve update` once to migrate"
+            )
+
+    def migrate(self) -> None:
+        """Apply pending migrations, each in its own transaction."""
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(f"store {self.path} has schema v{current}, newer than this riskcurve (v{SCHEMA_VERSION})")
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                self.con.execute(MIGRATIONS[version - 1])
+                self.con.execute("INSERT INTO schema_version VALUES (?, ?)", [version, _utcnow()])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- writing ---------------------------------------------------------------------------------
+    def apply(
+        self,
+        batches: Sequence[tuple[SeriesSpec, str, pd.DataFrame]],
+        *,
+        run_id: str | None = None,
+        now: pd.Timestamp | None = None,
+        failures: Iterable[SeriesUpdate] = (),
+    ) -> UpdateReport:
+        """Store new and revised rows of each (spec, source, standard frame); one transaction per series.
+
+        The diff against the latest stored values is computed once for all series (fast no-op
+        updates); each series is then committed or rolled back on its own, so one bad series never
+        blocks or corrupts the others. ``failures`` (fetch errors found earlier) are logged too.
+        """
+        run_id = run_id or uuid.uuid4().hex[:12]
+        now = now if now is not None else _utcnow()
+        report = UpdateReport(run_id=run_id)
+        for failure in failures:
+            self._log(run_id, failure, now)
+            report.results.append(failure)
+        incoming = self._stage(batches)
+        diff = self._diff(incoming)
+        by_series = dict(tuple(diff.groupby("series_id", sort=False))) if len(diff) else {}
+        for spec, source, frame in batches:
+            result = SeriesUpdate(series_id=spec.id, source=source, status="unchanged")
+            if len(frame):
+                result.first_date = pd.Timestamp(frame["date"].min())
+                result.last_date = pd.Timestamp(frame["date"].max())
+            changes = by_series.get(spec.id)
+            try:
+                with self.transaction():
+                    if changes is not None and len(changes):
+                        self._check_units(spec, changes)
+                        self._insert(spec, changes)
+                        result.new_rows = int(changes["old_value"].isna().sum())
+                        result.revised_rows = len(changes) - result.new_rows
+                        result.status = "ok"
+                    self._log(run_id, result, now)
+            except Exception as exc:  # roll back this series only, report it, carry on
+                result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
+                result.new_rows = result.revised_rows = 0
+                self._log(run_id, result, now)
+            report.results.append(result)
+        return report
+
+    @staticmethod
+    def _stage(batches: Sequence[tuple[SeriesSpec, str, pd.DataFrame]]) -> pd.DataFrame:
+        """All incoming rows in one frame, tagged with series and source (availability comes later,
+        for the changed rows only: most rows of a routine update are already stored)."""
+        parts = [
+            frame.assign(series_id=spec.id, source=source) for spec, source, frame in batches if not frame.empty
+        ]
+        if not parts:
+            return pd.DataFrame(columns=["series_id", "member", "field", "date", "value", "realtime_start", "source"])
+        return pd.concat(parts, ignore_index=True)
+
+    def _diff(self, incoming: pd.DataFrame) -> pd.DataFrame:
+        """Incoming rows that are new dates or differ from the latest stored value (revisions)."""
+        if incoming.empty:
+            return incoming.assign(old_value=pd.Series(dtype="float64"))
+        self.con.register("incoming", incoming)
+        try:
+            return self.con.execute(
+                f"""
+                WITH latest AS (
+                    SELECT series_id, member, field, date, arg_max(value, available_at) AS value
+                    FROM observations
+                    WHERE series_id IN (SELECT DISTINCT series_id FROM incoming)
+                    GROUP BY ALL
+                )
+                SELECT i.series_id, i.member, i.field, i.date, i.value,
+                       i.realtime_start, i.source, l.value AS old_value
+                FROM incoming i
+                LEFT JOIN latest l USING (series_id, member, field, date)
+                WHERE l.value IS NULL
+                   OR abs(i.value - l.value) > {_REL_TOL} * greatest(abs(i.value), abs(l.value))
+                """
+            ).df()
+        finally:
+            self.con.unregister("incoming")
+
+    @staticmethod
+    def _check_units(spec: SeriesSpec, changes: pd.DataFrame) -> None:
+        """Refuse a batch whose revisions of the main field are off by a constant large factor."""
+        revised = changes[changes["old_value"].notna() & (changes["field"] == spec.value_field)]
+        revised = revised[(revised["old_value"] != 0) & (revised["value"] != 0)]
+        if len(revised) < 3:
+            return
+        ratio = float(np.median(np.abs(revised["value"] / revised["old_value"])))
+        if ratio >= 10 or ratio <= 0.1:
+            raise UnitMismatchError(
+                f"{spec.id}: {len(revised)} incoming values are ~{ratio:.4g}x the stored ones "
+                f"(catalog units: {spec.units}); the source changed units? Nothing was stored."
+            )
+
+    def _insert(self, spec: SeriesSpec, changes: pd.DataFrame) -> None:
+        """Stamp availability and append. A new date is known from its release (or the provider's
+        later real-time stamp); a revision only from when we fetched it."""
+        fetched = _utcnow()
+        released = pd.Series(spec.release.available_at(changes["date"]), index=changes.index)
+        realtime = pd.to_datetime(changes["realtime_start"], utc=True)
+        available = released.where(~(realtime > released), realtime)
+        revision = changes["old_value"].notna()
+        available = available.where(~(revision & (available < fetched)), fetched)
+        rows = pd.DataFrame(
+            {
+                "series_id": changes["series_id"],
+                "member": changes["member"],
+                "field": changes["field"],
+                "date": changes["date"],
+                "value": changes["value"],
+                "available_at": available,
+                "source": changes["source"],
+                "fetched_at": fetched,
+            }
+        )
+        self.con.register("changes", rows)
+        try:
+            self.con.execute("INSERT INTO observations SELECT * FROM changes")
+        finally:
+            self.con.unregister("changes")
+
+    def _log(self, run_id: str, result: SeriesUpdate, now: pd.Timestamp) -> None:
+        self.con.execute(
+            "INSERT INTO fetch_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                result.series_id,
+                result.source,
+                now,
+                _utcnow(),
+                result.status,
+                result.new_rows,
+                result.revised_rows,
+                result.message or None,
+            ],
+        )
+
+    # -- reading ---------------------------------------------------------------------------------
+    def as_of(
+        self,
+        series_ids: Sequence[str] | None = None,
+        *,
+        fields: Sequence[str] | None = None,
+        as_of: pd.Timestamp | None = None,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Latest value of each (series, member, field, date) known at ``as_of`` (all vintages when None).
+
+        ``available_at`` in the result is when that date was *first* known: the time a signal built
+        on it could have acted (see AlignedPanel for the revision caveat).
+        """
+        clauses, params = ["TRUE"], []
+        if as_of is not None:
+            clauses.append("available_at <= ?")
+            params.append(pd.Timestamp(as_of).tz_convert("UTC") if pd.Timestamp(as_of).tz else pd.Timestamp(as_of).tz_localize("UTC"))
+        if series_ids is not None:
+            clauses.append("list_contains(?, series_id)")
+            params.append(list(series_ids))
+        if fields is not None:
+            clauses.append("list_contains(?, field)")
+            params.append(list(fields))
+        if start is not None:
+            clauses.append("date >= ?")
+            params.append(pd.Timestamp(start).date())
+        if end is not None:
+            clauses.append("date <= ?")
+            params.append(pd.Timestamp(end).date())
+        frame = self.con.execute(
+            f"""
+            SELECT series_id, member, field, date,
+                   arg_max(value, available_at) AS value,
+                   min(available_at) AS available_at
+            FROM observations WHERE {' AND '.join(clauses)}
+            GROUP BY ALL
+            ORDER BY series_id, member, field, date
+            """,
+            params,
+        ).df()
+        frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
+        return frame
+
+    def vintages(self, series_id: str, date: str | pd.Timestamp, field: str | None = None) -> pd.DataFrame:
+        """Every stored value of one date, oldest vintage first."""
+        sql = "SELECT member, field, value, available_at, source, fetched_at FROM observations WHERE series_id = ? AND date = ?"
+        params: list[object] = [series_id, pd.Timestamp(date).date()]
+        if field is not None:
+            sql += " AND field = ?"
+            params.append(field)
+        return self.con.execute(sql + " ORDER BY field, available_at", params).df()
+
+    def coverage(self) -> pd.DataFrame:
+        """Per series: rows, first/last date and the last successful update."""
+        return self.con.execute(
+            """
+            WITH obs AS (
+                SELECT series_id, count(*) AS rows, min(date) AS first_date, max(date) AS last_date,
+                       max(available_at) AS last_available_at
+                FROM observations GROUP BY series_id
+            ), upd AS (
+                SELECT series_id, max(finished_at) AS last_update FROM fetch_log
+                WHERE status IN ('ok', 'unchanged') GROUP BY series_id
+            )
+            SELECT obs.*, upd.last_update FROM obs LEFT JOIN upd USING (series_id) ORDER BY series_id
+            """
+        ).df()
+
+    def row_count(self) -> int:
+        return int(str(self.scalar("SELECT count(*) FROM observations")))
+
+    def get_state(self, key: str) -> str | None:
+        value = self.scalar("SELECT value FROM app_state WHERE key = ?", [key])
+        return None if value is None else str(value)
+
+    def set_state(self, key: str, value: str) -> None:
+        self.con.execute(
+            "INSERT OR REPLACE INTO app_state VALUES (?, ?, ?)", [key, value, _utcnow()]
+        )

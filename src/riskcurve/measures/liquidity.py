@@ -1,0 +1,130 @@
+"""Fed liquidity measures: net liquidity, its changes and z-score, balance-sheet purchase pace, TGA.
+
+Step (1) of the thesis is "liquidity/credit eases". The usual proxy is *net liquidity*: the Fed's
+balance sheet minus the two big drains that park reserves outside the banking system, the Treasury
+General Account (TGA) and the overnight reverse repo facility (RRP).
+
+Inputs are levels in USD billions (the panel converts FRED's millions) indexed by the dates at
+which the caller considers them known. All functions are causal: the value at date t uses only
+observations dated on or before t.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from riskcurve.measures._common import asof_positions, asof_values, clean_series, lagged_asof, warm, warn_short
+
+#: Weeks per month, to turn a 4-week change into a monthly pace (52 weeks / 12 months).
+WEEKS_PER_MONTH = 52 / 12
+
+
+def net_liquidity(
+    walcl: pd.Series,
+    tga: pd.Series,
+    rrp: pd.Series,
+    *,
+    max_staleness: pd.Timedelta | None = pd.Timedelta(days=14),
+) -> pd.Series:
+    """Net liquidity = WALCL - WTREGEN - RRPONTSYD in USD billions, on a daily calendar grid.
+
+    The components have different calendars (WALCL and the TGA are Wednesday levels, RRP is daily on
+    federal business days), so each is carried forward from its own last observation onto every
+    calendar day. Carrying is right here because these are *stocks*: the Fed's balance sheet on a
+    Thursday really is (as far as anyone can know) the Wednesday level until the next print; it is
+    not a price whose carried value would fake a zero return.
+
+    The grid runs from the first day on which all three components have been observed to the last
+    observation of any of them. A component older than ``max_staleness`` is treated as unknown
+    (NaN), so a discontinued or lagging feed does not silently freeze the sum; pass None to carry
+    without limit.
+
+    Example (FRED, 2023-09-06): 8,101.318 - 470.881 - 1,606.244 = 6,024.193 bn, about $6.02T.
+    """
+    parts = {
+        "WALCL": clean_series(walcl, "net_liquidity: walcl"),
+        "WTREGEN": clean_series(tga, "net_liquidity: tga"),
+        "RRPONTSYD": clean_series(rrp, "net_liquidity: rrp"),
+    }
+    if any(part.empty for part in parts.values()):
+        warn_short("net_liquidity", min(len(part) for part in parts.values()), 1)
+        return pd.Series([], index=pd.DatetimeIndex([]), dtype="float64", name="net_liquidity")
+    start = max(part.index[0] for part in parts.values())
+    end = max(part.index[-1] for part in parts.values())
+    grid = pd.date_range(start, end, freq="D")
+    carried = {}
+    for key, part in parts.items():
+        values = asof_values(part, grid)
+        if max_staleness is not None:
+            last_seen = pd.DatetimeIndex(part.index)[asof_positions(pd.DatetimeIndex(part.index), grid)]
+            values[np.asarray(grid - last_seen > max_staleness)] = np.nan
+        carried[key] = values
+    net = carried["WALCL"] - carried["WTREGEN"] - carried["RRPONTSYD"]
+    return pd.Series(net, index=grid, name="net_liquidity")
+
+
+def changes(series: pd.Series, weeks: Sequence[int] = (4, 13, 26)) -> pd.DataFrame:
+    """Change of a level over each horizon in ``weeks``: columns ``chg_{w}w``, on the series' own dates.
+
+    "w weeks ago" is the last observation on or before the date 7*w days back, so the same code
+    works for Wednesday-only, business-day and daily-grid series. NaN until the series reaches back
+    that far. Changes, not percent changes: for balance-sheet items the dollar amount is what
+    moves reserves.
+    """
+    s = clean_series(series, "changes")
+    out = pd.DataFrame(index=s.index)
+    for w in weeks:
+        out[f"chg_{w}w"] = s.to_numpy() - lagged_asof(s, pd.Timedelta(weeks=w))
+    return out
+
+
+def zscore(series: pd.Series, window: str | pd.Timedelta = "365D", *, min_periods: int = 20) -> pd.Series:
+    """Rolling z-score over a trailing time window (default one year): (x - mean) / std.
+
+    It says how unusual today's level (or change) is relative to the recent regime, which is more
+    comparable across decades than the raw level of a balance sheet that grew tenfold.
+
+    The value is NaN until the data spans a full ``window`` (a "1-year" z-score resting on a few
+    weeks would be misleading), when fewer than ``min_periods`` observations fall in the window, and
+    when the window is constant (std 0). Emits :class:`ShortSampleWarning` if the input never spans
+    a full window.
+    """
+    s = clean_series(series, "zscore")
+    span = pd.Timedelta(window)
+    roll = s.rolling(span, min_periods=min_periods)
+    std = roll.std(ddof=1)
+    z = (s - roll.mean()) / std.where(std > 0)
+    z[~warm(pd.DatetimeIndex(s.index), span)] = np.nan
+    if s.empty or s.index[-1] - s.index[0] < span:
+        warn_short(f"zscore over {window}", len(s), min_periods)
+    return z.rename("zscore")
+
+
+def purchase_pace(treast: pd.Series, mbs: pd.Series) -> pd.DataFrame:
+    """Pace of Fed purchases (or run-off) of Treasuries and agency MBS, USD bn.
+
+    Columns, for ``treasury``, ``mbs`` and their ``total``: ``{x}_chg_4w`` the 4-week change in
+    holdings, and ``{x}_monthly`` the same pace expressed per month, ``chg_4w / 4 * 52 / 12``
+    (the FOMC announces purchases as "$X bn per month"; a $40 bn/month programme shows up as a
+    4-week change of about $36.9 bn). Negative values are quantitative tightening.
+    Indexed by the union of both series' dates; ``total`` only where both are observed.
+    """
+    treasury = changes(treast, weeks=(4,))["chg_4w"]
+    mortgage = changes(mbs, weeks=(4,))["chg_4w"]
+    out = pd.concat({"treasury_chg_4w": treasury, "mbs_chg_4w": mortgage}, axis=1)
+    out["total_chg_4w"] = out["treasury_chg_4w"] + out["mbs_chg_4w"]
+    for part in ("treasury", "mbs", "total"):
+        out[f"{part}_monthly"] = out[f"{part}_chg_4w"] / 4 * WEEKS_PER_MONTH
+    return out
+
+
+def tga_drawdown(tga: pd.Series, weeks: int = 13) -> pd.Series:
+    """Change of the Treasury General Account over ``weeks`` weeks (default 13), USD bn.
+
+    When the Treasury spends down its cash account the money lands in bank reserves, so a negative
+    value (a drawdown) *adds* liquidity and a rebuild (e.g. after a debt-ceiling deal) drains it.
+    """
+    return changes(tga, weeks=(weeks,))[f"chg_{weeks}w"].rename(f"tga_chg_{weeks}w")
