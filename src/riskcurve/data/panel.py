@@ -18,6 +18,7 @@ one panel per decision time, which ``AlignedPanel(store, as_of=t)`` also gives.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
@@ -37,14 +38,17 @@ NYSE_CLOSE_TIME = pd.Timedelta(hours=16)  # regular close, New York time (conser
 STALE_AFTER: dict[str, pd.Timedelta] = {
     "daily": pd.Timedelta(days=5),
     "weekly": pd.Timedelta(days=12),
-    "monthly": pd.Timedelta(days=70),
+    "monthly": pd.Timedelta(days=95),  # dated the 1st, published ~8 weeks later
 }
 
 
 @cache
 def nyse_sessions() -> pd.DatetimeIndex:
     """NYSE sessions 1885-2035 from exchange_calendars (holidays, closures and mourning days included)."""
-    calendar = xcals.get_calendar("XNYS", start="1885-01-01", end="2035-12-31")
+    with warnings.catch_warnings():  # exchange_calendars' own pandas-3 deprecation noise
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        calendar = xcals.get_calendar("XNYS", start="1885-01-01", end="2035-12-31")
     return pd.DatetimeIndex(calendar.sessions).tz_localize(None).astype("datetime64[ns]")
 
 
@@ -225,7 +229,7 @@ def _asof_by_availability(
     """
     if len(values) == 0:
         return np.full(len(times), np.nan)
-    published_ns = pd.DatetimeIndex(known).tz_convert("UTC").as_unit("ns").asi8
+    published_ns = pd.DatetimeIndex(pd.Series(known).array).tz_convert("UTC").as_unit("ns").asi8
     order = np.argsort(published_ns, kind="stable")
     published_ns = published_ns[order]
     date_ns = pd.DatetimeIndex(dates).as_unit("ns").asi8[order]

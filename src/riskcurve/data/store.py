@@ -9,6 +9,7 @@ known from the time we fetched it. Readers ask for "the latest value of each dat
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -91,6 +92,13 @@ class UpdateReport:
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([r.__dict__ for r in self.results])
+
+
+def _frame(result: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """A query result as pandas, without duckdb's internal pandas-3 deprecation noise."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.drop")
+        return result.df()
 
 
 def _utcnow() -> pd.Timestamp:
@@ -233,7 +241,7 @@ class Store:
             return incoming.assign(old_value=pd.Series(dtype="float64"))
         self.con.register("incoming", incoming)
         try:
-            return self.con.execute(
+            return _frame(self.con.execute(
                 f"""
                 WITH latest AS (
                     SELECT series_id, member, field, date, arg_max(value, available_at) AS value
@@ -248,7 +256,7 @@ class Store:
                 WHERE l.value IS NULL
                    OR abs(i.value - l.value) > {_REL_TOL} * greatest(abs(i.value), abs(l.value))
                 """
-            ).df()
+            ))
         finally:
             self.con.unregister("incoming")
 
@@ -340,7 +348,7 @@ class Store:
         if end is not None:
             clauses.append("date <= ?")
             params.append(pd.Timestamp(end).date())
-        frame = self.con.execute(
+        frame = _frame(self.con.execute(
             f"""
             SELECT series_id, member, field, date,
                    arg_max(value, available_at) AS value,
@@ -350,7 +358,7 @@ class Store:
             ORDER BY series_id, member, field, date
             """,
             params,
-        ).df()
+        ))
         frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
         return frame
 
@@ -361,11 +369,11 @@ class Store:
         if field is not None:
             sql += " AND field = ?"
             params.append(field)
-        return self.con.execute(sql + " ORDER BY field, available_at", params).df()
+        return _frame(self.con.execute(sql + " ORDER BY field, available_at", params))
 
     def coverage(self) -> pd.DataFrame:
         """Per series: rows, first/last date and the last successful update."""
-        return self.con.execute(
+        return _frame(self.con.execute(
             """
             WITH obs AS (
                 SELECT series_id, count(*) AS rows, min(date) AS first_date, max(date) AS last_date,
@@ -377,7 +385,7 @@ class Store:
             )
             SELECT obs.*, upd.last_update FROM obs LEFT JOIN upd USING (series_id) ORDER BY series_id
             """
-        ).df()
+        ))
 
     def row_count(self) -> int:
         return int(str(self.scalar("SELECT count(*) FROM observations")))

@@ -1,0 +1,184 @@
+"""The store: exact reproduction of the real data, idempotency, increments, revisions, atomicity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskcurve.catalog import Catalog
+from riskcurve.data.sources.base import empty_standard_frame
+from riskcurve.data.store import SCHEMA_VERSION, Store
+from riskcurve.data.update import csv_sources, run_update
+from riskcurve.errors import StoreError
+from tests.conftest import stored
+
+
+def _cells(path: Path, member_column: str | None = None, ignore: tuple[str, ...] = ()) -> int:
+    raw = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    values = raw.drop(columns=["date", *( [member_column] if member_column else []), *ignore])
+    count = int(values.notna().sum().sum())
+    if "market_cap" in values:
+        count -= int((values["market_cap"] == 0).sum())
+    return count
+
+
+def test_full_load_reproduces_every_file(real_store: Store, catalog: Catalog, data_dir: Path) -> None:
+    counts = real_store.con.execute("SELECT series_id, count(*) FROM observations GROUP BY 1").fetchall()
+    by_series = dict(counts)
+    for spec in catalog.values():
+        assert spec.csv is not None
+        expected = _cells(data_dir / spec.csv.path, spec.csv.member_column, spec.csv.ignore)
+        if spec.csv.on_duplicate == "keep_first":
+            expected -= 5  # the one duplicated (date, symbol) row of the CMC snapshots, 5 numeric cells
+        assert by_series.get(spec.id, 0) == expected, spec.id
+
+
+@pytest.mark.parametrize(
+    ("series_id", "field", "date", "value"),
+    [
+        ("RUT", "close", "2026-01-08", 2603.91),
+        ("SPX", "close", "2021-08-11", 4447.70),
+        ("WALCL", "value", "2023-09-06", 8101318.0),
+        ("RRPONTSYD", "value", "2023-09-06", 1606.244),
+        ("BTC", "close", "2026-07-18", None),
+        ("IWM", "close", "2000-05-26", 45.7188),
+        ("DFII10", "value", "2020-08-06", -1.08),
+    ],
+)
+def test_spot_values_match_files(real_store: Store, data_dir: Path, catalog: Catalog,
+                                 series_id: str, field: str, date: str, value: float | None) -> None:
+    spec = catalog[series_id]
+    assert spec.csv is not None
+    raw = pd.read_csv(data_dir / spec.csv.path, index_col="date")
+    expected = float(raw.loc[date, field]) if value is None else value
+    assert float(raw.loc[date, field]) == pytest.approx(expected)
+    assert stored(real_store, series_id, field)[pd.Timestamp(date)] == pytest.approx(expected, rel=1e-12)
+
+
+def test_second_identical_update_changes_nothing(catalog: Catalog, data_copy: Path, tmp_path: Path) -> None:
+    specs = catalog.select(["RUT", "IWM", "WALCL", "BTC"])
+    with Store(tmp_path / "s.duckdb") as store:
+        first = run_update(store, specs, csv_sources(data_copy))
+        rows = store.row_count()
+        snapshot = store.con.execute("SELECT * FROM observations ORDER BY ALL").df()
+        second = run_update(store, specs, csv_sources(data_copy))
+        assert sum(r.new_rows for r in first.results) == rows
+        assert [r.status for r in second.results] == ["unchanged"] * 4
+        assert store.row_count() == rows
+        pd.testing.assert_frame_equal(snapshot, store.con.execute("SELECT * FROM observations ORDER BY ALL").df())
+
+
+def test_incremental_update_adds_only_new_rows(catalog: Catalog, data_copy: Path, tmp_path: Path) -> None:
+    rut = data_copy / "equities" / "RUT.csv"
+    full = rut.read_text().splitlines()
+    rut.write_text("\n".join(full[:-10]) + "\n")
+    spec = catalog.select(["RUT"])
+    with Store(tmp_path / "s.duckdb") as store:
+        run_update(store, spec, csv_sources(data_copy))
+        rut.write_text("\n".join(full) + "\n")
+        report = run_update(store, spec, csv_sources(data_copy))
+        (result,) = report.results
+        assert (result.new_rows, result.revised_rows) == (40, 0)  # 10 sessions x OHLC (no RUT volume)
+        assert stored(store, "RUT", "close").index[-1] == pd.Timestamp("2026-08-21")
+
+
+def test_revision_keeps_history_and_as_of_reads_the_old_vintage(
+    catalog: Catalog, data_copy: Path, tmp_path: Path
+) -> None:
+    path = data_copy / "fred" / "WALCL.csv"
+    spec = catalog.select(["WALCL"])
+    with Store(tmp_path / "s.duckdb") as store:
+        run_update(store, spec, csv_sources(data_copy))
+        text = path.read_text().replace("2023-09-06,8101318", "2023-09-06,8101999")
+        path.write_text(text)
+        report = run_update(store, spec, csv_sources(data_copy))
+        assert (report.results[0].new_rows, report.results[0].revised_rows) == (0, 1)
+        vintages = store.vintages("WALCL", "2023-09-06")
+        assert vintages["value"].tolist() == [8101318.0, 8101999.0]
+        first, revised = vintages["available_at"]
+        assert first == pd.Timestamp("2023-09-07 20:30", tz="UTC")
+        assert revised > pd.Timestamp("2026-01-01", tz="UTC")  # known only from when we fetched it
+        now = stored(store, "WALCL", "value")
+        then = stored(store, "WALCL", "value", as_of="2024-01-01")
+        assert now[pd.Timestamp("2023-09-06")] == 8101999.0
+        assert then[pd.Timestamp("2023-09-06")] == 8101318.0
+        assert run_update(store, spec, csv_sources(data_copy)).results[0].status == "unchanged"
+
+
+def test_unit_change_is_refused_and_nothing_is_stored(catalog: Catalog, data_copy: Path, tmp_path: Path) -> None:
+    path = data_copy / "fred" / "WTREGEN.csv"
+    specs = catalog.select(["WTREGEN", "WALCL"])
+    with Store(tmp_path / "s.duckdb") as store:
+        run_update(store, specs, csv_sources(data_copy))
+        before = store.row_count()
+        raw = pd.read_csv(path)
+        raw["value"] = raw["value"] / 1000  # a provider switching millions -> billions (still "plausible")
+        raw.to_csv(path, index=False)
+        report = run_update(store, specs, csv_sources(data_copy))
+        failed = {r.series_id: r.message for r in report.failed}
+        assert list(failed) == ["WTREGEN"]
+        assert "UnitMismatchError" in failed["WTREGEN"] and "~0.001x" in failed["WTREGEN"]
+        assert store.row_count() == before
+
+
+def test_failure_midway_rolls_back_that_series_only(
+    catalog: Catalog, data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = catalog.select(["RUT", "WALCL"])
+    with Store(tmp_path / "s.duckdb") as store:
+        original = Store._insert
+
+        def flaky(self: Store, spec, changes):  # type: ignore[no-untyped-def]
+            original(self, spec, changes)  # the rows are written...
+            if spec.id == "RUT":
+                raise duckdb.IOException("disk full")  # ...then the transaction dies
+
+        monkeypatch.setattr(Store, "_insert", flaky)
+        report = run_update(store, specs, csv_sources(data_copy))
+        assert {r.series_id: r.status for r in report.results} == {"RUT": "failed", "WALCL": "ok"}
+        assert "disk full" in report.failed[0].message
+        counts = dict(store.con.execute("SELECT series_id, count(*) FROM observations GROUP BY 1").fetchall())
+        assert "RUT" not in counts and counts["WALCL"] == 1236
+
+
+def test_schema_versioning(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    with pytest.raises(StoreError, match="does not exist yet"):
+        Store(path, read_only=True)
+    with Store(path) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        store.set_state("k", "v")
+    with Store(path) as store:  # reopening migrates nothing and keeps state
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.get_state("k") == "v"
+    with Store(path, read_only=True) as store:
+        assert store.get_state("missing") is None
+
+
+def test_empty_batch_is_unchanged(catalog: Catalog, tmp_path: Path) -> None:
+    with Store(tmp_path / "s.duckdb") as store:
+        report = store.apply([(catalog["RUT"], "test", empty_standard_frame())])
+        assert report.results[0].status == "unchanged"
+        assert store.row_count() == 0
+
+
+def test_provider_realtime_stamp_overrides_release_rule(catalog: Catalog, tmp_path: Path) -> None:
+    frame = empty_standard_frame()
+    frame = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2023-09-06"]).astype("datetime64[ns]"),
+            "member": [""],
+            "field": ["value"],
+            "value": [8101318.0],
+            "realtime_start": pd.to_datetime(["2023-09-08 20:30"]).tz_localize("UTC"),
+        }
+    )
+    with Store(tmp_path / "s.duckdb") as store:
+        store.apply([(catalog["WALCL"], "fred", frame)])
+        got = store.vintages("WALCL", "2023-09-06")["available_at"].iloc[0]
+        assert got == pd.Timestamp("2023-09-08 20:30", tz="UTC")
+        assert np.isclose(stored(store, "WALCL", "value").iloc[0], 8101318.0)
