@@ -50,8 +50,15 @@ def real_store(real_store_path: Path) -> Iterator[Store]:
 def data_copy(tmp_path: Path, data_dir: Path) -> Path:
     """A writable copy of a few real files, laid out like ../shared/data, for mutation tests."""
     root = tmp_path / "data"
-    for rel in ("equities/RUT.csv", "equities/IWM.csv", "fred/WALCL.csv", "fred/WTREGEN.csv",
-                "fred/RRPONTSYD.csv", "crypto/BTC.csv", "crypto/ETH.csv"):
+    for rel in (
+        "equities/RUT.csv",
+        "equities/IWM.csv",
+        "fred/WALCL.csv",
+        "fred/WTREGEN.csv",
+        "fred/RRPONTSYD.csv",
+        "crypto/BTC.csv",
+        "crypto/ETH.csv",
+    ):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(data_dir / rel, root / rel)
     return root

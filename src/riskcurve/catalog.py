@@ -65,7 +65,9 @@ class ReleaseRule:
         if self.business_days:
             # A weekend/holiday date counts from the business day before it: Saturday + 1 -> Monday.
             shifted = np.busday_offset(
-                idx.values.astype("datetime64[D]"), self.business_days, roll="backward",
+                idx.values.astype("datetime64[D]"),
+                self.business_days,
+                roll="backward",
                 holidays=_federal_holidays(),
             )
             idx = pd.DatetimeIndex(shifted.astype("datetime64[ns]"))
@@ -207,17 +209,21 @@ def _parse_entry(entry: Mapping[str, Any], where: str) -> SeriesSpec:
     return SeriesSpec(
         id=sid,
         name=str(_require(entry, "name", where)),
-        asset_class=cast(AssetClass, _literal(_require(entry, "asset_class", where), AssetClass, "asset_class", where)),
+        asset_class=cast(
+            AssetClass, _literal(_require(entry, "asset_class", where), AssetClass, "asset_class", where)
+        ),
         kind=cast(SeriesKind, _literal(_require(entry, "kind", where), SeriesKind, "kind", where)),
         units=str(_require(entry, "units", where)),
-        frequency=cast(Frequency, _literal(_require(entry, "frequency", where), Frequency, "frequency", where)),
+        frequency=cast(
+            Frequency, _literal(_require(entry, "frequency", where), Frequency, "frequency", where)
+        ),
         calendar=cast(Calendar, _literal(_require(entry, "calendar", where), Calendar, "calendar", where)),
         release=release,
         symbols=dict(entry.get("symbols", {})),
         csv=csv,
         stablecoin=bool(entry.get("stablecoin", False)),
         wrapped=bool(entry.get("wrapped", False)),
-        plausible=tuple(plausible) if plausible is not None else None,  # type: ignore[arg-type]
+        plausible=(float(plausible[0]), float(plausible[1])) if plausible is not None else None,
         allow_nonpositive=bool(entry.get("allow_nonpositive", False)),
         description=str(entry.get("description", "")),
         main_field=entry.get("main_field"),

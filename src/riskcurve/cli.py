@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -51,7 +51,7 @@ def _split_ids(values: list[str] | None) -> list[str] | None:
 def _fmt_date(value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
         return "-"
-    return pd.Timestamp(value).strftime("%Y-%m-%d")  # type: ignore[arg-type]
+    return pd.Timestamp(value).strftime("%Y-%m-%d")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -63,13 +63,16 @@ def _fail(message: str, code: int = 2) -> None:
 def update(
     data_dir: Annotated[
         Path | None,
-        typer.Option("--data-dir", help="Read a CSV directory instead of live providers [env: RISKCURVE_DATA_DIR]"),
+        typer.Option(
+            "--data-dir", help="Read a CSV directory instead of live providers [env: RISKCURVE_DATA_DIR]"
+        ),
     ] = None,
     series: Annotated[
         list[str] | None, typer.Option("--series", help="Only these series ids (repeat or comma-separate)")
     ] = None,
     since: Annotated[
-        datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="Only observations from this date")
+        datetime | None,
+        typer.Option("--since", formats=["%Y-%m-%d"], help="Only observations from this date"),
     ] = None,
     db: DbOption = None,
 ) -> None:
@@ -123,13 +126,20 @@ def _print_update(report: UpdateReport, db_path: Path) -> None:
     for r in report.results:
         style = {"failed": "red", "ok": "green"}.get(r.status, "")
         table.add_row(
-            r.series_id, f"[{style}]{r.status}[/]" if style else r.status, str(r.new_rows), str(r.revised_rows),
-            _fmt_date(r.first_date), _fmt_date(r.last_date), r.source,
+            r.series_id,
+            f"[{style}]{r.status}[/]" if style else r.status,
+            str(r.new_rows),
+            str(r.revised_rows),
+            _fmt_date(r.first_date),
+            _fmt_date(r.last_date),
+            r.source,
         )
     console.print(table)
     new = sum(r.new_rows for r in report.results)
     revised = sum(r.revised_rows for r in report.results)
-    console.print(f"{len(report.results)} series: {new} new rows, {revised} revised rows, {len(report.failed)} failed")
+    console.print(
+        f"{len(report.results)} series: {new} new rows, {revised} revised rows, {len(report.failed)} failed"
+    )
     if report.failed:
         failed = Table(title="failed series (nothing stored for them)", style="red")
         failed.add_column("series")
@@ -167,14 +177,27 @@ def series_command(
                 "first_date": _fmt_date(cov.get("first_date")),
                 "last_date": _fmt_date(cov.get("last_date")),
                 "last_update": _fmt_date(cov.get("last_update")),
-                "flags": ",".join(f for f, on in (("stablecoin", spec.stablecoin), ("wrapped", spec.wrapped)) if on),
+                "flags": ",".join(
+                    f for f, on in (("stablecoin", spec.stablecoin), ("wrapped", spec.wrapped)) if on
+                ),
             }
         )
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     table = Table(title=f"{len(rows)} series in the catalog; store {settings.db_path}")
-    columns = ("id", "name", "asset_class", "units", "frequency", "rows", "first_date", "last_date", "last_update", "flags")
+    columns = (
+        "id",
+        "name",
+        "asset_class",
+        "units",
+        "frequency",
+        "rows",
+        "first_date",
+        "last_date",
+        "last_update",
+        "flags",
+    )
     for column in columns:
         table.add_column(column, justify="right" if column == "rows" else "left", no_wrap=column != "name")
     for row in rows:
@@ -182,7 +205,7 @@ def series_command(
     console.print(table)
 
 
-def _coverage(settings: Settings) -> dict[str, dict[str, object]]:
+def _coverage(settings: Settings) -> dict[str, dict[str, Any]]:
     if not settings.db_path.exists():
         return {}
     with Store(settings.db_path, read_only=True) as store:

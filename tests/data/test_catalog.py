@@ -9,9 +9,29 @@ from riskcurve.catalog import Catalog, ReleaseRule, load_catalog
 from riskcurve.errors import CatalogError
 
 REQUIRED = [
-    "RUT", "SPX", "NDX", "IXIC", "IWM", "WALCL", "WTREGEN", "RRPONTSYD", "TREAST", "WSHOMCB",
-    "BAMLH0A0HYM2", "DFII10", "DGS10", "DGS2", "DGS3MO", "VIXCLS", "M2SL", "BTC", "ETH",
-    "CRYPTO_TOTAL_MCAP", "CMC_TOP200", "OI_BINANCE_COINM", "FUNDING",
+    "RUT",
+    "SPX",
+    "NDX",
+    "IXIC",
+    "IWM",
+    "WALCL",
+    "WTREGEN",
+    "RRPONTSYD",
+    "TREAST",
+    "WSHOMCB",
+    "BAMLH0A0HYM2",
+    "DFII10",
+    "DGS10",
+    "DGS2",
+    "DGS3MO",
+    "VIXCLS",
+    "M2SL",
+    "BTC",
+    "ETH",
+    "CRYPTO_TOTAL_MCAP",
+    "CMC_TOP200",
+    "OI_BINANCE_COINM",
+    "FUNDING",
 ]
 
 

@@ -92,7 +92,9 @@ def test_missing_directory_and_file(catalog: Catalog, tmp_path: Path) -> None:
         CsvDirSource(tmp_path).fetch(catalog["RUT"])
 
 
-def test_bad_file_changes_nothing_and_other_series_land(catalog: Catalog, data_copy: Path, tmp_path: Path) -> None:
+def test_bad_file_changes_nothing_and_other_series_land(
+    catalog: Catalog, data_copy: Path, tmp_path: Path
+) -> None:
     specs = catalog.select(["RUT", "WALCL", "BTC"])
     with Store(tmp_path / "s.duckdb") as store:
         first = run_update(store, specs, csv_sources(data_copy))
@@ -107,5 +109,7 @@ def test_bad_file_changes_nothing_and_other_series_land(catalog: Catalog, data_c
         assert statuses == {"RUT": "failed", "WALCL": "unchanged", "BTC": "ok"}
         assert "line 9813" in second.failed[0].message and "oops" in second.failed[0].message
         assert store.row_count() == before + 1
-        log = store.con.execute("SELECT status FROM fetch_log WHERE series_id = 'RUT' ORDER BY finished_at").df()
+        log = store.con.execute(
+            "SELECT status FROM fetch_log WHERE series_id = 'RUT' ORDER BY finished_at"
+        ).df()
         assert log["status"].tolist() == ["ok", "failed"]

@@ -39,9 +39,9 @@ def test_net_liquidity_for_wednesday_2023_09_06(real_store: Store, catalog: Cata
 
 def test_weekly_value_is_unknown_until_thursday_afternoon(real_store: Store, catalog: Catalog) -> None:
     panel = AlignedPanel(real_store, catalog, as_of="2023-09-30")
-    times = pd.DatetimeIndex(
-        ["2023-09-07 16:00", "2023-09-07 16:29", "2023-09-07 16:31"]
-    ).tz_localize("America/New_York")
+    times = pd.DatetimeIndex(["2023-09-07 16:00", "2023-09-07 16:29", "2023-09-07 16:31"]).tz_localize(
+        "America/New_York"
+    )
     walcl = panel.on_clock(["WALCL"], times)["WALCL"]
     assert walcl.tolist() == pytest.approx([8121.316, 8121.316, 8101.318])
     # As of Thursday noon, the panel has not even heard of the Wednesday value.
@@ -62,12 +62,25 @@ def test_daily_views_respect_each_calendar(real_store: Store, catalog: Catalog) 
 
 def test_returns_never_span_a_missing_bar(tmp_path: Path, catalog: Catalog) -> None:
     with Store(tmp_path / "s.duckdb") as store:
-        store.apply([(catalog["SOL"], "test", _frame(["2024-01-01", "2024-01-02", "2024-01-04", "2024-01-05"],
-                                                     [100, 110, 121, 133.1], "close"))])
+        store.apply(
+            [
+                (
+                    catalog["SOL"],
+                    "test",
+                    _frame(
+                        ["2024-01-01", "2024-01-02", "2024-01-04", "2024-01-05"],
+                        [100, 110, 121, 133.1],
+                        "close",
+                    ),
+                )
+            ]
+        )
         returns = AlignedPanel(store, catalog).returns("SOL")
     assert returns.index.tolist() == list(pd.date_range("2024-01-02", "2024-01-05"))
     assert returns.iloc[0] == pytest.approx(0.10)
-    assert np.isnan(returns.iloc[1]) and np.isnan(returns.iloc[2])  # 01-03 missing: no return into or out of it
+    assert np.isnan(returns.iloc[1]) and np.isnan(
+        returns.iloc[2]
+    )  # 01-03 missing: no return into or out of it
     assert returns.iloc[3] == pytest.approx(0.10)
 
 
@@ -82,7 +95,9 @@ def test_equity_weekend_is_one_session_return(tmp_path: Path, catalog: Catalog) 
 def test_staleness(real_store: Store, catalog: Catalog) -> None:
     panel = AlignedPanel(real_store, catalog, as_of="2026-08-24")
     stale = panel.staleness(["RUT", "NDX", "WALCL", "M2SL", "ETH"])
-    assert not stale.loc["RUT", "stale"] and not stale.loc["WALCL", "stale"] and not stale.loc["M2SL", "stale"]
+    assert (
+        not stale.loc["RUT", "stale"] and not stale.loc["WALCL", "stale"] and not stale.loc["M2SL", "stale"]
+    )
     assert stale.loc["NDX", "stale"] and stale.loc["ETH", "stale"]  # NDX ends 2026-07-10, ETH 2026-05-05
     assert stale.loc["RUT", "last_date"] == pd.Timestamp("2026-08-21")
 
@@ -90,7 +105,9 @@ def test_staleness(real_store: Store, catalog: Catalog) -> None:
 def test_decision_times() -> None:
     days = pd.DatetimeIndex(["2024-01-12", "2024-07-12"])
     assert decision_times("nyse", days).tolist() == [
-        pd.Timestamp("2024-01-12 21:00", tz="UTC"), pd.Timestamp("2024-07-12 20:00", tz="UTC")]
+        pd.Timestamp("2024-01-12 21:00", tz="UTC"),
+        pd.Timestamp("2024-07-12 20:00", tz="UTC"),
+    ]
     assert decision_times("crypto_utc", days)[0] == pd.Timestamp("2024-01-13 00:00", tz="UTC")
 
 
@@ -110,8 +127,13 @@ def test_members_view(real_store: Store, catalog: Catalog) -> None:
     seed=st.integers(0, 2**16),
 )
 def test_later_data_never_changes_an_earlier_view(
-    tmp_path_factory: pytest.TempPathFactory, catalog: Catalog,
-    n_days: int, cut: float, extra_days: int, n_revisions: int, seed: int,
+    tmp_path_factory: pytest.TempPathFactory,
+    catalog: Catalog,
+    n_days: int,
+    cut: float,
+    extra_days: int,
+    n_revisions: int,
+    seed: int,
 ) -> None:
     rng = np.random.default_rng(seed)
     days = pd.date_range("2021-01-04", periods=n_days, freq="D")
@@ -121,8 +143,12 @@ def test_later_data_never_changes_an_earlier_view(
     as_of = days[int(cut * (n_days - 1))] + pd.Timedelta(hours=int(rng.integers(0, 24)))
     path = tmp_path_factory.mktemp("prop") / "s.duckdb"
     with Store(path) as store:
-        store.apply([(catalog["BTC"], "t", _frame(days, btc, "close")),
-                     (catalog["WALCL"], "t", _frame(weds, walcl, "value"))])
+        store.apply(
+            [
+                (catalog["BTC"], "t", _frame(days, btc, "close")),
+                (catalog["WALCL"], "t", _frame(weds, walcl, "value")),
+            ]
+        )
 
         def view() -> tuple[pd.Series, pd.Series, pd.DataFrame]:
             panel = AlignedPanel(store, catalog, as_of=as_of)
@@ -133,7 +159,15 @@ def test_later_data_never_changes_an_earlier_view(
         revised_idx = rng.choice(n_days, size=n_revisions, replace=False)
         revised = btc.copy()
         revised[revised_idx] *= 1.01  # revisions are fetched "now", long after as_of
-        store.apply([(catalog["BTC"], "t", _frame(days.append(later), np.r_[revised, rng.uniform(1, 2, extra_days)], "close"))])
+        store.apply(
+            [
+                (
+                    catalog["BTC"],
+                    "t",
+                    _frame(days.append(later), np.r_[revised, rng.uniform(1, 2, extra_days)], "close"),
+                )
+            ]
+        )
         after = view()
     pd.testing.assert_series_equal(before[0], after[0])
     pd.testing.assert_series_equal(before[1], after[1])

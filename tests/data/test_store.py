@@ -19,7 +19,7 @@ from tests.conftest import stored
 
 def _cells(path: Path, member_column: str | None = None, ignore: tuple[str, ...] = ()) -> int:
     raw = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    values = raw.drop(columns=["date", *( [member_column] if member_column else []), *ignore])
+    values = raw.drop(columns=["date", *([member_column] if member_column else []), *ignore])
     count = int(values.notna().sum().sum())
     if "market_cap" in values:
         count -= int((values["market_cap"] == 0).sum())
@@ -49,8 +49,15 @@ def test_full_load_reproduces_every_file(real_store: Store, catalog: Catalog, da
         ("DFII10", "value", "2020-08-06", -1.08),
     ],
 )
-def test_spot_values_match_files(real_store: Store, data_dir: Path, catalog: Catalog,
-                                 series_id: str, field: str, date: str, value: float | None) -> None:
+def test_spot_values_match_files(
+    real_store: Store,
+    data_dir: Path,
+    catalog: Catalog,
+    series_id: str,
+    field: str,
+    date: str,
+    value: float | None,
+) -> None:
     spec = catalog[series_id]
     assert spec.csv is not None
     raw = pd.read_csv(data_dir / spec.csv.path, index_col="date")
@@ -69,7 +76,9 @@ def test_second_identical_update_changes_nothing(catalog: Catalog, data_copy: Pa
         assert sum(r.new_rows for r in first.results) == rows
         assert [r.status for r in second.results] == ["unchanged"] * 4
         assert store.row_count() == rows
-        pd.testing.assert_frame_equal(snapshot, store.con.execute("SELECT * FROM observations ORDER BY ALL").df())
+        pd.testing.assert_frame_equal(
+            snapshot, store.con.execute("SELECT * FROM observations ORDER BY ALL").df()
+        )
 
 
 def test_incremental_update_adds_only_new_rows(catalog: Catalog, data_copy: Path, tmp_path: Path) -> None:
@@ -109,7 +118,9 @@ def test_revision_keeps_history_and_as_of_reads_the_old_vintage(
         assert run_update(store, spec, csv_sources(data_copy)).results[0].status == "unchanged"
 
 
-def test_unit_change_is_refused_and_nothing_is_stored(catalog: Catalog, data_copy: Path, tmp_path: Path) -> None:
+def test_unit_change_is_refused_and_nothing_is_stored(
+    catalog: Catalog, data_copy: Path, tmp_path: Path
+) -> None:
     path = data_copy / "fred" / "WTREGEN.csv"
     specs = catalog.select(["WTREGEN", "WALCL"])
     with Store(tmp_path / "s.duckdb") as store:
@@ -182,3 +193,29 @@ def test_provider_realtime_stamp_overrides_release_rule(catalog: Catalog, tmp_pa
         got = store.vintages("WALCL", "2023-09-06")["available_at"].iloc[0]
         assert got == pd.Timestamp("2023-09-08 20:30", tz="UTC")
         assert np.isclose(stored(store, "WALCL", "value").iloc[0], 8101318.0)
+
+
+def test_unchanged_files_are_skipped_unread(
+    catalog: Catalog, data_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riskcurve.data.sources.csvdir import CsvDirSource
+
+    specs = catalog.select(["RUT", "WALCL"])
+    with Store(tmp_path / "s.duckdb") as store:
+        run_update(store, specs, csv_sources(data_copy))
+        calls: list[str] = []
+        original = CsvDirSource.fetch
+
+        def counting(self: CsvDirSource, spec, since=None):  # type: ignore[no-untyped-def]
+            calls.append(spec.id)
+            return original(self, spec, since)
+
+        monkeypatch.setattr(CsvDirSource, "fetch", counting)
+        report = run_update(store, specs, csv_sources(data_copy))
+        assert calls == [] and [r.message for r in report.results] == ["source unchanged"] * 2
+        (data_copy / "fred" / "WALCL.csv").write_text(
+            (data_copy / "fred" / "WALCL.csv").read_text() + "2026-08-26,6600000\n"
+        )
+        report = run_update(store, specs, csv_sources(data_copy))
+        assert calls == ["WALCL"] and [r.series_id for r in report.results] == ["RUT", "WALCL"]
+        assert report.results[1].new_rows == 1

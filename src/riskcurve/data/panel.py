@@ -65,7 +65,9 @@ def decision_times(calendar: Calendar, days: pd.DatetimeIndex) -> pd.DatetimeInd
     days = pd.DatetimeIndex(days).normalize()
     if calendar == "crypto_utc":
         return (days + pd.Timedelta(days=1)).tz_localize("UTC")
-    local = (days + NYSE_CLOSE_TIME).tz_localize("America/New_York", nonexistent="shift_forward", ambiguous=False)
+    local = (days + NYSE_CLOSE_TIME).tz_localize(
+        "America/New_York", nonexistent="shift_forward", ambiguous=False
+    )
     return local.tz_convert("UTC")
 
 
@@ -84,7 +86,9 @@ def _utc(moment: pd.Timestamp | str | datetime | None) -> pd.Timestamp:
 class AlignedPanel:
     """A point-in-time view of the store at ``as_of`` (UTC; a bare date means the end of that UTC day)."""
 
-    def __init__(self, store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None) -> None:
+    def __init__(
+        self, store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None
+    ) -> None:
         self.store = store
         self.catalog = catalog
         self.as_of = _utc(as_of)
@@ -97,7 +101,9 @@ class AlignedPanel:
         fields = list(fields) if fields is not None else sorted({self.catalog[s].value_field for s in wanted})
         frame = self.store.as_of(wanted, fields=fields, as_of=self.as_of)
         for (sid, field), part in frame.groupby(["series_id", "field"], sort=False):
-            self._cache[(str(sid), str(field))] = part.drop(columns=["series_id", "field"]).reset_index(drop=True)
+            self._cache[(str(sid), str(field))] = part.drop(columns=["series_id", "field"]).reset_index(
+                drop=True
+            )
         for sid in wanted:
             for field in fields:
                 self._cache.setdefault((sid, field), frame.iloc[0:0].drop(columns=["series_id", "field"]))
@@ -160,7 +166,9 @@ class AlignedPanel:
         out = np.log(ratio) if log else ratio - 1.0
         return out.iloc[1:].rename(series_id)
 
-    def on_clock(self, series_ids: Sequence[str], times: pd.DatetimeIndex, field: str | None = None) -> pd.DataFrame:
+    def on_clock(
+        self, series_ids: Sequence[str], times: pd.DatetimeIndex, field: str | None = None
+    ) -> pd.DataFrame:
         """For each decision time (UTC), the latest observation of each series already published then.
 
         Carrying a *level* to a later decision time is what a trader sees on their screen; returns
@@ -178,8 +186,13 @@ class AlignedPanel:
             )
         return pd.DataFrame(out, index=times)
 
-    def daily(self, series_ids: Sequence[str], calendar: Calendar = "nyse", field: str | None = None,
-              start: str | pd.Timestamp | None = None) -> pd.DataFrame:
+    def daily(
+        self,
+        series_ids: Sequence[str],
+        calendar: Calendar = "nyse",
+        field: str | None = None,
+        start: str | pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
         """``on_clock`` at the close of each bar of ``calendar``, indexed by bar date."""
         self.preload(series_ids, [field] if field else None)
         firsts = [s.index[0] for s in (self.series(sid, field) for sid in series_ids) if len(s)]
@@ -203,7 +216,15 @@ class AlignedPanel:
             spec = self.catalog[sid]
             known = self._rows(sid, spec.value_field)
             if known.empty:
-                rows.append({"series": sid, "last_date": pd.NaT, "published": pd.NaT, "age_days": np.nan, "stale": True})
+                rows.append(
+                    {
+                        "series": sid,
+                        "last_date": pd.NaT,
+                        "published": pd.NaT,
+                        "age_days": np.nan,
+                        "stale": True,
+                    }
+                )
                 continue
             last = pd.Timestamp(known["date"].max())
             age = self.as_of.tz_localize(None) - last
@@ -242,7 +263,9 @@ def _asof_by_availability(
     return out
 
 
-def panel_for(store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None) -> AlignedPanel:
+def panel_for(
+    store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None
+) -> AlignedPanel:
     """Convenience constructor that validates ``as_of`` early with a clear message."""
     try:
         return AlignedPanel(store, catalog, as_of)

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from riskcurve.catalog import SeriesSpec
 from riskcurve.errors import StoreError, UnitMismatchError
@@ -141,7 +142,9 @@ class Store:
 
     # -- schema ----------------------------------------------------------------------------------
     def schema_version(self) -> int:
-        exists = self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
+        exists = self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        )
         if not exists:
             return 0
         version = self.scalar("SELECT max(version) FROM schema_version")
@@ -162,7 +165,9 @@ class Store:
         )
         current = self.schema_version()
         if current > SCHEMA_VERSION:
-            raise StoreError(f"store {self.path} has schema v{current}, newer than this riskcurve (v{SCHEMA_VERSION})")
+            raise StoreError(
+                f"store {self.path} has schema v{current}, newer than this riskcurve (v{SCHEMA_VERSION})"
+            )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             with self.transaction():
                 self.con.execute(MIGRATIONS[version - 1])
@@ -196,9 +201,9 @@ class Store:
         run_id = run_id or uuid.uuid4().hex[:12]
         now = now if now is not None else _utcnow()
         report = UpdateReport(run_id=run_id)
-        for failure in failures:
-            self._log(run_id, failure, now)
-            report.results.append(failure)
+        report.results.extend(failures)
+        self._log(run_id, list(failures), now)
+        unchanged: list[SeriesUpdate] = []
         incoming = self._stage(batches)
         diff = self._diff(incoming)
         by_series = dict(tuple(diff.groupby("series_id", sort=False))) if len(diff) else {}
@@ -208,32 +213,56 @@ class Store:
                 result.first_date = pd.Timestamp(frame["date"].min())
                 result.last_date = pd.Timestamp(frame["date"].max())
             changes = by_series.get(spec.id)
+            report.results.append(result)
+            if changes is None or not len(changes):
+                unchanged.append(result)
+                continue
             try:
                 with self.transaction():
-                    if changes is not None and len(changes):
-                        self._check_units(spec, changes)
-                        self._insert(spec, changes)
-                        result.new_rows = int(changes["old_value"].isna().sum())
-                        result.revised_rows = len(changes) - result.new_rows
-                        result.status = "ok"
-                    self._log(run_id, result, now)
+                    self._check_units(spec, changes)
+                    self._insert(spec, changes)
+                    result.new_rows = int(changes["old_value"].isna().sum())
+                    result.revised_rows = len(changes) - result.new_rows
+                    result.status = "ok"
+                    self._log(run_id, [result], now)
             except Exception as exc:  # roll back this series only, report it, carry on
                 result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
                 result.new_rows = result.revised_rows = 0
-                self._log(run_id, result, now)
-            report.results.append(result)
+                self._log(run_id, [result], now)
+        self._log(run_id, unchanged, now)
         return report
 
     @staticmethod
     def _stage(batches: Sequence[tuple[SeriesSpec, str, pd.DataFrame]]) -> pd.DataFrame:
-        """All incoming rows in one frame, tagged with series and source (availability comes later,
-        for the changed rows only: most rows of a routine update are already stored)."""
-        parts = [
-            frame.assign(series_id=spec.id, source=source) for spec, source, frame in batches if not frame.empty
-        ]
-        if not parts:
-            return pd.DataFrame(columns=["series_id", "member", "field", "date", "value", "realtime_start", "source"])
-        return pd.concat(parts, ignore_index=True)
+        """All incoming rows in one frame, tagged with series and source. Text columns are categoricals
+        (a few names over a million rows); availability comes later, for the changed rows only."""
+        batches = [b for b in batches if not b[2].empty]
+        if not batches:
+            return pd.DataFrame(
+                columns=["series_id", "member", "field", "date", "value", "realtime_start", "source"]
+            )
+        lengths = [len(frame) for _, _, frame in batches]
+        sources = sorted({source for _, source, _ in batches})
+        frames = [frame for _, _, frame in batches]
+
+        def text(column: str) -> pd.Categorical:
+            return union_categoricals([pd.Categorical(f[column]) for f in frames], ignore_order=True)
+
+        return pd.DataFrame(
+            {
+                "series_id": pd.Categorical.from_codes(
+                    np.repeat(np.arange(len(batches)), lengths), [spec.id for spec, _, _ in batches]
+                ),
+                "member": text("member"),
+                "field": text("field"),
+                "date": np.concatenate([f["date"].to_numpy(dtype="datetime64[ns]") for f in frames]),
+                "value": np.concatenate([f["value"].to_numpy(dtype="float64") for f in frames]),
+                "realtime_start": pd.concat([f["realtime_start"] for f in frames], ignore_index=True),
+                "source": pd.Categorical.from_codes(
+                    np.repeat([sources.index(source) for _, source, _ in batches], lengths), sources
+                ),
+            }
+        )
 
     def _diff(self, incoming: pd.DataFrame) -> pd.DataFrame:
         """Incoming rows that are new dates or differ from the latest stored value (revisions)."""
@@ -241,8 +270,9 @@ class Store:
             return incoming.assign(old_value=pd.Series(dtype="float64"))
         self.con.register("incoming", incoming)
         try:
-            return _frame(self.con.execute(
-                f"""
+            return _frame(
+                self.con.execute(
+                    f"""
                 WITH latest AS (
                     SELECT series_id, member, field, date, arg_max(value, available_at) AS value
                     FROM observations
@@ -256,7 +286,8 @@ class Store:
                 WHERE l.value IS NULL
                    OR abs(i.value - l.value) > {_REL_TOL} * greatest(abs(i.value), abs(l.value))
                 """
-            ))
+                )
+            )
         finally:
             self.con.unregister("incoming")
 
@@ -301,19 +332,24 @@ class Store:
         finally:
             self.con.unregister("changes")
 
-    def _log(self, run_id: str, result: SeriesUpdate, now: pd.Timestamp) -> None:
-        self.con.execute(
+    def _log(self, run_id: str, results: Sequence[SeriesUpdate], now: pd.Timestamp) -> None:
+        if not results:
+            return
+        self.con.executemany(
             "INSERT INTO fetch_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                run_id,
-                result.series_id,
-                result.source,
-                now,
-                _utcnow(),
-                result.status,
-                result.new_rows,
-                result.revised_rows,
-                result.message or None,
+                [
+                    run_id,
+                    r.series_id,
+                    r.source,
+                    now,
+                    _utcnow(),
+                    r.status,
+                    r.new_rows,
+                    r.revised_rows,
+                    r.message or None,
+                ]
+                for r in results
             ],
         )
 
@@ -335,7 +371,11 @@ class Store:
         clauses, params = ["TRUE"], []
         if as_of is not None:
             clauses.append("available_at <= ?")
-            params.append(pd.Timestamp(as_of).tz_convert("UTC") if pd.Timestamp(as_of).tz else pd.Timestamp(as_of).tz_localize("UTC"))
+            params.append(
+                pd.Timestamp(as_of).tz_convert("UTC")
+                if pd.Timestamp(as_of).tz
+                else pd.Timestamp(as_of).tz_localize("UTC")
+            )
         if series_ids is not None:
             clauses.append("list_contains(?, series_id)")
             params.append(list(series_ids))
@@ -348,23 +388,28 @@ class Store:
         if end is not None:
             clauses.append("date <= ?")
             params.append(pd.Timestamp(end).date())
-        frame = _frame(self.con.execute(
-            f"""
+        frame = _frame(
+            self.con.execute(
+                f"""
             SELECT series_id, member, field, date,
                    arg_max(value, available_at) AS value,
                    min(available_at) AS available_at
-            FROM observations WHERE {' AND '.join(clauses)}
+            FROM observations WHERE {" AND ".join(clauses)}
             GROUP BY ALL
             ORDER BY series_id, member, field, date
             """,
-            params,
-        ))
+                params,
+            )
+        )
         frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
         return frame
 
     def vintages(self, series_id: str, date: str | pd.Timestamp, field: str | None = None) -> pd.DataFrame:
         """Every stored value of one date, oldest vintage first."""
-        sql = "SELECT member, field, value, available_at, source, fetched_at FROM observations WHERE series_id = ? AND date = ?"
+        sql = (
+            "SELECT member, field, value, available_at, source, fetched_at FROM observations"
+            " WHERE series_id = ? AND date = ?"
+        )
         params: list[object] = [series_id, pd.Timestamp(date).date()]
         if field is not None:
             sql += " AND field = ?"
@@ -373,8 +418,9 @@ class Store:
 
     def coverage(self) -> pd.DataFrame:
         """Per series: rows, first/last date and the last successful update."""
-        return _frame(self.con.execute(
-            """
+        return _frame(
+            self.con.execute(
+                """
             WITH obs AS (
                 SELECT series_id, count(*) AS rows, min(date) AS first_date, max(date) AS last_date,
                        max(available_at) AS last_available_at
@@ -385,7 +431,8 @@ class Store:
             )
             SELECT obs.*, upd.last_update FROM obs LEFT JOIN upd USING (series_id) ORDER BY series_id
             """
-        ))
+            )
+        )
 
     def row_count(self) -> int:
         return int(str(self.scalar("SELECT count(*) FROM observations")))
@@ -395,6 +442,4 @@ class Store:
         return None if value is None else str(value)
 
     def set_state(self, key: str, value: str) -> None:
-        self.con.execute(
-            "INSERT OR REPLACE INTO app_state VALUES (?, ?, ?)", [key, value, _utcnow()]
-        )
+        self.con.execute("INSERT OR REPLACE INTO app_state VALUES (?, ?, ?)", [key, value, _utcnow()])

@@ -56,10 +56,13 @@ def run_update(
     """Fetch ``specs`` and apply them; failures are reported per series, never raised.
 
     ``incremental`` asks sources only for recent dates (live providers); a CSV directory is cheap to
-    read whole and the store's diff keeps the update idempotent either way.
+    read whole and the store's diff keeps the update idempotent either way. Inputs whose fingerprint
+    matches the last successful update are skipped unread.
     """
     batches: list[tuple[SeriesSpec, str, pd.DataFrame]] = []
     failures: list[SeriesUpdate] = []
+    skipped: list[SeriesUpdate] = []
+    digests: dict[str, tuple[str, str]] = {}
     for spec in specs:
         candidates = [s for s in sources if s.supports(spec)]
         if on_series is not None:
@@ -73,10 +76,26 @@ def run_update(
         errors: list[str] = []
         for source in candidates:
             try:
-                batches.append((spec, source.name, source.fetch(spec, start)))
+                digest = source.fingerprint(spec, start)
+                key = f"fingerprint:{spec.id}:{source.name}"
+                if digest is not None and store.get_state(key) == digest:
+                    skipped.append(
+                        SeriesUpdate(spec.id, source.name, "unchanged", message="source unchanged")
+                    )
+                else:
+                    batches.append((spec, source.name, source.fetch(spec, start)))
+                    if digest is not None:
+                        digests[spec.id] = (key, digest)
                 break
             except RiskcurveError as exc:
                 errors.append(f"{source.name}: {exc}")
         else:
             failures.append(SeriesUpdate(spec.id, candidates[0].name, "failed", message="; ".join(errors)))
-    return store.apply(batches, failures=failures)
+    report = store.apply(batches, failures=failures)
+    for result in report.results:
+        if result.status != "failed" and result.series_id in digests:
+            store.set_state(*digests[result.series_id])
+    report.results.extend(skipped)
+    order = {spec.id: i for i, spec in enumerate(specs)}
+    report.results.sort(key=lambda r: order.get(r.series_id, len(order)))
+    return report

@@ -41,6 +41,14 @@ class Source(ABC):
     def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
         """Observations of ``spec`` dated on or after ``since`` (all when None), as a standard frame."""
 
+    def fingerprint(self, spec: SeriesSpec, since: date | None = None) -> str | None:
+        """A cheap digest of what ``fetch`` would return, when the source can tell without fetching.
+
+        Equal digests let an update skip an unchanged input; None (the default, for live providers)
+        means "always fetch".
+        """
+        return None
+
 
 def empty_standard_frame() -> pd.DataFrame:
     return pd.DataFrame(
