@@ -14,9 +14,7 @@ runner = CliRunner()
 
 def test_update_then_series(data_copy: Path, tmp_path: Path) -> None:
     db = tmp_path / "cli.duckdb"
-    result = runner.invoke(
-        app, ["update", "--data-dir", str(data_copy), "--series", "RUT,WALCL", "--db", str(db)]
-    )
+    result = runner.invoke(app, ["update", "--data-dir", str(data_copy), "--series", "RUT,WALCL", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "2 series:" in result.output and "0 failed" in result.output
     again = runner.invoke(
@@ -34,9 +32,7 @@ def test_update_then_series(data_copy: Path, tmp_path: Path) -> None:
 def test_update_reports_failures_and_exits_nonzero(data_copy: Path, tmp_path: Path) -> None:
     (data_copy / "fred" / "WALCL.csv").write_text("date,value\n2023-09-06,abc\n")
     db = tmp_path / "cli.duckdb"
-    result = runner.invoke(
-        app, ["update", "--data-dir", str(data_copy), "--series", "RUT,WALCL", "--db", str(db)]
-    )
+    result = runner.invoke(app, ["update", "--data-dir", str(data_copy), "--series", "RUT,WALCL", "--db", str(db)])
     assert result.exit_code == 1
     assert "1 failed" in result.output
     assert "WALCL.csv, line 2: column 'value' has unparsable number 'abc'" in result.output.replace("\n", "")
@@ -57,7 +53,29 @@ def test_clear_errors_for_bad_arguments(tmp_path: Path) -> None:
         app, ["update", "--data-dir", str(tmp_path), "--series", "NOPE", "--db", str(tmp_path / "x")]
     )
     assert unknown.exit_code == 2 and "unknown series 'NOPE'" in unknown.output
-    missing = runner.invoke(
-        app, ["update", "--data-dir", str(tmp_path / "none"), "--db", str(tmp_path / "x")]
-    )
+    missing = runner.invoke(app, ["update", "--data-dir", str(tmp_path / "none"), "--db", str(tmp_path / "x")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_status_json_as_of_latest(real_store_path: Path) -> None:
+    result = runner.invoke(app, ["status", "--as-of", "latest", "--json", "--db", str(real_store_path)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["as_of"] == "2026-08-21T20:00:00+00:00" and doc["session"] == "2026-08-21"
+    assert doc["stage"] in range(5) and len(doc["stages"]) == 4
+    assert all({"metric", "value", "threshold", "passed"} <= set(r) for s in doc["stages"] for r in s["rules"])
+    assert any("fewer than 50 eligible coins" in note for note in doc["notes"])
+
+
+def test_status_table_names_stale_series(real_store_path: Path) -> None:
+    result = runner.invoke(app, ["status", "--as-of", "2026-08-22", "--db", str(real_store_path)])
+    assert result.exit_code == 0, result.output
+    assert "Evidence: every rule" in result.output
+    assert "stale as of this time" in result.output and "BTC" in result.output
+
+
+def test_status_rejects_a_bad_date(real_store_path: Path, tmp_path: Path) -> None:
+    bad = runner.invoke(app, ["status", "--as-of", "2026-02-30", "--db", str(real_store_path)])
+    assert bad.exit_code == 2 and "is not a date" in bad.output
+    empty = runner.invoke(app, ["status", "--db", str(tmp_path / "none.duckdb")])
+    assert empty.exit_code == 2 and "run `riskcurve update` first" in empty.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from rich.table import Table
 from riskcurve.catalog import Catalog, SeriesSpec, load_catalog
 from riskcurve.config import Settings, load_settings
 from riskcurve.data.store import Store, UpdateReport
-from riskcurve.errors import RiskcurveError
+from riskcurve.errors import RiskcurveError, RiskcurveWarning
 
 app = typer.Typer(
     name="riskcurve",
@@ -63,9 +64,7 @@ def _fail(message: str, code: int = 2) -> None:
 def update(
     data_dir: Annotated[
         Path | None,
-        typer.Option(
-            "--data-dir", help="Read a CSV directory instead of live providers [env: RISKCURVE_DATA_DIR]"
-        ),
+        typer.Option("--data-dir", help="Read a CSV directory instead of live providers [env: RISKCURVE_DATA_DIR]"),
     ] = None,
     series: Annotated[
         list[str] | None, typer.Option("--series", help="Only these series ids (repeat or comma-separate)")
@@ -137,9 +136,7 @@ def _print_update(report: UpdateReport, db_path: Path) -> None:
     console.print(table)
     new = sum(r.new_rows for r in report.results)
     revised = sum(r.revised_rows for r in report.results)
-    console.print(
-        f"{len(report.results)} series: {new} new rows, {revised} revised rows, {len(report.failed)} failed"
-    )
+    console.print(f"{len(report.results)} series: {new} new rows, {revised} revised rows, {len(report.failed)} failed")
     if report.failed:
         failed = Table(title="failed series (nothing stored for them)", style="red")
         failed.add_column("series")
@@ -177,9 +174,7 @@ def series_command(
                 "first_date": _fmt_date(cov.get("first_date")),
                 "last_date": _fmt_date(cov.get("last_date")),
                 "last_update": _fmt_date(cov.get("last_update")),
-                "flags": ",".join(
-                    f for f, on in (("stablecoin", spec.stablecoin), ("wrapped", spec.wrapped)) if on
-                ),
+                "flags": ",".join(f for f, on in (("stablecoin", spec.stablecoin), ("wrapped", spec.wrapped)) if on),
             }
         )
     if as_json:
@@ -211,6 +206,180 @@ def _coverage(settings: Settings) -> dict[str, dict[str, Any]]:
     with Store(settings.db_path, read_only=True) as store:
         frame = store.coverage()
     return {str(r["series_id"]): dict(r) for r in frame.to_dict("records")}
+
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Point in time: YYYY-MM-DD (end of that UTC day), an ISO timestamp, or 'latest' "
+        "(when the newest Russell 2000 close was published). Default: now.",
+    ),
+]
+
+
+def resolve_as_of(value: str | None, store: Store, leader: str = "RUT") -> pd.Timestamp:
+    """Turn the --as-of text into a UTC moment (see AsOfOption)."""
+    from riskcurve.data.panel import AlignedPanel
+
+    if value is None:
+        return pd.Timestamp.now(tz="UTC")
+    if value == "latest":
+        published = store.scalar(
+            "SELECT max(available_at) FROM observations WHERE series_id = ? AND field = 'close'", [leader]
+        )
+        if published is None:
+            raise RiskcurveError(f"--as-of latest: the store holds no {leader} closes yet; run `riskcurve update`")
+        return pd.Timestamp(str(published)).tz_convert("UTC")
+    try:
+        return AlignedPanel(store, load_catalog(), value).as_of
+    except ValueError as exc:
+        raise RiskcurveError(f"--as-of {value!r} is not a date (YYYY-MM-DD), a timestamp or 'latest'") from exc
+
+
+def _num(value: object, fmt: str = ",.2f") -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+@app.command()
+def status(
+    as_of: AsOfOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    db: DbOption = None,
+) -> None:
+    """Which stage of the rotation the market is in, the evidence, and since when."""
+    from riskcurve.data.panel import AlignedPanel
+    from riskcurve.events import load_events
+    from riskcurve.measures.board import BoardConfig
+    from riskcurve.stages import StageConfig, status_at
+
+    try:
+        settings = _settings(db)
+        catalog = _catalog(settings)
+        with Store(settings.db_path, read_only=True) as store, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RiskcurveWarning)
+            moment = resolve_as_of(as_of, store)
+            result = status_at(
+                AlignedPanel(store, catalog, moment),
+                board_config=BoardConfig.from_mapping(settings.section("board")),
+                stage_config=StageConfig.from_mapping(settings.section("stages")),
+                calendar=load_events(settings.event_paths),
+            )
+    except RiskcurveError as exc:
+        _fail(str(exc))
+        return
+    doc = result.to_dict()
+    doc["notes"] = sorted({str(w.message) for w in caught if issubclass(w.category, RiskcurveWarning)})
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    _print_status(doc)
+
+
+def _print_status(doc: dict[str, Any]) -> None:
+    from rich.panel import Panel
+
+    head = f"[bold]Stage {doc['stage']}: {doc['stage_name']}[/]"
+    if doc["since"]:
+        head += f" since {doc['since']}"
+    if doc["raw_stage"] != doc["stage"]:
+        head += f"  (today's rules say stage {doc['raw_stage']}; not yet confirmed)"
+    head += f"\nas of {doc['as_of']} (last session {doc['session'] or '-'})"
+    window = doc["follow_window"]
+    if window:
+        head += (
+            f"\ncrypto follow window after the {window['breakout_date']} breakout: "
+            f"{window['opens']} .. {window['closes']} ({window['state']})"
+        )
+    console.print(Panel(head, title="riskcurve status"))
+
+    rules = Table(title="Evidence: every rule, its value and threshold")
+    for column in ("stage", "active", "since", "rule", "value", "threshold", "pass"):
+        rules.add_column(column, justify="right" if column in ("value", "threshold") else "left")
+    for stage in doc["stages"]:
+        for i, rule in enumerate(stage["rules"]):
+            passed = {True: "[green]yes[/]", False: "[red]no[/]", None: "[yellow]unknown[/]"}[rule["passed"]]
+            rules.add_row(
+                f"{stage['number']} {stage['name']}" if i == 0 else "",
+                ("yes" if stage["active"] else "no") if i == 0 else "",
+                (stage["since"] or "-") if i == 0 else "",
+                rule["label"],
+                _num(rule["value"], ",.3f"),
+                f"{rule['op']} {rule['threshold']:g}",
+                passed,
+            )
+    console.print(rules)
+
+    nl, cr, rot = doc["net_liquidity"], doc["credit"], doc["rotation"]
+    facts = Table(title="Liquidity, credit, rotation", show_header=False)
+    facts.add_column("what")
+    facts.add_column("value", justify="right")
+    for label, value, fmt in (
+        ("Fed net liquidity, USD bn", nl["usd_bn"], ",.0f"),
+        (
+            "  change 4w / 13w, USD bn",
+            None if nl["change_4w"] is None else f"{nl['change_4w']:,.0f} / {_num(nl['change_13w'], ',.0f')}",
+            "",
+        ),
+        ("  1-year z-score", nl["zscore_1y"], ".2f"),
+        ("Fed Treasury purchases, USD bn/month", doc["purchases"]["treasury_monthly_usd_bn"], ",.1f"),
+        ("Fed MBS change, USD bn/month", doc["purchases"]["mbs_monthly_usd_bn"], ",.1f"),
+        ("TGA 13-week change, USD bn", doc["purchases"]["tga_change_13w_usd_bn"], ",.0f"),
+        (
+            "HY OAS, % (5y percentile)",
+            None if cr["hy_oas_pct"] is None else f"{cr['hy_oas_pct']:.2f} ({_num(cr['hy_oas_percentile_5y'], '.0f')})",
+            "",
+        ),
+        ("10y real yield, %", cr["real_yield_10y"], ".2f"),
+        ("10y-3m curve, pp", cr["curve_10y3m"], ".2f"),
+        ("RUT/SPX ratio", rot["rut_spx_ratio"], ".4f"),
+        ("RUT minus SPX, 63 sessions", rot["rut_minus_spx_63"], "+.2%"),
+        ("ETH/BTC", rot["eth_btc"], ".5f"),
+        (
+            "Altcoin season index (coins, date)",
+            None
+            if doc["altseason"]["index"] is None
+            else "{index:.0f} ({universe_size:.0f}, {date})".format(**doc["altseason"]),
+            "",
+        ),
+    ):
+        facts.add_row(label, value if isinstance(value, str) else _num(value, fmt))
+    console.print(facts)
+
+    if doc["breakouts"]:
+        table = Table(title="Russell 2000 breakouts in the last year")
+        for column in ("date", "kind", "level", "close", "volume x avg", "held"):
+            table.add_column(column)
+        for event in doc["breakouts"][-10:]:
+            conf = event["confirmations"]
+            held = next((v for k, v in conf.items() if k.startswith("held_")), None)
+            table.add_row(
+                event["date"],
+                event["kind"],
+                _num(event["level"]),
+                _num(event["close"]),
+                _num(conf.get("volume_ratio"), ".2f"),
+                {True: "yes", False: "no", None: "pending"}[held],
+            )
+        console.print(table)
+    ctx = doc["context"]
+    for coin in ("BTC", "ETH"):
+        c = ctx.get(coin) or {}
+        if c:
+            console.print(
+                f"{coin} reset context ({c['date']}): drawdown 90d {_num(c.get('dd_90d'), '.1%')}, "
+                f"1y {_num(c.get('dd_365d'), '.1%')}, monthly declines {_num(c.get('monthly_declines'), '.0f')}, "
+                f"30d vol {_num(c.get('vol_30d'), '.0%')}"
+                + (f", OI 30d {_num(c.get('oi_chg_30d'), '+.1%')}" if c.get("oi_chg_30d") is not None else "")
+            )
+    if doc["events"]:
+        console.print(
+            "Calendar: " + "; ".join(f"{e['date']} {e['title']} ({e['days_from_as_of']:+d}d)" for e in doc["events"])
+        )
+    for note in doc["notes"]:
+        err_console.print(f"[yellow]note:[/] {note}")
+    if doc["stale"]:
+        err_console.print(f"[yellow]stale as of this time (their rules read unknown):[/] {', '.join(doc['stale'])}")
 
 
 if __name__ == "__main__":  # pragma: no cover

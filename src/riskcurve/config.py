@@ -25,6 +25,7 @@ class Settings:
     db_path: Path
     data_dir: Path | None = None
     catalog_paths: tuple[Path, ...] = ()
+    event_paths: tuple[Path, ...] = ()
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def section(self, name: str) -> Mapping[str, Any]:
@@ -54,7 +55,7 @@ def _config_file(env: Mapping[str, str]) -> Path | None:
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from the config file and the environment (``RISKCURVE_DB``, ``RISKCURVE_DATA_DIR``,
-    ``RISKCURVE_CATALOG``)."""
+    ``RISKCURVE_CATALOG``, ``RISKCURVE_EVENTS``)."""
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
     path = _config_file(env)
@@ -68,9 +69,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     data_dir = env.get("RISKCURVE_DATA_DIR") or paths.get("data_dir")
     catalogs = env.get("RISKCURVE_CATALOG")
     catalog_paths = catalogs.split(os.pathsep) if catalogs else list(paths.get("catalog", []))
+    events = env.get("RISKCURVE_EVENTS")
+    event_paths = events.split(os.pathsep) if events else list(paths.get("events", []))
     return Settings(
         db_path=Path(db).expanduser() if db else default_db_path(),
         data_dir=Path(data_dir).expanduser() if data_dir else None,
         catalog_paths=tuple(Path(p).expanduser() for p in catalog_paths if p),
+        event_paths=tuple(Path(p).expanduser() for p in event_paths if p),
         sections={k: v for k, v in raw.items() if k != "paths" and isinstance(v, dict)},
     )

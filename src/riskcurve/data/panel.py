@@ -65,9 +65,7 @@ def decision_times(calendar: Calendar, days: pd.DatetimeIndex) -> pd.DatetimeInd
     days = pd.DatetimeIndex(days).normalize()
     if calendar == "crypto_utc":
         return (days + pd.Timedelta(days=1)).tz_localize("UTC")
-    local = (days + NYSE_CLOSE_TIME).tz_localize(
-        "America/New_York", nonexistent="shift_forward", ambiguous=False
-    )
+    local = (days + NYSE_CLOSE_TIME).tz_localize("America/New_York", nonexistent="shift_forward", ambiguous=False)
     return local.tz_convert("UTC")
 
 
@@ -86,9 +84,7 @@ def _utc(moment: pd.Timestamp | str | datetime | None) -> pd.Timestamp:
 class AlignedPanel:
     """A point-in-time view of the store at ``as_of`` (UTC; a bare date means the end of that UTC day)."""
 
-    def __init__(
-        self, store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None
-    ) -> None:
+    def __init__(self, store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None) -> None:
         self.store = store
         self.catalog = catalog
         self.as_of = _utc(as_of)
@@ -101,9 +97,7 @@ class AlignedPanel:
         fields = list(fields) if fields is not None else sorted({self.catalog[s].value_field for s in wanted})
         frame = self.store.as_of(wanted, fields=fields, as_of=self.as_of)
         for (sid, field), part in frame.groupby(["series_id", "field"], sort=False):
-            self._cache[(str(sid), str(field))] = part.drop(columns=["series_id", "field"]).reset_index(
-                drop=True
-            )
+            self._cache[(str(sid), str(field))] = part.drop(columns=["series_id", "field"]).reset_index(drop=True)
         for sid in wanted:
             for field in fields:
                 self._cache.setdefault((sid, field), frame.iloc[0:0].drop(columns=["series_id", "field"]))
@@ -128,9 +122,7 @@ class AlignedPanel:
         spec = self.catalog[series_id]
         rows = self._rows(spec.id, field or spec.value_field)
         rows = rows[rows["member"] == member]
-        return pd.Series(
-            rows["value"].to_numpy(), index=pd.DatetimeIndex(rows["date"], name="date"), name=series_id
-        )
+        return pd.Series(rows["value"].to_numpy(), index=pd.DatetimeIndex(rows["date"], name="date"), name=series_id)
 
     def availability(self, series_id: str, field: str | None = None, member: str = "") -> pd.Series:
         """When each observation date was first known (UTC)."""
@@ -167,24 +159,53 @@ class AlignedPanel:
         return out.iloc[1:].rename(series_id)
 
     def on_clock(
-        self, series_ids: Sequence[str], times: pd.DatetimeIndex, field: str | None = None
+        self,
+        series_ids: Sequence[str],
+        times: pd.DatetimeIndex,
+        field: str | None = None,
+        *,
+        max_age: pd.Timedelta | str | None = "auto",
     ) -> pd.DataFrame:
         """For each decision time (UTC), the latest observation of each series already published then.
 
-        Carrying a *level* to a later decision time is what a trader sees on their screen; returns
-        over such a clock must still come from ``returns`` (own calendar) to avoid stale-price returns.
+        Carrying a *level* to a later decision time is what a trader sees on their screen; but a series
+        whose newest observation is older than ``max_age`` ("auto": by its frequency, see STALE_AFTER;
+        None: never) reads NaN, so a discontinued feed never looks flat. Returns over such a clock
+        must still come from ``returns`` (own calendar) to avoid stale-price returns.
         """
-        times = pd.DatetimeIndex(times)
-        times = times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
+        times = _as_utc_index(times)
         self.preload(series_ids, [field] if field else None)
         out = {}
         for sid in series_ids:
-            rows = self._rows(sid, field or self.catalog[sid].value_field)
+            spec = self.catalog[sid]
+            rows = self._rows(sid, field or spec.value_field)
             rows = rows[rows["member"] == ""]
+            age = STALE_AFTER[spec.frequency] if max_age == "auto" else max_age
             out[sid] = _asof_by_availability(
-                rows["date"].to_numpy(), rows["value"].to_numpy(), rows["available_at"], times
+                rows["date"].to_numpy(),
+                rows["value"].to_numpy(),
+                rows["available_at"],
+                times,
+                max_age=None if age is None else pd.Timedelta(age),
             )
         return pd.DataFrame(out, index=times)
+
+    def align(
+        self,
+        derived: pd.Series,
+        calendar: Calendar,
+        times: pd.DatetimeIndex,
+        max_age: pd.Timedelta | None = None,
+    ) -> pd.Series:
+        """Put a series computed on bar dates of ``calendar`` (a 30-day ETH return, an altcoin index)
+        onto decision times: bar d counts from the moment bar d is complete, never earlier."""
+        times = _as_utc_index(times)
+        derived = derived.dropna()
+        known = pd.Series(decision_times(calendar, pd.DatetimeIndex(derived.index)))
+        values = _asof_by_availability(
+            derived.index.to_numpy(), derived.to_numpy(dtype="float64"), known, times, max_age=max_age
+        )
+        return pd.Series(values, index=times, name=derived.name)
 
     def daily(
         self,
@@ -240,13 +261,23 @@ class AlignedPanel:
         return pd.DataFrame(rows).set_index("series")
 
 
+def _as_utc_index(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    times = pd.DatetimeIndex(times)
+    return times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")
+
+
 def _asof_by_availability(
-    dates: np.ndarray, values: np.ndarray, known: pd.Series, times: pd.DatetimeIndex
+    dates: np.ndarray,
+    values: np.ndarray,
+    known: pd.Series,
+    times: pd.DatetimeIndex,
+    max_age: pd.Timedelta | None = None,
 ) -> np.ndarray:
     """Value of the newest *observation date* published by each time (strictly no look-ahead).
 
     A late-published old date must not replace a newer observation, so only rows that extend the
-    running maximum of observation dates (in publication order) can become current.
+    running maximum of observation dates (in publication order) can become current. With
+    ``max_age``, a value whose observation date is older than that at the decision time is NaN.
     """
     if len(values) == 0:
         return np.full(len(times), np.nan)
@@ -256,16 +287,18 @@ def _asof_by_availability(
     date_ns = pd.DatetimeIndex(dates).as_unit("ns").asi8[order]
     vals = np.asarray(values, dtype="float64")[order]
     current = date_ns >= np.maximum.accumulate(date_ns)
-    published_ns, vals = published_ns[current], vals[current]
-    times_ns = times.as_unit("ns").asi8
-    position = np.searchsorted(published_ns, times_ns, side="right") - 1
-    out = np.where(position >= 0, vals[np.clip(position, 0, None)], np.nan)
+    published_ns, vals, date_ns = published_ns[current], vals[current], date_ns[current]
+    position = np.searchsorted(published_ns, times.as_unit("ns").asi8, side="right") - 1
+    found = position >= 0
+    safe = np.clip(position, 0, None)
+    out = np.where(found, vals[safe], np.nan)
+    if max_age is not None:
+        decision_day = times.tz_localize(None).normalize().as_unit("ns").asi8
+        out[found & (decision_day - date_ns[safe] > max_age.value)] = np.nan
     return out
 
 
-def panel_for(
-    store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None
-) -> AlignedPanel:
+def panel_for(store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None) -> AlignedPanel:
     """Convenience constructor that validates ``as_of`` early with a clear message."""
     try:
         return AlignedPanel(store, catalog, as_of)

@@ -14,27 +14,34 @@ import pandas as pd
 from riskcurve.errors import DataValidationError, ShortSampleWarning
 
 
-def clean_series(series: pd.Series, what: str) -> pd.Series:
-    """``series`` as float64 with missing values dropped, after checking its index.
+def as_float(series: pd.Series, what: str) -> pd.Series:
+    """``series`` as float64 (NaN kept), after checking that its index is a sorted, unique DatetimeIndex.
 
-    Measures take observation-dated series from the panel; an index that is not a sorted, unique
-    DatetimeIndex means something upstream went wrong, so we fail loudly instead of silently
-    sorting (which could hide a mis-merge). NaN marks "no observation" and is dropped, so that
-    look-backs find the last real observation rather than a hole.
+    Measures take observation-dated series from the panel; an index that is not sorted and unique
+    means something upstream went wrong, so we fail loudly instead of silently sorting (which could
+    hide a mis-merge).
     """
     if not isinstance(series, pd.Series):
         raise DataValidationError(f"{what}: expected a pandas Series, got {type(series).__name__}")
-    index = series.index
-    if not isinstance(index, pd.DatetimeIndex):
-        raise DataValidationError(f"{what}: index must be a DatetimeIndex, got {type(index).__name__}")
-    if not index.is_monotonic_increasing or not index.is_unique:
-        raise DataValidationError(f"{what}: dates must be strictly increasing (sorted, no duplicates)")
-    values = pd.to_numeric(series, errors="raise").astype("float64")
+    check_frame(series.to_frame(), what)
+    try:
+        return pd.to_numeric(series, errors="raise").astype("float64")
+    except (TypeError, ValueError) as exc:
+        raise DataValidationError(f"{what}: values must be numeric ({exc})") from exc
+
+
+def clean_series(series: pd.Series, what: str) -> pd.Series:
+    """:func:`as_float` with missing values dropped.
+
+    NaN marks "no observation"; dropping it lets look-backs find the last real observation rather
+    than a hole, and makes "sessions" count observed closes.
+    """
+    values = as_float(series, what)
     return values[values.notna()]
 
 
 def check_frame(frame: pd.DataFrame, what: str) -> None:
-    """Fail unless ``frame`` has a sorted, unique DatetimeIndex (see :func:`clean_series`)."""
+    """Fail unless ``frame`` has a sorted, unique DatetimeIndex (see :func:`as_float`)."""
     index = frame.index
     if not isinstance(index, pd.DatetimeIndex):
         raise DataValidationError(f"{what}: index must be a DatetimeIndex, got {type(index).__name__}")
@@ -50,7 +57,8 @@ def asof_positions(index: pd.DatetimeIndex, when: pd.DatetimeIndex) -> np.ndarra
 def asof_values(series: pd.Series, when: pd.DatetimeIndex) -> np.ndarray:
     """Value of ``series`` as of each date in ``when``: its last observation dated on or before it.
 
-    NaN where ``series`` has no observation that early. ``series`` must be clean (sorted, no NaN).
+    NaN where ``series`` has no observation that early. ``series`` must be sorted; a NaN value is
+    returned as it is, so drop NaN first (:func:`clean_series`) to skip holes.
     """
     pos = asof_positions(pd.DatetimeIndex(series.index), when)
     out = np.full(len(when), np.nan)
@@ -65,7 +73,12 @@ def lagged_asof(series: pd.Series, offset: pd.Timedelta) -> np.ndarray:
     Works on any calendar (weekly Wednesdays, NYSE sessions, UTC days): "13 weeks ago" means the
     last observation on or before the date 91 days back, not "13 rows back".
     """
-    return asof_values(series, pd.DatetimeIndex(series.index - offset))
+    return asof_values(series, pd.DatetimeIndex(series.index) - offset)
+
+
+def position(index: pd.Index, date: pd.Timestamp) -> int:
+    """Position of ``date`` in ``index``, or -1 when it is not one of its dates."""
+    return int(pd.DatetimeIndex(index).get_indexer(pd.DatetimeIndex([date]))[0])
 
 
 def run_length(flags: np.ndarray) -> np.ndarray:
@@ -77,14 +90,16 @@ def run_length(flags: np.ndarray) -> np.ndarray:
 
 
 def warm(index: pd.DatetimeIndex, window: pd.Timedelta) -> np.ndarray:
-    """True on dates at least ``window`` after the first date: where a time window is fully covered.
+    """True on dates whose trailing window ``(t - window, t]`` reaches back to the first date.
 
-    A rolling statistic over a window the data does not yet span silently describes a shorter
-    period (a "1-year" z-score resting on three weeks); we blank those rows instead.
+    With daily data that is the first date with a full window of observations (a "90D" window
+    is full on the 90th day). A rolling statistic over a window the data does not yet span
+    silently describes a shorter period (a "1-year" z-score resting on three weeks); the measures
+    blank those rows instead.
     """
     if len(index) == 0:
         return np.zeros(0, dtype=bool)
-    return np.asarray(index - index[0] >= window)
+    return np.asarray(index - index[0] >= window - pd.Timedelta(days=1))
 
 
 def warn_short(what: str, have: int, need: int) -> None:

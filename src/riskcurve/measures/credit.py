@@ -48,7 +48,8 @@ def hy_oas(
     if rank_years is None:
         ranks = s.expanding(min_periods=min_periods).rank(pct=True)
     else:
-        ranks = s.rolling(pd.Timedelta(days=round(365.25 * rank_years)), min_periods=min_periods).rank(pct=True)
+        span = pd.Timedelta(days=round(365.25 * rank_years))
+        ranks = s.rolling(span, min_periods=min_periods).rank(pct=True)
     out["pct_rank"] = 100 * ranks
     if len(s) < min_periods:
         warn_short("hy_oas percentile rank", len(s), min_periods)

@@ -16,8 +16,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from riskcurve.measures._common import asof_positions, asof_values, clean_series, lagged_asof, warm, warn_short
+from riskcurve.measures._common import (
+    asof_positions,
+    asof_values,
+    clean_series,
+    lagged_asof,
+    warm,
+    warn_short,
+)
 
+#: Default age beyond which a carried component counts as unknown (two missed weekly prints).
+MAX_STALENESS = pd.Timedelta(days=14)
 #: Weeks per month, to turn a 4-week change into a monthly pace (52 weeks / 12 months).
 WEEKS_PER_MONTH = 52 / 12
 
@@ -27,7 +36,7 @@ def net_liquidity(
     tga: pd.Series,
     rrp: pd.Series,
     *,
-    max_staleness: pd.Timedelta | None = pd.Timedelta(days=14),
+    max_staleness: pd.Timedelta | None = MAX_STALENESS,
 ) -> pd.Series:
     """Net liquidity = WALCL - WTREGEN - RRPONTSYD in USD billions, on a daily calendar grid.
 
@@ -97,8 +106,9 @@ def zscore(series: pd.Series, window: str | pd.Timedelta = "365D", *, min_period
     roll = s.rolling(span, min_periods=min_periods)
     std = roll.std(ddof=1)
     z = (s - roll.mean()) / std.where(std > 0)
-    z[~warm(pd.DatetimeIndex(s.index), span)] = np.nan
-    if s.empty or s.index[-1] - s.index[0] < span:
+    full = warm(pd.DatetimeIndex(s.index), span)
+    z[~full] = np.nan
+    if not full.any():
         warn_short(f"zscore over {window}", len(s), min_periods)
     return z.rename("zscore")
 

@@ -1,0 +1,118 @@
+"""Crypto breadth: the altcoin season index (Blockchaincenter method), survivorship-free.
+
+Step (4) of the thesis ends with altcoins outperforming bitcoin. Blockchaincenter's index: take
+the top 50 coins by market cap, leaving out stablecoins and wrapped/asset-backed tokens; the index
+is the share of them (in %) whose 90-day return beat bitcoin's. 75 and above is "altcoin season",
+25 and below "bitcoin season".
+
+The universe must be the top 50 *as of each date*: using today's top 50 for 2018 would keep only
+the coins that survived and thrived, and inflate every historical reading. So the market-cap
+ranking is taken point in time, from the latest snapshot dated on or before each day.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from riskcurve.errors import ShortSampleWarning
+from riskcurve.measures._common import asof_positions, check_frame, clean_series
+
+#: Readings at or above this are "altcoin season", at or below BITCOIN_SEASON "bitcoin season".
+ALTSEASON = 75.0
+BITCOIN_SEASON = 25.0
+
+
+def _window_return(values: pd.DataFrame, days: int) -> np.ndarray:
+    """Simple return over exactly ``days`` calendar days, row by row (NaN if either day is absent).
+
+    Exact, not as-of: a coin with a hole in its history must not get a 95-day return passed off as
+    a 90-day one.
+    """
+    then = values.reindex(pd.DatetimeIndex(values.index) - pd.Timedelta(days=days))
+    return values.to_numpy(dtype="float64") / then.to_numpy(dtype="float64") - 1
+
+
+def altcoin_season_index(
+    close: pd.DataFrame,
+    market_cap: pd.DataFrame,
+    btc: pd.Series,
+    exclude: Iterable[str] | pd.Series = (),
+    *,
+    top_n: int = 50,
+    window: int = 90,
+    benchmark: str = "BTC",
+) -> pd.DataFrame:
+    """Altcoin season index on the dates of ``close``.
+
+    Parameters
+    ----------
+    close:
+        Wide frame, UTC days x coins, of daily closes in USD (NaN where a coin has no price).
+    market_cap:
+        Wide frame, dates x coins, of market caps: daily, or point-in-time snapshots (e.g. monthly
+        CoinMarketCap top-200). Each row is a complete ranking: on every date the latest row dated
+        on or before it is used, as a whole, so a coin missing from that row is not in the
+        ranking (it is not carried over from an older snapshot). Never a later row.
+    btc:
+        Bitcoin's daily close, the benchmark, on the same UTC days.
+    exclude:
+        Coins never in the universe: stablecoins, wrapped and asset-backed tokens, as names or as
+        a boolean Series of flags indexed by coin (e.g. ``exclude_from_altseason`` of the symbol
+        flags file). ``benchmark`` is always left out too.
+    top_n, window:
+        Universe size (50) and return horizon in calendar days (90).
+
+    Returns
+    -------
+    DataFrame indexed like ``close`` with ``index`` (0-100; NaN when the universe is empty or
+    bitcoin has no ``window``-day return), ``universe_size`` (eligible coins used, at most
+    ``top_n``) and ``outperformers`` (how many of them beat bitcoin).
+
+    On each date a coin is eligible when it is in the current ranking, not excluded, and has a
+    close both that day and exactly ``window`` days before; the ``top_n`` eligible coins with the
+    largest market cap form the universe (all of them when fewer, with a
+    :class:`ShortSampleWarning` saying on how many dates). Beating bitcoin means a strictly higher
+    simple return. Equal market caps are ranked in column order of ``close``.
+    """
+    check_frame(close, "altcoin_season_index: close")
+    check_frame(market_cap, "altcoin_season_index: market_cap")
+    bench = clean_series(btc, "altcoin_season_index: btc")
+    coins = pd.Index(close.columns)
+    if isinstance(exclude, pd.Series):
+        exclude = exclude.index[exclude.astype(bool).to_numpy()].astype(str)
+    excluded = coins.isin([*exclude, benchmark])
+
+    returns = _window_return(close.astype("float64"), window)
+    bench_all = pd.Series(_window_return(bench.to_frame(), window)[:, 0], index=bench.index)
+    bench_ret = bench_all.reindex(close.index).to_numpy()
+
+    snapshots = market_cap.reindex(columns=coins)[market_cap.notna().any(axis=1)]
+    pos = asof_positions(pd.DatetimeIndex(snapshots.index), pd.DatetimeIndex(close.index))
+    caps = np.full(returns.shape, np.nan)
+    caps[pos >= 0] = snapshots.to_numpy(dtype="float64")[pos[pos >= 0]]
+
+    eligible = ~np.isnan(caps) & ~np.isnan(returns) & ~excluded[np.newaxis, :]
+    ranked = np.argsort(np.where(eligible, -caps, np.inf), axis=1, kind="stable")[:, :top_n]
+    in_universe = np.take_along_axis(eligible, ranked, axis=1)
+    beat = np.take_along_axis(returns, ranked, axis=1) > bench_ret[:, np.newaxis]
+    size = in_universe.sum(axis=1)
+    winners = (in_universe & beat).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        index = np.where((size > 0) & ~np.isnan(bench_ret), 100.0 * winners / size, np.nan)
+
+    short = (size < top_n) & ~np.isnan(index)
+    if short.any():
+        warnings.warn(
+            f"altcoin_season_index: fewer than {top_n} eligible coins on {int(short.sum())} of "
+            f"{len(size)} dates (smallest universe {int(size[short].min())}); see universe_size",
+            ShortSampleWarning,
+            stacklevel=2,
+        )
+    return pd.DataFrame(
+        {"index": index, "universe_size": size, "outperformers": winners},
+        index=close.index,
+    )
