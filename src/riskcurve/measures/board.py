@@ -110,27 +110,33 @@ def _daily_return(close: pd.Series, days: int) -> pd.Series:
     return (grid / grid.shift(days) - 1).dropna()
 
 
-def _altseason(panel: AlignedPanel, config: BoardConfig) -> pd.DataFrame:
-    """Altcoin season index on UTC days, ranking by point-in-time market caps (no survivorship).
-
-    Rankings: the coins' own daily market caps until the first monthly CoinMarketCap top-200
-    snapshot, the snapshots from then on (each a complete ranking, used from its own date).
-    """
-    catalog = panel.catalog
-    coins = [s.id for s in catalog.crypto_universe()]
-    closes = pd.concat({c: panel.series(c) for c in coins}, axis=1).sort_index()
-    closes = closes.reindex(pd.date_range(closes.index[0], closes.index[-1], freq="D"))
+def point_in_time_caps(panel: AlignedPanel, coins: list[str]) -> pd.DataFrame:
+    """Market-cap rankings as known on each date: the coins' own daily caps until the first monthly
+    CoinMarketCap top-200 snapshot, the snapshots from then on (each a complete ranking from its date).
+    Rankings decide universes by what was big *then*, not by today's survivors."""
     daily_caps = pd.concat({c: panel.series(c, "market_cap") for c in coins}, axis=1).sort_index()
-    snapshots = panel.members("CMC_TOP200", "market_cap") if "CMC_TOP200" in catalog else pd.DataFrame()
+    snapshots = panel.members("CMC_TOP200", "market_cap") if "CMC_TOP200" in panel.catalog else pd.DataFrame()
     if len(snapshots):
         daily_caps = daily_caps[daily_caps.index < snapshots.index[0]]
-        caps = pd.concat([daily_caps, snapshots.reindex(columns=coins)]).sort_index()
-    else:
-        caps = daily_caps
+        daily_caps = pd.concat([daily_caps, snapshots.reindex(columns=coins)]).sort_index()
+    return daily_caps.reindex(columns=coins)
+
+
+def crypto_closes(panel: AlignedPanel, coins: list[str]) -> pd.DataFrame:
+    """Closes of ``coins`` on every UTC day from the first to the last (NaN where a coin has none)."""
+    closes = pd.concat({c: panel.series(c) for c in coins}, axis=1).sort_index()
+    return closes.reindex(pd.date_range(closes.index[0], closes.index[-1], freq="D"))
+
+
+def _altseason(panel: AlignedPanel, config: BoardConfig) -> pd.DataFrame:
+    """Altcoin season index on UTC days, ranking by point-in-time market caps (no survivorship)."""
+    catalog = panel.catalog
+    coins = [s.id for s in catalog.crypto_universe()]
+    closes = crypto_closes(panel, coins)
     excluded = [s.id for s in catalog.values() if s.asset_class == "crypto" and (s.stablecoin or s.wrapped)]
     index = altcoin_season_index(
         closes,
-        caps.reindex(columns=coins),
+        point_in_time_caps(panel, coins),
         closes["BTC"],
         exclude=excluded,
         top_n=config.altseason_top_n,

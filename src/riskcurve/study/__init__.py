@@ -1,0 +1,39 @@
+"""The thesis lab: breakout sweeps, honest inference and a cost-aware backtest.
+
+Works on plain arrays and pandas objects handed to it and never knows where the numbers came
+from; the store and panel layers do the fetching and aligning. Compiled kernels live in
+``_kernels`` beside readable reference versions in ``_reference`` that the tests compare
+against.
+"""
+
+from riskcurve.study.backtest import BacktestResult, backtest_hold, deflated_sharpe_ratio
+from riskcurve.study.inference import (
+    HypothesisTest,
+    block_bootstrap_pvalue,
+    granger_causality,
+    min_detectable_effect,
+    placebo_test,
+    romano_wolf,
+    spa_test,
+    stationary_bootstrap_ci,
+    stepm,
+)
+from riskcurve.study.sweep import SweepGrid, SweepResult, run_sweep
+
+__all__ = [
+    "BacktestResult",
+    "HypothesisTest",
+    "SweepGrid",
+    "SweepResult",
+    "backtest_hold",
+    "block_bootstrap_pvalue",
+    "deflated_sharpe_ratio",
+    "granger_causality",
+    "min_detectable_effect",
+    "placebo_test",
+    "romano_wolf",
+    "run_sweep",
+    "spa_test",
+    "stationary_bootstrap_ci",
+    "stepm",
+]
