@@ -6,7 +6,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pytest
-from study_data import random_walk_close, session_entry_map
+
+from tests.study.study_data import random_walk_close, session_entry_map
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import random_walk_close
 from riskcurve.errors import DataValidationError, ShortSampleWarning
 from riskcurve.study import SweepGrid, SweepResult, _kernels, _reference, run_sweep
 from riskcurve.study.sweep import (
@@ -17,6 +16,7 @@ from riskcurve.study.sweep import (
     entry_map_after,
     forward_log_returns,
 )
+from tests.study.study_data import random_walk_close
 
 # Small enough for the pure-Python reference, varied enough to hit every branch.
 GRID = SweepGrid(lookbacks=(5, 20, 63), thresholds=(0.0, 1.5), confirmations=(1, 2, 4), cooldowns=(1, 10))

@@ -92,15 +92,20 @@ class AlignedPanel:
 
     # -- loading ---------------------------------------------------------------------------------
     def preload(self, series_ids: Sequence[str], fields: Sequence[str] | None = None) -> None:
-        """Fetch many series in one query (one round trip beats one per series)."""
+        """Fetch many series in one query (one round trip beats one per series); cached pairs are skipped."""
         wanted = [sid for sid in series_ids if sid in self.catalog]
         fields = list(fields) if fields is not None else sorted({self.catalog[s].value_field for s in wanted})
-        frame = self.store.as_of(wanted, fields=fields, as_of=self.as_of)
-        for (sid, field), part in frame.groupby(["series_id", "field"], sort=False):
-            self._cache[(str(sid), str(field))] = part.drop(columns=["series_id", "field"]).reset_index(drop=True)
-        for sid in wanted:
+        missing = sorted({sid for sid in wanted for field in fields if (sid, field) not in self._cache})
+        if not missing:
+            return
+        frame = self.store.as_of(missing, fields=fields, as_of=self.as_of)
+        body = frame[["member", "date", "value", "available_at"]]
+        for (sid, field), rows in frame.groupby(["series_id", "field"], sort=False).indices.items():
+            self._cache.setdefault((str(sid), str(field)), body.iloc[rows].reset_index(drop=True))
+        empty = body.iloc[0:0]
+        for sid in missing:
             for field in fields:
-                self._cache.setdefault((sid, field), frame.iloc[0:0].drop(columns=["series_id", "field"]))
+                self._cache.setdefault((sid, field), empty)
 
     def _rows(self, series_id: str, field: str) -> pd.DataFrame:
         spec = self.catalog[series_id]

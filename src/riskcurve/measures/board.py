@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from riskcurve.data.panel import AlignedPanel, calendar_days, decision_times
+from riskcurve.data.panel import AlignedPanel, calendar_days, decision_times, nyse_sessions
 from riskcurve.errors import CatalogError
 from riskcurve.measures.breadth import altcoin_season_index
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts, relative_strength
@@ -89,15 +89,20 @@ def _sessions(panel: AlignedPanel, start: str) -> tuple[pd.DatetimeIndex, pd.Dat
 
 
 def _sessions_since(events: list[BreakoutEvent], sessions: pd.DatetimeIndex) -> np.ndarray:
-    """Sessions elapsed since the latest breakout on or before each session (NaN before the first)."""
+    """NYSE sessions elapsed since the latest breakout on or before each session (NaN before the first).
+
+    Counted on the full exchange calendar, so a breakout before the board's first row still counts
+    from its own date.
+    """
     out = np.full(len(sessions), np.nan)
     if not events:
         return out
-    event_pos = np.unique(np.searchsorted(sessions, pd.DatetimeIndex([e.date for e in events])))
-    event_pos = event_pos[event_pos < len(sessions)]
-    last = np.searchsorted(event_pos, np.arange(len(sessions)), side="right") - 1
+    calendar = nyse_sessions().union(sessions)
+    event_pos = np.unique(calendar.searchsorted(pd.DatetimeIndex([e.date for e in events])))
+    here = calendar.searchsorted(sessions)
+    last = np.searchsorted(event_pos, here, side="right") - 1
     seen = last >= 0
-    out[seen] = np.arange(len(sessions))[seen] - event_pos[last[seen]]
+    out[seen] = here[seen] - event_pos[last[seen]]
     return out
 
 

@@ -303,29 +303,40 @@ def detect_breakouts(
         events += round_level_breakouts(close, cfg.round_levels, name=label)
     if "rolling_high" in cfg.kinds:
         events += rolling_high_breakouts(close, cfg.rolling_lookback, cfg.rolling_pct, name=label)
-    rs = relative_strength(close, others, cfg.rs_window) if others else None
-    confirmed = []
-    for event in sorted(events, key=lambda e: (e.date, _KIND_ORDER[e.kind], e.level)):
-        extra = dict(event.confirmations)
-        extra[f"held_{cfg.hold_closes}"] = consecutive_closes_above(close, event.level, event.date, cfg.hold_closes)
-        if volume is not None:
-            extra["volume_ratio"] = volume_ratio(volume, event.date, cfg.volume_window)
-            extra["volume_ok"] = volume_confirmation(volume, event.date, cfg.volume_multiple, cfg.volume_window)
-        if rs is not None and others is not None:
-            extra.update(_rs_at(rs, others, event.date))
-        confirmed.append(replace(event, confirmations=extra))
-    return confirmed
+    events.sort(key=lambda e: (e.date, _KIND_ORDER[e.kind], e.level))
+    if not events:
+        return []
+    # Confirmations for all events at once: the same answers as the one-event functions above,
+    # without re-validating the whole series per event (hundreds of events on a long history).
+    s = clean_series(close, "detect_breakouts")
+    dates = pd.DatetimeIndex([e.date for e in events])
+    held = _held_all(s.to_numpy(), pd.DatetimeIndex(s.index).get_indexer(dates),
+                     np.array([e.level for e in events]), cfg.hold_closes)
+    extras: list[dict[str, Confirmation]] = [{f"held_{cfg.hold_closes}": h} for h in held]
+    if volume is not None:
+        v = clean_series(volume, "detect_breakouts: volume")
+        prior_mean = v.rolling(cfg.volume_window).mean().shift(1)
+        ratios = (v / prior_mean.where(prior_mean > 0)).reindex(dates).to_numpy(dtype="float64")
+        for extra, ratio in zip(extras, ratios, strict=True):
+            extra["volume_ratio"] = float(ratio)
+            extra["volume_ok"] = None if np.isnan(ratio) else bool(ratio >= cfg.volume_multiple)
+    if others:
+        rs = relative_strength(close, others, cfg.rs_window).reindex(dates)
+        beats = rs["beats_all"].to_numpy(dtype=object, na_value=None)
+        streak = rs["streak_all"].to_numpy(dtype="float64")
+        excess = {k: rs[f"excess_{k}"].to_numpy(dtype="float64") for k in others}
+        for i, extra in enumerate(extras):
+            extra["rs_beats_all"] = None if beats[i] is None else bool(beats[i])
+            extra["rs_streak"] = float(streak[i])
+            extra.update({f"rs_excess_{k}": float(values[i]) for k, values in excess.items()})
+    return [replace(e, confirmations={**e.confirmations, **extra}) for e, extra in zip(events, extras, strict=True)]
 
 
-def _rs_at(rs: pd.DataFrame, others: Mapping[str, pd.Series], date: pd.Timestamp) -> dict[str, Confirmation]:
-    """The relative-strength confirmations of one event date (None/NaN if the date is not in ``rs``)."""
-    pos = position(rs.index, date)
-    out: dict[str, Confirmation] = {"rs_beats_all": None, "rs_streak": float("nan")}
-    out |= {f"rs_excess_{k}": float("nan") for k in others}
-    if pos < 0:
-        return out
-    beats = rs["beats_all"].iloc[pos]
-    out["rs_beats_all"] = None if pd.isna(beats) else bool(beats)
-    out["rs_streak"] = float(rs["streak_all"].iloc[pos])
-    out |= {f"rs_excess_{k}": float(rs[f"excess_{k}"].iloc[pos]) for k in others}
+def _held_all(values: np.ndarray, positions: np.ndarray, levels: np.ndarray, c: int) -> list[bool | None]:
+    """:func:`consecutive_closes_above` for many (position, level) pairs."""
+    out: list[bool | None] = []
+    for pos, level in zip(positions, levels, strict=True):
+        window = values[pos : pos + c]
+        out.append(False if (window <= level).any() else (None if len(window) < c else True))
     return out
+

@@ -11,7 +11,7 @@ for another equity, the next session), which is when a trader acting on the sign
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -32,14 +32,16 @@ class Follower:
     close_time: pd.DatetimeIndex
     periods_per_year: int
 
-    def daily(self) -> pd.Series:
-        """Closes on every calendar day of the follower's span (NaN where no close)."""
-        return self.close.reindex(pd.date_range(self.close.index[0], self.close.index[-1], freq="D"))
+    def bars(self) -> tuple[pd.Series, pd.DatetimeIndex]:
+        """Closes on the follower's full bar grid and when each bar closes (UTC).
 
-    def entry_positions(self, known_at: pd.DatetimeIndex) -> np.ndarray:
-        """Index into ``self.close`` of the first close strictly after each moment (-1 if none)."""
-        position = np.searchsorted(self.close_time.as_unit("ns").asi8, known_at.as_unit("ns").asi8, side="right")
-        return np.where(position < len(self.close), position, -1)
+        Crypto gets every calendar day (a missing day stays NaN, so "h bars ahead" is "h days
+        ahead" and a gap is never bridged); other followers keep their own sessions.
+        """
+        if self.periods_per_year != 365:
+            return self.close, self.close_time
+        days = pd.date_range(self.close.index[0], self.close.index[-1], freq="D")
+        return self.close.reindex(days), decision_times("crypto_utc", days)
 
 
 @dataclass
@@ -49,6 +51,7 @@ class StudyInputs:
     leader_known: pd.DatetimeIndex  # UTC moment each leader close was knowable
     followers: dict[str, Follower]
     regime: pd.Series  # leader above its 200-session average, per leader session (bool)
+    equities: dict[str, pd.Series] = field(default_factory=dict)  # leader and peers, session closes
 
 
 def alt_basket(panel: AlignedPanel, top_n: int = 10) -> pd.Series:
@@ -111,6 +114,7 @@ def build_inputs(
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     alt_top_n: int = 10,
+    peers: Sequence[str] = ("SPX", "NDX"),
 ) -> StudyInputs:
     """Everything the study needs, cut to [start, end] (leader dates; followers keep their tails
     so forward returns of late events can still be measured as far as the data reaches)."""
@@ -127,4 +131,5 @@ def build_inputs(
         leader_known=decision_times(spec.calendar, pd.DatetimeIndex(close.index)),
         followers={name: _follower(panel, name, alt_top_n) for name in followers},
         regime=regime.rename("regime"),
+        equities={sid: panel.series(sid).loc[window] for sid in (leader, *peers) if sid in panel.catalog},
     )

@@ -1,0 +1,442 @@
+"""The thesis lab: did small-cap breakouts lead crypto? One call runs the whole honest test.
+
+``run_study`` strings together the event study (per follower, with baselines, bootstrap and placebo
+tests), lead-lag statistics, a sweep over breakout definitions with Romano-Wolf adjusted p-values
+and a walk-forward check, and a cost-aware backtest with a deflated Sharpe ratio; then it writes
+the verdict in words. Every number carries its N; every search reports how many configurations it
+tried.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from riskcurve.errors import DataValidationError, ShortSampleWarning
+from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts
+from riskcurve.study.backtest import BacktestResult, backtest_hold
+from riskcurve.study.events import DEFAULT_HORIZONS, FollowerEventStudy, _records, decluster, follower_event_study
+from riskcurve.study.inference import MultipleTestResult, holm, romano_wolf
+from riskcurve.study.inputs import Follower, StudyInputs
+from riskcurve.study.sweep import (
+    SweepGrid,
+    SweepResult,
+    breakout_events,
+    entry_map_after,
+    forward_log_returns,
+    run_sweep,
+    signal_excess_returns,
+)
+
+Progress = Callable[[str, float], None]
+THESIS_HORIZONS = (30, 60, 90)  # "one to three months"
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Every choice the study makes, reported with its results."""
+
+    horizons: tuple[int, ...] = DEFAULT_HORIZONS
+    grid: Literal["default", "full"] = "default"
+    event_kinds: tuple[Literal["ath", "round_level", "rolling_high"], ...] = ("ath", "round_level")
+    ath_min_gap: int = 250
+    round_step: float = 100.0
+    cooldown: int = 63
+    path_days: int = 180
+    reps: int = 5000
+    placebo_draws: int = 5000
+    rw_reps: int = 1000
+    alpha: float = 0.05
+    seed: int = 20260108
+    in_sample_end: str = "2019-12-31"
+    backtest_hold: int = 60
+    fee_bps: float = 10.0
+    slippage_bps: float = 5.0
+
+    def sweep_grid(self) -> SweepGrid:
+        return SweepGrid.full() if self.grid == "full" else SweepGrid.default()
+
+    def breakout_config(self, close: pd.Series) -> BreakoutConfig:
+        top = float(close.max()) * 1.5 if len(close) else 0.0
+        levels = tuple(np.arange(self.round_step, top + self.round_step, self.round_step).tolist())
+        return BreakoutConfig(kinds=self.event_kinds, ath_min_gap=self.ath_min_gap, round_levels=levels)
+
+
+@dataclass
+class SweepFamily:
+    """One follower's sweep over breakout definitions, tested as a family (Romano-Wolf)."""
+
+    follower: str
+    adjusted: MultipleTestResult
+    walk_forward: dict[str, Any]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (definition, horizon): statistic, raw and Romano-Wolf adjusted p-values."""
+        frame = self.adjusted.to_frame()
+        frame.index = pd.MultiIndex.from_tuples(list(frame.index), names=["definition", "horizon"])
+        frame = frame.reset_index()
+        frame.insert(0, "follower", self.follower)
+        return frame
+
+
+@dataclass
+class StudyResult:
+    """Everything the study found; ``summary()`` reads as a report, ``to_dict()`` feeds JSON and HTML."""
+
+    leader: str
+    config: StudyConfig
+    period: tuple[pd.Timestamp, pd.Timestamp]
+    events: list[BreakoutEvent]
+    event_studies: dict[str, FollowerEventStudy]
+    sweep: SweepResult | None
+    families: dict[str, SweepFamily]
+    backtests: dict[str, BacktestResult]
+    deflated_sharpe: dict[str, float]
+    lead_lag: Any
+    verdicts: dict[str, str]
+    adjusted_event_p: pd.DataFrame
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_configurations(self) -> int:
+        return self.sweep.n_configurations if self.sweep is not None else 0
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per follower and horizon: the event-study statistics with adjusted p-values."""
+        frames = [study.to_frame().reset_index() for study in self.event_studies.values()]
+        stats_frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if len(stats_frame) and len(self.adjusted_event_p):
+            adjusted = self.adjusted_event_p[["follower", "horizon", "p_adjusted"]]
+            stats_frame = stats_frame.merge(adjusted, on=["follower", "horizon"], how="left")
+        return stats_frame
+
+    def summary(self) -> str:
+        lines = [
+            f"Thesis lab: do {self.leader} breakouts lead crypto? "
+            f"({self.period[0]:%Y-%m-%d} .. {self.period[1]:%Y-%m-%d}, built in {self.seconds:.1f} s)",
+            f"{len(self.events)} declustered events ({', '.join(self.config.event_kinds)}; cooldown "
+            f"{self.config.cooldown} sessions): " + ", ".join(f"{e.date:%Y-%m-%d}" for e in self.events),
+            "",
+        ]
+        for study in self.event_studies.values():
+            lines += [study.summary(), ""]
+        if self.sweep is not None:
+            lines.append(
+                f"Sweep: {self.n_configurations} configurations tried "
+                f"({len(self.sweep.definitions)} definitions x {len(self.sweep.followers)} followers x "
+                f"{len(self.sweep.horizons)} horizons)."
+            )
+            for family in self.families.values():
+                best = int(np.nanargmin(family.adjusted.adjusted))
+                lines.append(
+                    f"  {family.follower}: smallest Romano-Wolf adjusted p = {family.adjusted.adjusted[best]:.3g} "
+                    f"({family.adjusted.labels[best]}); walk-forward: {family.walk_forward['text']}"
+                )
+            lines.append("")
+        for name, result in self.backtests.items():
+            lines += [f"Backtest {name}: " + result.summary(), f"  deflated Sharpe ratio: {self.deflated_sharpe[name]:.3f}", ""]
+        if self.lead_lag is not None:
+            lines += [str(self.lead_lag), ""]
+        lines.append("Verdict")
+        lines += [f"  {text}" for text in self.verdicts.values()]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_dict(self) -> dict[str, Any]:
+        sweep: dict[str, Any] | None = None
+        if self.sweep is not None:
+            sweep = {
+                "n_configurations": self.n_configurations,
+                "n_definitions": len(self.sweep.definitions),
+                "horizons": list(self.sweep.horizons),
+                "followers": [str(f) for f in self.sweep.followers],
+                "families": {
+                    name: {
+                        "method": fam.adjusted.method,
+                        "reps": fam.adjusted.reps,
+                        "configurations": _records(fam.to_frame().drop(columns=["follower"])),
+                        "family_test": _test(fam.adjusted.family_test),
+                        "walk_forward": fam.walk_forward,
+                    }
+                    for name, fam in self.families.items()
+                },
+            }
+        return {
+            "leader": self.leader,
+            "parameters": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.config.__dict__.items()},
+            "period": [self.period[0].date().isoformat(), self.period[1].date().isoformat()],
+            "events": [
+                {"date": e.date.date().isoformat(), "kind": e.kind, "level": e.level, "close": e.close}
+                for e in self.events
+            ],
+            "event_study": {name: s.to_dict() for name, s in self.event_studies.items()},
+            "adjusted_p": _records(self.adjusted_event_p),
+            "sweep": sweep,
+            "backtest": {
+                name: {
+                    "metrics": _clean_map(r.metrics),
+                    "buy_and_hold": _clean_map(r.benchmark_metrics),
+                    "deflated_sharpe": _clean(self.deflated_sharpe[name]),
+                    "hold": r.hold,
+                    "cost_bps": r.cost_bps,
+                    "equity": _weekly(r.equity),
+                    "buy_and_hold_equity": _weekly(r.benchmark_equity),
+                }
+                for name, r in self.backtests.items()
+            },
+            "lead_lag": self.lead_lag.to_dict() if self.lead_lag is not None else None,
+            "verdict": self.verdicts,
+            "notes": self.notes,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _clean_map(values: dict[str, float]) -> dict[str, float | None]:
+    return {k: _clean(v) for k, v in values.items()}
+
+
+def _test(test: Any) -> dict[str, Any]:
+    return {"name": test.name, "null": test.null, "n": test.n, "statistic": _clean(test.statistic),
+            "pvalue": _clean(test.pvalue), "conclusion": test.conclusion}
+
+
+def _weekly(series: pd.Series) -> dict[str, list[Any]]:
+    """Charts need shape, not every day: weekly points keep the JSON small."""
+    weekly = series.resample("W").last().dropna()
+    return {"dates": [d.date().isoformat() for d in weekly.index], "values": [round(float(v), 6) for v in weekly]}
+
+
+def _crypto_grid(followers: Sequence[Follower]) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+    """Daily closes of the crypto followers on one calendar-day grid, and each day's close time."""
+    frames = {f.name: f.bars()[0] for f in followers}
+    grid = pd.concat(frames, axis=1).sort_index()
+    grid = grid.reindex(pd.date_range(grid.index[0], grid.index[-1], freq="D"))
+    return grid, grid.index.tz_localize("UTC") + pd.Timedelta(days=1)
+
+
+def _walk_forward(
+    inputs: StudyInputs, close: pd.Series, times: pd.DatetimeIndex, grid: SweepGrid, horizons: Sequence[int],
+    split: pd.Timestamp, cfg: StudyConfig,
+) -> dict[str, Any]:
+    """Pick the best definition and horizon in sample (by t-statistic), report it out of sample."""
+    leader = inputs.leader_close
+    in_sample = leader.index <= split
+    if in_sample.sum() < 300 or (~in_sample).sum() < 63:
+        return {"text": "not enough data on one side of the split", "split": split.date().isoformat()}
+    entry = entry_map_after(inputs.leader_known, times)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ShortSampleWarning)
+        result = run_sweep(leader[in_sample], close.to_frame(), entry[in_sample], horizons, grid)
+    t = result.t_stat[:, 0, :]
+    if not np.isfinite(t).any():
+        return {"text": "no in-sample configuration had enough events", "split": split.date().isoformat()}
+    d, hi = np.unravel_index(int(np.nanargmax(t)), t.shape)
+    definition = result.definitions.iloc[int(d)]
+    horizon = int(result.horizons[int(hi)])
+    events = breakout_events(leader, int(definition["lookback"]), float(definition["threshold"]),
+                             int(definition["confirmation"]), int(definition["cooldown"]))
+    outcomes = forward_log_returns(close, entry, horizon)[:, 0]
+    oos_rows = np.flatnonzero(~in_sample)
+    oos_events = events[events >= oos_rows[0]] if len(oos_rows) else events[:0]
+    at_events = outcomes[oos_events]
+    at_events = at_events[np.isfinite(at_events)]
+    baseline = float(np.nanmean(outcomes[oos_rows])) if np.isfinite(outcomes[oos_rows]).any() else math.nan
+    mean = float(at_events.mean()) if len(at_events) else math.nan
+    text = (
+        f"in-sample best {definition['label']} at {horizon} days (t = {t[d, hi]:.2f}); out of sample "
+        + (f"{len(at_events)} events, mean {mean:+.1%} vs {baseline:+.1%} on all days" if len(at_events)
+           else "no event with a complete forward window")
+    )
+    return {
+        "split": split.date().isoformat(), "definition": str(definition["label"]), "horizon": horizon,
+        "in_sample_t": float(t[d, hi]), "oos_events": int(len(at_events)), "oos_mean": _clean(mean),
+        "oos_baseline": _clean(baseline), "oos_excess": _clean(mean - baseline), "text": text,
+    }
+
+
+def _verdict(
+    name: str, leader: str, study: FollowerEventStudy, adjusted: pd.DataFrame,
+    family: SweepFamily | None, n_configs: int, alpha: float,
+) -> str:
+    """One paragraph: effect, interval, raw and adjusted p, N, the 1-3 month claim, what would change it."""
+    thesis = study.stats.loc[[h for h in THESIS_HORIZONS if h in study.stats.index]]
+    if thesis.empty or thesis["n"].max() == 0:
+        return f"{name}: no {leader} breakout has a complete forward window in {name}'s data, so the data say nothing."
+    rows = adjusted[adjusted["follower"] == name].set_index("horizon")
+    best_h = int(thesis["excess_all"].idxmax())
+    row = thesis.loc[best_h]
+    p_adj = float(rows.loc[best_h, "p_adjusted"]) if best_h in rows.index else math.nan
+    p_raw = float(row["p_placebo"])
+    sweep_p = float(np.nanmin(family.adjusted.adjusted)) if family is not None else math.nan
+    oos = family.walk_forward if family is not None else {}
+    significant = math.isfinite(p_adj) and p_adj < alpha
+    oos_ok = (oos.get("oos_excess") or 0) > 0 if oos.get("oos_events") else None
+    if significant and oos_ok is not False and (not math.isfinite(sweep_p) or sweep_p < alpha):
+        level = "evidence for the thesis"
+    elif (math.isfinite(p_raw) and p_raw < alpha) or significant:
+        level = "weak evidence that does not survive the corrections"
+    else:
+        level = "no evidence"
+    lag_supported = any(
+        (rows.loc[h, "p_adjusted"] < alpha) if h in rows.index else False for h in THESIS_HORIZONS
+    )
+    n = int(row["n"])
+    excess = float(row["excess_all"])
+    sd_needed = float(row["mde"]) * math.sqrt(n) / (stats.norm.ppf(1 - alpha) + stats.norm.ppf(0.8)) if n else math.nan
+    more = (
+        f"about {math.ceil((float(row['mde']) / excess) ** 2 * n)} events with the same average excess would be needed "
+        f"to detect it with 80% power"
+        if excess > 0 and math.isfinite(sd_needed) else "a positive average excess would be needed first"
+    )
+    oos_text = f" Walk-forward: {oos['text']}." if oos.get("text") else ""
+    return (
+        f"{name}: after {n} declustered {leader} breakouts, {name}'s mean {best_h}-day log return was "
+        f"{row['mean']:+.1%} (95% CI {row['ci_low']:+.1%} to {row['ci_high']:+.1%}) against {row['baseline_all']:+.1%} "
+        f"on all days, an excess of {excess:+.1%}; hit rate {row['hit_rate']:.0%} vs {row['baseline_hit_rate']:.0%}. "
+        f"Placebo p = {p_raw:.3f}, block-bootstrap p = {row['p_bootstrap']:.3f}; Holm-adjusted over the "
+        f"{len(adjusted)} follower x horizon tests of the event study: p = {p_adj:.3f}. "
+        f"The sweep tried {n_configs} configurations; its smallest Romano-Wolf adjusted p for {name} is "
+        f"{sweep_p:.3f}.{oos_text} With N = {n}, only excess returns above {row['mde']:.0%} were detectable. "
+        f"Verdict: {level}. The 'one to three months' lag is {'supported' if lag_supported else 'not supported'} "
+        f"at the {alpha:.0%} level after adjustment. What would change it: {more}."
+    )
+
+
+def run_study(
+    inputs: StudyInputs,
+    config: StudyConfig | None = None,
+    *,
+    progress: Progress | None = None,
+    lead_lag: Callable[[StudyInputs], Any] | None = None,
+) -> StudyResult:
+    """Run the whole thesis test on prepared inputs (see ``study.inputs.build_inputs``)."""
+    cfg = config or StudyConfig()
+    started = time.perf_counter()
+    step = progress or (lambda _label, _frac: None)
+    notes: list[str] = []
+    leader = inputs.leader_close
+    if len(leader) < 300:
+        raise DataValidationError(f"{inputs.leader}: {len(leader)} sessions are too few for a study (need 300)")
+
+    step("breakouts", 0.05)
+    raw_events = detect_breakouts(leader, cfg.breakout_config(leader), name=inputs.leader)
+    events = decluster(raw_events, pd.DatetimeIndex(leader.index), cfg.cooldown)
+    if len(events) < 5:
+        notes.append(f"only {len(events)} events: every statistic below is barely informative")
+
+    step("event study", 0.15)
+    studies = {
+        name: follower_event_study(
+            inputs, follower, events, horizons=cfg.horizons, cooldown=cfg.cooldown, path_days=cfg.path_days,
+            reps=cfg.reps, placebo_draws=cfg.placebo_draws, alpha=cfg.alpha, seed=cfg.seed + i,
+        )
+        for i, (name, follower) in enumerate(inputs.followers.items())
+    }
+    family_rows = [
+        {"follower": name, "horizon": h, "p_placebo": s.stats.loc[h, "p_placebo"]}
+        for name, s in studies.items() for h in cfg.horizons
+    ]
+    adjusted = pd.DataFrame(family_rows)
+    finite = adjusted["p_placebo"].notna().to_numpy()
+    adjusted["p_adjusted"] = np.nan
+    if finite.any():
+        adjusted.loc[finite, "p_adjusted"] = holm(adjusted.loc[finite, "p_placebo"].to_numpy())
+
+    step("lead-lag", 0.3)
+    lead_lag_report = lead_lag(inputs) if lead_lag is not None else None
+
+    step("sweep", 0.45)
+    crypto = [f for f in inputs.followers.values() if f.periods_per_year == 365]
+    sweep: SweepResult | None = None
+    families: dict[str, SweepFamily] = {}
+    grid = cfg.sweep_grid()
+    if crypto:
+        closes, times = _crypto_grid(crypto)
+        entry = entry_map_after(inputs.leader_known, times)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ShortSampleWarning)
+            sweep = run_sweep(leader, closes, entry, cfg.horizons, grid)
+        split = pd.Timestamp(cfg.in_sample_end)
+        for i, follower in enumerate(crypto):
+            step(f"multiple testing: {follower.name}", 0.55 + 0.3 * i / len(crypto))
+            close = closes[follower.name]
+            live = close.notna().to_numpy()
+            first, last = int(np.argmax(live)), len(live) - int(np.argmax(live[::-1]))
+            span = close.iloc[first:last]
+            span_entry = entry_map_after(inputs.leader_known, times[first:last])
+            excess = signal_excess_returns(leader, span, span_entry, cfg.horizons, grid)
+            excess = excess.loc[:, excess.std() > 0].dropna()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ShortSampleWarning)
+                rw = romano_wolf(excess, reps=cfg.rw_reps, alpha=cfg.alpha, seed=cfg.seed + 7 * i)
+            families[follower.name] = SweepFamily(
+                follower.name, rw, _walk_forward(inputs, span, times[first:last], grid, cfg.horizons, split, cfg)
+            )
+
+    step("backtest", 0.9)
+    backtests: dict[str, BacktestResult] = {}
+    dsr: dict[str, float] = {}
+    for follower in crypto:
+        close, times = follower.bars()
+        if close.isna().any():
+            notes.append(f"backtest of {follower.name} skipped: its daily closes have gaps")
+            continue
+        entry = entry_map_after(inputs.leader_known, times)
+        positions = np.searchsorted(pd.DatetimeIndex(leader.index), pd.DatetimeIndex([e.date for e in events]))
+        signals = entry[positions[positions < len(entry)]]
+        signals = signals[signals >= 0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ShortSampleWarning)
+            result = backtest_hold(close, signals, cfg.backtest_hold, fee_bps=cfg.fee_bps,
+                                   slippage_bps=cfg.slippage_bps, execution_lag=0)
+            backtests[follower.name] = result
+            trial_sr = _trial_sharpes(leader, close, entry, grid, cfg)
+        n_trials = max(len(trial_sr), 1)
+        dsr[follower.name] = result.deflated_sharpe(n_trials, float(np.nanvar(trial_sr)) if len(trial_sr) > 1 else 0.0)
+
+    step("verdict", 0.97)
+    verdicts = {
+        name: _verdict(name, inputs.leader, study, adjusted, families.get(name),
+                       sweep.n_configurations if sweep is not None else 0, cfg.alpha)
+        for name, study in studies.items()
+    }
+    step("done", 1.0)
+    return StudyResult(
+        leader=inputs.leader, config=cfg, period=(pd.Timestamp(leader.index[0]), pd.Timestamp(leader.index[-1])),
+        events=events, event_studies=studies, sweep=sweep, families=families, backtests=backtests,
+        deflated_sharpe=dsr, lead_lag=lead_lag_report, verdicts=verdicts, adjusted_event_p=adjusted,
+        seconds=time.perf_counter() - started, notes=notes,
+    )
+
+
+def _trial_sharpes(
+    leader: pd.Series, close: pd.Series, entry: np.ndarray, grid: SweepGrid, cfg: StudyConfig
+) -> np.ndarray:
+    """Per-period Sharpe of every (definition, hold) the sweep tried: the spread the DSR deflates by."""
+    out = []
+    for definition in grid.definitions().itertuples():
+        events = breakout_events(leader, int(definition.lookback), float(definition.threshold),
+                                 int(definition.confirmation), int(definition.cooldown))
+        signals = entry[events]
+        signals = signals[signals >= 0]
+        for hold in cfg.horizons:
+            result = backtest_hold(close, signals, hold, fee_bps=cfg.fee_bps, slippage_bps=cfg.slippage_bps,
+                                   execution_lag=0)
+            out.append(result.sharpe_per_period)
+    return np.asarray(out, dtype=np.float64)
