@@ -79,3 +79,37 @@ def test_status_rejects_a_bad_date(real_store_path: Path, tmp_path: Path) -> Non
     assert bad.exit_code == 2 and "is not a date" in bad.output
     empty = runner.invoke(app, ["status", "--db", str(tmp_path / "none.duckdb")])
     assert empty.exit_code == 2 and "run `riskcurve update` first" in empty.output
+
+
+def test_study_json_and_out_dir(real_store_path: Path, tmp_path: Path) -> None:
+    db = tmp_path / "study.duckdb"
+    db.write_bytes(real_store_path.read_bytes())  # the study caches its result in the store
+    out = tmp_path / "study"
+    result = runner.invoke(
+        app, ["study", "--json", "--followers", "ETH,BTC", "--horizons", "30,60,90", "--as-of", "2026-08-22",
+              "--out", str(out), "--db", str(db)]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert set(doc["verdict"]) == {"ETH", "BTC"}
+    assert doc["sweep"]["n_configurations"] == 24 * 2 * 3
+    assert doc["lead_lag"] is not None and doc["lead_lag"]["followers"]["ETH"]["regime_correlations"]
+    for name in ("study.json", "verdict.txt", "event_study.csv", "events.csv", "sweep.csv"):
+        assert (out / name).stat().st_size > 0
+    from riskcurve.data.store import Store
+
+    with Store(db, read_only=True) as store:
+        cached = json.loads(store.get_state("study:last") or "{}")
+    assert cached["verdict"] == doc["verdict"]
+
+
+def test_study_rejects_bad_arguments(real_store_path: Path) -> None:
+    for args, message in (
+        (["--grid", "huge"], "--grid must be 'default' or 'full'"),
+        (["--horizons", "30,x"], "--horizons must be comma-separated whole numbers"),
+        (["--start", "2020-13-01"], "--start '2020-13-01' is not a date"),
+        (["--followers", "NOPE"], "unknown series 'NOPE'"),
+    ):
+        result = runner.invoke(app, ["study", *args, "--db", str(real_store_path)])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output.replace("\n", " "), result.output

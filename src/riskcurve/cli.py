@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import warnings
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -380,6 +380,201 @@ def _print_status(doc: dict[str, Any]) -> None:
         err_console.print(f"[yellow]note:[/] {note}")
     if doc["stale"]:
         err_console.print(f"[yellow]stale as of this time (their rules read unknown):[/] {', '.join(doc['stale'])}")
+
+
+STUDY_STATE_KEY = "study:last"
+
+
+def _int_list(text: str, what: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise RiskcurveError(f"{what} must be comma-separated whole numbers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise RiskcurveError(f"{what} must be positive whole numbers, got {text!r}")
+    return values
+
+
+@app.command()
+def study(
+    leader: Annotated[str, typer.Option("--leader", help="Leader series id")] = "RUT",
+    followers: Annotated[
+        str, typer.Option("--followers", help="Follower ids; ALTS = top-10 alt basket")
+    ] = "ETH,BTC,ALTS",
+    horizons: Annotated[str, typer.Option("--horizons", help="Forward horizons in days")] = "7,30,60,90,180",
+    grid: Annotated[
+        str, typer.Option("--grid", help="Breakout-definition sweep: default (24) or full (500)")
+    ] = "default",
+    start: Annotated[str | None, typer.Option("--start", help="First leader date (YYYY-MM-DD)")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last leader date (YYYY-MM-DD)")] = None,
+    as_of: AsOfOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write JSON, CSV tables and the verdict here")] = None,
+    db: DbOption = None,
+) -> None:
+    """Did small-cap breakouts lead crypto? Event study, lead-lag, sweep, backtest and a verdict."""
+    from riskcurve.data.panel import AlignedPanel
+    from riskcurve.study.inputs import build_inputs
+    from riskcurve.study.lab import StudyConfig, run_study
+
+    try:
+        if grid not in ("default", "full"):
+            raise RiskcurveError(f"--grid must be 'default' or 'full', got {grid!r}")
+        for label, value in (("--start", start), ("--end", end)):
+            if value is not None:
+                try:
+                    date.fromisoformat(value)
+                except ValueError:
+                    raise RiskcurveError(f"{label} {value!r} is not a date (YYYY-MM-DD)") from None
+        config = StudyConfig(horizons=_int_list(horizons, "--horizons"), grid=grid)  # type: ignore[arg-type]
+        settings = _settings(db)
+        catalog = _catalog(settings)
+        names = [part.strip() for part in followers.split(",") if part.strip()]
+        with Store(settings.db_path, read_only=True) as store, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RiskcurveWarning)
+            panel = AlignedPanel(store, catalog, resolve_as_of(as_of, store, leader))
+            inputs = build_inputs(panel, leader, names, start=start, end=end)
+            with _progress() as progress:
+                task = progress.add_task("study", total=100)
+                result = run_study(
+                    inputs,
+                    config,
+                    progress=lambda label, frac: progress.update(task, completed=100 * frac, description=label),
+                    lead_lag=_lead_lag_runner(),
+                )
+        doc = result.to_dict()
+        doc["warnings"] = sorted({str(w.message) for w in caught if issubclass(w.category, RiskcurveWarning)})
+        with Store(settings.db_path) as store:  # brief write: the cached result the dashboard serves
+            store.set_state(STUDY_STATE_KEY, json.dumps(doc))
+        if out is not None:
+            _write_study(out, result, doc)
+    except RiskcurveError as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return
+    console.print(result.summary(), highlight=False)
+    if out is not None:
+        console.print(f"written to {out}/")
+
+
+def _lead_lag_runner() -> Any:
+    """Lead-lag with a 6-hour grace: a UTC-day crypto close ~4 h after the US close is paired with that
+    session (the same interval), so same-day co-movement is not mistaken for a one-week lead."""
+    from riskcurve.study.leadlag import lead_lag
+
+    return lambda inputs: lead_lag(inputs, inputs.equities, follower_grace=pd.Timedelta(hours=6))
+
+
+def _write_study(out: Path, result: Any, doc: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "study.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    (out / "verdict.txt").write_text(result.summary() + "\n", encoding="utf-8")
+    result.to_frame().to_csv(out / "event_study.csv", index=False)
+    pd.DataFrame(doc["events"]).to_csv(out / "events.csv", index=False)
+    for name, study in result.event_studies.items():
+        study.table.to_csv(out / f"events_{name}.csv", index=False)
+    if result.sweep is not None:
+        result.sweep.to_frame().to_csv(out / "sweep.csv", index=False)
+
+
+# -- show it: report, serve, watch ------------------------------------------------------------------
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write")] = Path("report.html"),
+    as_of: AsOfOption = None,
+    db: DbOption = None,
+) -> None:
+    """One self-contained HTML report that works offline: status, evidence, charts, freshness, last study."""
+    from riskcurve.report import build_report
+
+    try:
+        settings = _settings(db)
+        catalog = _catalog(settings)
+        with Store(settings.db_path, read_only=True) as store:
+            moment = resolve_as_of(as_of, store)
+            cached = store.get_state(STUDY_STATE_KEY)
+            info = build_report(store, catalog, settings, moment, out, study=json.loads(cached) if cached else None)
+    except RiskcurveError as exc:
+        _fail(str(exc))
+        return
+    console.print(
+        f"wrote {info.path} ({info.size_bytes / 1e6:.1f} MB): stage {info.stage} {info.stage_name} "
+        f"as of {info.as_of.isoformat()}, built in {info.seconds:.1f} s"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on; anything but loopback needs RISKCURVE_TOKEN")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """The dashboard and the read-only JSON API (OpenAPI docs at /docs)."""
+    from riskcurve.web import serve as run_server
+
+    try:
+        settings = _settings(db)
+        run_server(settings.db_path, host=host, port=port, catalog_paths=settings.catalog_paths, settings=settings)
+    except RiskcurveError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def watch(
+    interval: Annotated[str, typer.Option("--interval", help="Time between cycles: 30m, 1h, 1d")] = "1h",
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook",
+            help="Slack/Discord webhook URL [env: RISKCURVE_WEBHOOK_URL, preferred: a URL here shows in `ps`]",
+        ),
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="Mail alerts to this address (SMTP from RISKCURVE_SMTP_*)")
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="One cycle, then exit (cron); exit 1 if a delivery failed")] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="Update from a CSV directory instead of live providers [env: RISKCURVE_DATA_DIR]"),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Update and classify on a schedule; alert once on a stage change or a new Russell 2000 breakout."""
+    import logging
+    import os
+
+    from riskcurve.alerts import Redactor, Watcher, channels_from, logging_handler, parse_interval
+
+    try:
+        seconds = parse_interval(interval)
+        channels = channels_from(webhook, email, os.environ)
+        settings = _settings(db, data_dir)
+        catalog = _catalog(settings)
+    except RiskcurveError as exc:
+        _fail(str(exc))
+        return
+    redactor = Redactor([secret for channel in channels for secret in channel.secrets()])
+    logger, handler = logging.getLogger("riskcurve"), logging_handler(redactor)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    watcher = Watcher(settings, catalog, channels)
+    try:
+        if once:
+            result = watcher.cycle()
+            raise typer.Exit(0 if result.ok else 1)
+        watcher.run(seconds)
+    except RiskcurveError as exc:
+        _fail(redactor(str(exc)), 1)
+    except KeyboardInterrupt:
+        err_console.print("stopped")
+    finally:
+        logger.removeHandler(handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

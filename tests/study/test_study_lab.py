@@ -29,7 +29,9 @@ def _inputs(leader: pd.Series, follower: pd.Series) -> StudyInputs:
         leader="LEAD",
         leader_close=leader,
         leader_known=decision_times("nyse", sessions),
-        followers={"COIN": Follower("COIN", follower, decision_times("crypto_utc", pd.DatetimeIndex(follower.index)), 365)},
+        followers={
+            "COIN": Follower("COIN", follower, decision_times("crypto_utc", pd.DatetimeIndex(follower.index)), 365)
+        },
         regime=pd.Series(True, index=sessions),
     )
 
@@ -47,8 +49,15 @@ def test_entry_is_the_first_crypto_close_after_the_equity_close() -> None:
     days = pd.date_range("2023-12-01", "2025-06-30", freq="D")
     coin = pd.Series(np.exp(np.arange(len(days)) * 0.001), index=days)  # +0.1% log a day, exactly
     event = _event("2024-03-08")  # a Friday
-    study = follower_event_study(_inputs(leader, coin), _inputs(leader, coin).followers["COIN"], [event],
-                                 horizons=(7, 30), cooldown=5, reps=200, placebo_draws=200)
+    study = follower_event_study(
+        _inputs(leader, coin),
+        _inputs(leader, coin).followers["COIN"],
+        [event],
+        horizons=(7, 30),
+        cooldown=5,
+        reps=200,
+        placebo_draws=200,
+    )
     row = study.table.iloc[0]
     # Friday's 16:00 New York close is known at 21:00 UTC; the UTC day of Friday closes at 00:00 Saturday.
     assert row["entry_date"] == pd.Timestamp("2024-03-08")
@@ -75,8 +84,9 @@ def test_planted_thirty_day_lead_is_found() -> None:
         drift[i + 1 : i + 31] += 0.25 / 30
     coin = pd.Series(100 * np.exp(np.cumsum(noise + drift)), index=days)
     inputs = _inputs(leader, coin)
-    study = follower_event_study(inputs, inputs.followers["COIN"], kept, horizons=(7, 30, 90), cooldown=40,
-                                 reps=500, placebo_draws=1000, seed=3)
+    study = follower_event_study(
+        inputs, inputs.followers["COIN"], kept, horizons=(7, 30, 90), cooldown=40, reps=500, placebo_draws=1000, seed=3
+    )
     assert study.stats.loc[30, "excess_all"] > 0.15
     assert study.stats.loc[30, "p_placebo"] < 0.01 and study.stats.loc[30, "ci_low"] > 0
     assert study.stats.loc[7, "excess_all"] < study.stats.loc[30, "excess_all"]

@@ -64,8 +64,19 @@ class FollowerEventStudy:
         return self.stats.assign(follower=self.follower)
 
     def summary(self) -> str:
-        cols = ["n", "mean", "ci_low", "ci_high", "baseline_all", "excess_all", "baseline_regime",
-                "hit_rate", "p_bootstrap", "p_placebo", "mde"]
+        cols = [
+            "n",
+            "mean",
+            "ci_low",
+            "ci_high",
+            "baseline_all",
+            "excess_all",
+            "baseline_regime",
+            "hit_rate",
+            "p_bootstrap",
+            "p_placebo",
+            "mde",
+        ]
         head = f"{self.follower}: {len(self.table)} events; forward log returns by horizon (days)"
         return head + "\n" + self.stats[cols].to_string(float_format=lambda v: f"{v:.4g}")
 
@@ -111,11 +122,17 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _test_dict(test: HypothesisTest) -> dict[str, Any]:
     return {
-        "name": test.name, "null": test.null, "alternative": test.alternative, "direction": test.direction,
-        "n": test.n, "statistic_name": test.statistic_name,
+        "name": test.name,
+        "null": test.null,
+        "alternative": test.alternative,
+        "direction": test.direction,
+        "n": test.n,
+        "statistic_name": test.statistic_name,
         "statistic": None if not np.isfinite(test.statistic) else float(test.statistic),
         "pvalue": None if not np.isfinite(test.pvalue) else float(test.pvalue),
-        "alpha": test.alpha, "reject": test.reject, "conclusion": test.conclusion,
+        "alpha": test.alpha,
+        "reject": test.reject,
+        "conclusion": test.conclusion,
     }
 
 
@@ -181,27 +198,49 @@ def follower_event_study(
         base_regime = float(np.nanmean(same)) if np.isfinite(same).any() else np.nan
         sd = float(np.nanstd(everything, ddof=1)) if np.isfinite(everything).sum() > 1 else np.nan
         row: dict[str, Any] = {
-            "horizon": h, "n": len(finite), "mean": np.nan, "median": np.nan, "ci_low": np.nan,
-            "ci_high": np.nan, "baseline_all": base_all, "excess_all": np.nan, "baseline_regime": base_regime,
-            "excess_regime": np.nan, "hit_rate": np.nan, "baseline_hit_rate": float(np.mean(everything[np.isfinite(everything)] > 0)),
-            "p_bootstrap": np.nan, "p_placebo": np.nan, "mde": np.nan,
+            "horizon": h,
+            "n": len(finite),
+            "mean": np.nan,
+            "median": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "baseline_all": base_all,
+            "excess_all": np.nan,
+            "baseline_regime": base_regime,
+            "excess_regime": np.nan,
+            "hit_rate": np.nan,
+            "baseline_hit_rate": float(np.mean(everything[np.isfinite(everything)] > 0)),
+            "p_bootstrap": np.nan,
+            "p_placebo": np.nan,
+            "mde": np.nan,
         }
         if len(finite):
-            row.update(mean=float(finite.mean()), median=float(np.median(finite)),
-                       hit_rate=float(np.mean(finite > 0)), excess_all=float(finite.mean()) - base_all,
-                       excess_regime=float(finite.mean()) - base_regime,
-                       mde=min_detectable_effect(len(finite), sd, alpha) if np.isfinite(sd) else np.nan)
+            row.update(
+                mean=float(finite.mean()),
+                median=float(np.median(finite)),
+                hit_rate=float(np.mean(finite > 0)),
+                excess_all=float(finite.mean()) - base_all,
+                excess_regime=float(finite.mean()) - base_regime,
+                mde=min_detectable_effect(len(finite), sd, alpha) if np.isfinite(sd) else np.nan,
+            )
         if len(finite) >= 2:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ShortSampleWarning)  # N is reported beside every number
                 ci = stationary_bootstrap_ci(finite, reps=reps, seed=seed + i)
                 boot = block_bootstrap_pvalue(
-                    finite - base_all, reps=reps, seed=seed + i, alpha=alpha,
+                    finite - base_all,
+                    reps=reps,
+                    seed=seed + i,
+                    alpha=alpha,
                     name=f"{inputs.leader} breakouts -> {follower.name} {h}-day excess return (block bootstrap)",
                 )
                 event_pos = positions[np.isfinite(at_events)]
                 placebo = placebo_test(
-                    event_pos, everything, n_draws=placebo_draws, min_spacing=cooldown, alpha=alpha,
+                    event_pos,
+                    everything,
+                    n_draws=placebo_draws,
+                    min_spacing=cooldown,
+                    alpha=alpha,
                     seed=seed + 100 + i,
                     name=f"{inputs.leader} breakouts -> {follower.name} {h}-day return vs random dates (placebo)",
                 )

@@ -51,7 +51,7 @@ class StudyInputs:
     leader_known: pd.DatetimeIndex  # UTC moment each leader close was knowable
     followers: dict[str, Follower]
     regime: pd.Series  # leader above its 200-session average, per leader session (bool)
-    equities: dict[str, pd.Series] = field(default_factory=dict)  # leader and peers, session closes
+    equities: dict[str, pd.Series] = field(default_factory=dict)  # peers of the leader (SPX, NDX), session closes
 
 
 def alt_basket(panel: AlignedPanel, top_n: int = 10) -> pd.Series:
@@ -131,5 +131,5 @@ def build_inputs(
         leader_known=decision_times(spec.calendar, pd.DatetimeIndex(close.index)),
         followers={name: _follower(panel, name, alt_top_n) for name in followers},
         regime=regime.rename("regime"),
-        equities={sid: panel.series(sid).loc[window] for sid in (leader, *peers) if sid in panel.catalog},
+        equities={sid: panel.series(sid).loc[window] for sid in peers if sid in panel.catalog and sid != leader},
     )

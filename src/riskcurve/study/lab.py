@@ -18,7 +18,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from riskcurve.errors import DataValidationError, ShortSampleWarning
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts
@@ -143,7 +142,11 @@ class StudyResult:
                 )
             lines.append("")
         for name, result in self.backtests.items():
-            lines += [f"Backtest {name}: " + result.summary(), f"  deflated Sharpe ratio: {self.deflated_sharpe[name]:.3f}", ""]
+            lines += [
+                f"Backtest {name}: " + result.summary(),
+                f"  deflated Sharpe ratio: {self.deflated_sharpe[name]:.3f}",
+                "",
+            ]
         if self.lead_lag is not None:
             lines += [str(self.lead_lag), ""]
         lines.append("Verdict")
@@ -212,8 +215,14 @@ def _clean_map(values: dict[str, float]) -> dict[str, float | None]:
 
 
 def _test(test: Any) -> dict[str, Any]:
-    return {"name": test.name, "null": test.null, "n": test.n, "statistic": _clean(test.statistic),
-            "pvalue": _clean(test.pvalue), "conclusion": test.conclusion}
+    return {
+        "name": test.name,
+        "null": test.null,
+        "n": test.n,
+        "statistic": _clean(test.statistic),
+        "pvalue": _clean(test.pvalue),
+        "conclusion": test.conclusion,
+    }
 
 
 def _weekly(series: pd.Series) -> dict[str, list[Any]]:
@@ -231,8 +240,13 @@ def _crypto_grid(followers: Sequence[Follower]) -> tuple[pd.DataFrame, pd.Dateti
 
 
 def _walk_forward(
-    inputs: StudyInputs, close: pd.Series, times: pd.DatetimeIndex, grid: SweepGrid, horizons: Sequence[int],
-    split: pd.Timestamp, cfg: StudyConfig,
+    inputs: StudyInputs,
+    close: pd.Series,
+    times: pd.DatetimeIndex,
+    grid: SweepGrid,
+    horizons: Sequence[int],
+    split: pd.Timestamp,
+    cfg: StudyConfig,
 ) -> dict[str, Any]:
     """Pick the best definition and horizon in sample (by t-statistic), report it out of sample."""
     leader = inputs.leader_close
@@ -249,8 +263,13 @@ def _walk_forward(
     d, hi = np.unravel_index(int(np.nanargmax(t)), t.shape)
     definition = result.definitions.iloc[int(d)]
     horizon = int(result.horizons[int(hi)])
-    events = breakout_events(leader, int(definition["lookback"]), float(definition["threshold"]),
-                             int(definition["confirmation"]), int(definition["cooldown"]))
+    events = breakout_events(
+        leader,
+        int(definition["lookback"]),
+        float(definition["threshold"]),
+        int(definition["confirmation"]),
+        int(definition["cooldown"]),
+    )
     outcomes = forward_log_returns(close, entry, horizon)[:, 0]
     oos_rows = np.flatnonzero(~in_sample)
     oos_events = events[events >= oos_rows[0]] if len(oos_rows) else events[:0]
@@ -258,21 +277,32 @@ def _walk_forward(
     at_events = at_events[np.isfinite(at_events)]
     baseline = float(np.nanmean(outcomes[oos_rows])) if np.isfinite(outcomes[oos_rows]).any() else math.nan
     mean = float(at_events.mean()) if len(at_events) else math.nan
-    text = (
-        f"in-sample best {definition['label']} at {horizon} days (t = {t[d, hi]:.2f}); out of sample "
-        + (f"{len(at_events)} events, mean {mean:+.1%} vs {baseline:+.1%} on all days" if len(at_events)
-           else "no event with a complete forward window")
+    text = f"in-sample best {definition['label']} at {horizon} days (t = {t[d, hi]:.2f}); out of sample " + (
+        f"{len(at_events)} events, mean {mean:+.1%} vs {baseline:+.1%} on all days"
+        if len(at_events)
+        else "no event with a complete forward window"
     )
     return {
-        "split": split.date().isoformat(), "definition": str(definition["label"]), "horizon": horizon,
-        "in_sample_t": float(t[d, hi]), "oos_events": int(len(at_events)), "oos_mean": _clean(mean),
-        "oos_baseline": _clean(baseline), "oos_excess": _clean(mean - baseline), "text": text,
+        "split": split.date().isoformat(),
+        "definition": str(definition["label"]),
+        "horizon": horizon,
+        "in_sample_t": float(t[d, hi]),
+        "oos_events": len(at_events),
+        "oos_mean": _clean(mean),
+        "oos_baseline": _clean(baseline),
+        "oos_excess": _clean(mean - baseline),
+        "text": text,
     }
 
 
 def _verdict(
-    name: str, leader: str, study: FollowerEventStudy, adjusted: pd.DataFrame,
-    family: SweepFamily | None, n_configs: int, alpha: float,
+    name: str,
+    leader: str,
+    study: FollowerEventStudy,
+    adjusted: pd.DataFrame,
+    family: SweepFamily | None,
+    n_configs: int,
+    alpha: float,
 ) -> str:
     """One paragraph: effect, interval, raw and adjusted p, N, the 1-3 month claim, what would change it."""
     thesis = study.stats.loc[[h for h in THESIS_HORIZONS if h in study.stats.index]]
@@ -293,17 +323,19 @@ def _verdict(
         level = "weak evidence that does not survive the corrections"
     else:
         level = "no evidence"
-    lag_supported = any(
-        (rows.loc[h, "p_adjusted"] < alpha) if h in rows.index else False for h in THESIS_HORIZONS
-    )
+    lag_supported = any((rows.loc[h, "p_adjusted"] < alpha) if h in rows.index else False for h in THESIS_HORIZONS)
     n = int(row["n"])
     excess = float(row["excess_all"])
-    sd_needed = float(row["mde"]) * math.sqrt(n) / (stats.norm.ppf(1 - alpha) + stats.norm.ppf(0.8)) if n else math.nan
-    more = (
-        f"about {math.ceil((float(row['mde']) / excess) ** 2 * n)} events with the same average excess would be needed "
-        f"to detect it with 80% power"
-        if excess > 0 and math.isfinite(sd_needed) else "a positive average excess would be needed first"
-    )
+    needed = math.ceil((float(row["mde"]) / excess) ** 2 * n) if excess > 0 and n else None
+    if needed is None:
+        more = "a positive average excess over the baseline, which these events do not show"
+    elif needed > 200:
+        more = (
+            f"nothing realistic: an average excess of {excess:+.1%} is too small to tell from noise "
+            f"(about {needed} breakouts would be needed)"
+        )
+    else:
+        more = f"about {needed} breakouts with the same average excess would be needed to detect it with 80% power"
     oos_text = f" Walk-forward: {oos['text']}." if oos.get("text") else ""
     return (
         f"{name}: after {n} declustered {leader} breakouts, {name}'s mean {best_h}-day log return was "
@@ -343,14 +375,23 @@ def run_study(
     step("event study", 0.15)
     studies = {
         name: follower_event_study(
-            inputs, follower, events, horizons=cfg.horizons, cooldown=cfg.cooldown, path_days=cfg.path_days,
-            reps=cfg.reps, placebo_draws=cfg.placebo_draws, alpha=cfg.alpha, seed=cfg.seed + i,
+            inputs,
+            follower,
+            events,
+            horizons=cfg.horizons,
+            cooldown=cfg.cooldown,
+            path_days=cfg.path_days,
+            reps=cfg.reps,
+            placebo_draws=cfg.placebo_draws,
+            alpha=cfg.alpha,
+            seed=cfg.seed + i,
         )
         for i, (name, follower) in enumerate(inputs.followers.items())
     }
     family_rows = [
         {"follower": name, "horizon": h, "p_placebo": s.stats.loc[h, "p_placebo"]}
-        for name, s in studies.items() for h in cfg.horizons
+        for name, s in studies.items()
+        for h in cfg.horizons
     ]
     adjusted = pd.DataFrame(family_rows)
     finite = adjusted["p_placebo"].notna().to_numpy()
@@ -403,8 +444,9 @@ def run_study(
         signals = signals[signals >= 0]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ShortSampleWarning)
-            result = backtest_hold(close, signals, cfg.backtest_hold, fee_bps=cfg.fee_bps,
-                                   slippage_bps=cfg.slippage_bps, execution_lag=0)
+            result = backtest_hold(
+                close, signals, cfg.backtest_hold, fee_bps=cfg.fee_bps, slippage_bps=cfg.slippage_bps, execution_lag=0
+            )
             backtests[follower.name] = result
             trial_sr = _trial_sharpes(leader, close, entry, grid, cfg)
         n_trials = max(len(trial_sr), 1)
@@ -412,16 +454,33 @@ def run_study(
 
     step("verdict", 0.97)
     verdicts = {
-        name: _verdict(name, inputs.leader, study, adjusted, families.get(name),
-                       sweep.n_configurations if sweep is not None else 0, cfg.alpha)
+        name: _verdict(
+            name,
+            inputs.leader,
+            study,
+            adjusted,
+            families.get(name),
+            sweep.n_configurations if sweep is not None else 0,
+            cfg.alpha,
+        )
         for name, study in studies.items()
     }
     step("done", 1.0)
     return StudyResult(
-        leader=inputs.leader, config=cfg, period=(pd.Timestamp(leader.index[0]), pd.Timestamp(leader.index[-1])),
-        events=events, event_studies=studies, sweep=sweep, families=families, backtests=backtests,
-        deflated_sharpe=dsr, lead_lag=lead_lag_report, verdicts=verdicts, adjusted_event_p=adjusted,
-        seconds=time.perf_counter() - started, notes=notes,
+        leader=inputs.leader,
+        config=cfg,
+        period=(pd.Timestamp(leader.index[0]), pd.Timestamp(leader.index[-1])),
+        events=events,
+        event_studies=studies,
+        sweep=sweep,
+        families=families,
+        backtests=backtests,
+        deflated_sharpe=dsr,
+        lead_lag=lead_lag_report,
+        verdicts=verdicts,
+        adjusted_event_p=adjusted,
+        seconds=time.perf_counter() - started,
+        notes=notes,
     )
 
 
@@ -431,12 +490,18 @@ def _trial_sharpes(
     """Per-period Sharpe of every (definition, hold) the sweep tried: the spread the DSR deflates by."""
     out = []
     for definition in grid.definitions().itertuples():
-        events = breakout_events(leader, int(definition.lookback), float(definition.threshold),
-                                 int(definition.confirmation), int(definition.cooldown))
+        events = breakout_events(
+            leader,
+            int(definition.lookback),
+            float(definition.threshold),
+            int(definition.confirmation),
+            int(definition.cooldown),
+        )
         signals = entry[events]
         signals = signals[signals >= 0]
         for hold in cfg.horizons:
-            result = backtest_hold(close, signals, hold, fee_bps=cfg.fee_bps, slippage_bps=cfg.slippage_bps,
-                                   execution_lag=0)
+            result = backtest_hold(
+                close, signals, hold, fee_bps=cfg.fee_bps, slippage_bps=cfg.slippage_bps, execution_lag=0
+            )
             out.append(result.sharpe_per_period)
     return np.asarray(out, dtype=np.float64)
