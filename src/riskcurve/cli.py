@@ -496,8 +496,8 @@ def report(
         catalog = _catalog(settings)
         with Store(settings.db_path, read_only=True) as store:
             moment = resolve_as_of(as_of, store)
-            cached = store.get_state(STUDY_STATE_KEY)
-            info = build_report(store, catalog, settings, moment, out, study=json.loads(cached) if cached else None)
+            study = _cached_study(store.get_state(STUDY_STATE_KEY))
+            info = build_report(store, catalog, settings, moment, out, study=study)
     except RiskcurveError as exc:
         _fail(str(exc))
         return
@@ -505,6 +505,18 @@ def report(
         f"wrote {info.path} ({info.size_bytes / 1e6:.1f} MB): stage {info.stage} {info.stage_name} "
         f"as of {info.as_of.isoformat()}, built in {info.seconds:.1f} s"
     )
+
+
+def _cached_study(text: str | None) -> dict[str, Any] | None:
+    """The last `riskcurve study` result stored in the store, if any and readable."""
+    if not text:
+        return None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        err_console.print("[yellow]note:[/] the stored study result is not valid JSON; run `riskcurve study` again")
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 @app.command()
@@ -538,10 +550,12 @@ def watch(
     email: Annotated[
         str | None, typer.Option("--email", help="Mail alerts to this address (SMTP from RISKCURVE_SMTP_*)")
     ] = None,
-    once: Annotated[bool, typer.Option("--once", help="One cycle, then exit (cron); exit 1 if a delivery failed")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="One cycle, then exit (cron); exit 1 if a delivery failed")
+    ] = False,
     data_dir: Annotated[
         Path | None,
-        typer.Option("--data-dir", help="Update from a CSV directory instead of live providers [env: RISKCURVE_DATA_DIR]"),
+        typer.Option("--data-dir", help="Update from a CSV directory, not live providers [env: RISKCURVE_DATA_DIR]"),
     ] = None,
     db: DbOption = None,
 ) -> None:

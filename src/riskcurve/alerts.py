@@ -1,0 +1,462 @@
+"""`riskcurve watch`: update, classify, and tell someone when the stage changes or the Russell breaks out.
+
+An alert has a stable key (``stage:<n>:<since>``, ``breakout:<date>:<kind>:<level>``); each channel's
+delivery of it is recorded in the store's ``app_state`` table only after it succeeded, so a restart,
+a cron run or a second cycle never sends it again, and a delivery that failed is retried on the next
+cycle. Within a cycle a failed delivery is retried with exponential backoff and logged.
+
+The store is opened read-write only for the update and for recording deliveries, never while waiting
+on a network: the dashboard (read-only connections) can read between those moments.
+
+Secrets (the webhook URL, which embeds its credential, and the SMTP password) are never logged:
+messages go through ``Redactor`` and the CLI installs a formatter that redacts whole records.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import smtplib
+import ssl
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
+
+import pandas as pd
+import requests
+
+from riskcurve.catalog import Catalog
+from riskcurve.config import Settings
+from riskcurve.data.panel import AlignedPanel
+from riskcurve.data.store import Store
+from riskcurve.errors import RiskcurveError, RiskcurveWarning, StoreError
+
+log = logging.getLogger(__name__)
+
+BREAKOUT_DAYS = 7  # a breakout older than this at the first cycle that sees it is history, not news
+MESSAGE_LIMIT = 1900  # Discord rejects content over 2000 characters
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class AlertConfigError(RiskcurveError):
+    """The alert channels are misconfigured (missing SMTP host, bad URL, bad interval)."""
+
+
+class DeliveryError(RiskcurveError):
+    """One attempt to deliver an alert failed (the message is already redacted)."""
+
+
+def parse_interval(text: str) -> float:
+    """'90s', '15m', '1h', '1d' or plain seconds -> seconds (at least one minute: providers rate-limit)."""
+    match = _INTERVAL.match(text)
+    if not match:
+        raise AlertConfigError(f"interval {text!r} is not a duration like 30m, 1h or 1d")
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds < 60:
+        raise AlertConfigError(f"interval {text!r} is shorter than one minute")
+    return seconds
+
+
+class Redactor:
+    """Replaces known secrets in text with '***' (longest first, so a URL goes before its parts)."""
+
+    def __init__(self, secrets: Sequence[str] = ()) -> None:
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """A log formatter that redacts secrets from the whole formatted record, tracebacks included."""
+
+    def __init__(self, redactor: Redactor, fmt: str | None = None) -> None:
+        super().__init__(fmt)
+        self.redactor = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redactor(super().format(record))
+
+
+@dataclass(frozen=True)
+class Alert:
+    key: str
+    subject: str
+    text: str
+
+
+def _fmt(value: Any, spec: str = ",.2f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def alerts_for(doc: Mapping[str, Any], *, breakout_days: int = BREAKOUT_DAYS) -> list[Alert]:
+    """The alerts a status document calls for: its current stage, and breakouts of the last days.
+
+    The stage alert's key changes exactly when the confirmed stage (or the start of its run) changes,
+    so it fires on a change and once when watching starts.
+    """
+    alerts = []
+    when = doc.get("session")
+    if doc.get("since"):
+        rules = "; ".join(
+            f"{s['number']} {s['name']}: {'active' if s['active'] else 'not active'}" for s in doc["stages"]
+        )
+        text = (
+            f"riskcurve: stage {doc['stage']} ({doc['stage_name']}) since {doc['since']}, "
+            f"as of the {when} close. {rules}."
+        )
+        window = doc.get("follow_window")
+        if window:
+            text += (
+                f" Crypto follow window after the {window['breakout_date']} breakout: "
+                f"{window['opens']} .. {window['closes']} ({window['state']})."
+            )
+        alerts.append(
+            Alert(
+                key=f"stage:{doc['stage']}:{doc['since']}",
+                subject=f"[riskcurve] stage {doc['stage']}: {doc['stage_name']} since {doc['since']}",
+                text=text,
+            )
+        )
+    if when:
+        first = (pd.Timestamp(when) - pd.Timedelta(days=breakout_days)).date().isoformat()
+        for event in doc.get("breakouts", []):
+            if event["date"] < first:
+                continue
+            conf = event.get("confirmations", {})
+            held = next((v for k, v in conf.items() if k.startswith("held_")), None)
+            held_text = "pending" if held is None else ("yes" if held else "no")
+            alerts.append(
+                Alert(
+                    key=f"breakout:{event['date']}:{event['kind']}:{event['level']:.2f}",
+                    subject=f"[riskcurve] {event['series']} breakout ({event['kind']}) on {event['date']}",
+                    text=(
+                        f"riskcurve: {event['series']} breakout ({event['kind']}) on {event['date']}: close "
+                        f"{_fmt(event['close'])} above {_fmt(event['level'])}; held: "
+                        f"{held_text}; volume x average: "
+                        f"{_fmt(conf.get('volume_ratio'))}."
+                    ),
+                )
+            )
+    return list({a.key: a for a in alerts}.values())
+
+
+class Channel(Protocol):
+    """Somewhere alerts go. ``describe`` is safe to log; ``secrets`` must never be."""
+
+    @property
+    def name(self) -> str: ...
+
+    def send(self, alert: Alert) -> None: ...
+
+    def describe(self) -> str: ...
+
+    def secrets(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class WebhookChannel:
+    """POST ``{"text": ..., "content": ...}``: Slack reads ``text``, Discord ``content``."""
+
+    url: str = field(repr=False)
+    timeout: float = 10.0
+    name: str = "webhook"
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise AlertConfigError("the webhook URL must be an http(s) URL")
+
+    def describe(self) -> str:
+        parts = urlsplit(self.url)
+        return f"webhook {parts.scheme}://{parts.hostname}/***"
+
+    def secrets(self) -> tuple[str, ...]:
+        parts = urlsplit(self.url)
+        return tuple(s for s in (self.url, parts.path, parts.query, parts.password or "") if len(s) > 1)
+
+    def send(self, alert: Alert) -> None:
+        text = alert.text[:MESSAGE_LIMIT]
+        try:
+            response = requests.post(self.url, json={"text": text, "content": text}, timeout=self.timeout)
+        except requests.RequestException as exc:  # its message can carry the URL: redact
+            raise DeliveryError(Redactor(self.secrets())(f"{type(exc).__name__}: {exc}")) from None
+        if response.status_code >= 300:
+            raise DeliveryError(f"HTTP {response.status_code} from {self.describe()}")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """SMTP from the environment: RISKCURVE_SMTP_HOST, _PORT (587), _USER, _PASSWORD, _FROM, and
+    optionally _TLS ('starttls', or 'ssl' for implicit TLS, the default on port 465) and _CAFILE
+    (a CA bundle for a private mail server). There is no plaintext mode."""
+
+    host: str
+    port: int = 587
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str | None = None
+    tls: Literal["starttls", "ssl"] = "starttls"
+    cafile: str | None = None
+    timeout: float = 20.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SmtpSettings:
+        host = env.get("RISKCURVE_SMTP_HOST")
+        if not host:
+            raise AlertConfigError("--email needs RISKCURVE_SMTP_HOST (and usually _PORT, _USER, _PASSWORD, _FROM)")
+        try:
+            port = int(env.get("RISKCURVE_SMTP_PORT", "587"))
+        except ValueError:
+            raise AlertConfigError("RISKCURVE_SMTP_PORT must be a number") from None
+        tls = env.get("RISKCURVE_SMTP_TLS", "ssl" if port == 465 else "starttls").lower()
+        if tls not in ("starttls", "ssl"):
+            raise AlertConfigError("RISKCURVE_SMTP_TLS must be 'starttls' or 'ssl' (mail is never sent in clear)")
+        user, password = env.get("RISKCURVE_SMTP_USER") or None, env.get("RISKCURVE_SMTP_PASSWORD") or None
+        if bool(user) != bool(password):
+            raise AlertConfigError("set both RISKCURVE_SMTP_USER and RISKCURVE_SMTP_PASSWORD, or neither")
+        sender = env.get("RISKCURVE_SMTP_FROM") or user
+        if not sender:
+            raise AlertConfigError("set RISKCURVE_SMTP_FROM (the sender address)")
+        return cls(
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            sender=sender,
+            tls="ssl" if tls == "ssl" else "starttls",
+            cafile=env.get("RISKCURVE_SMTP_CAFILE") or None,
+        )
+
+
+@dataclass(frozen=True)
+class EmailChannel:
+    """Mail over SMTP with STARTTLS or implicit TLS, certificate checked (see SmtpSettings)."""
+
+    smtp: SmtpSettings
+    to: str
+    name: str = "email"
+
+    def describe(self) -> str:
+        return f"email to {self.to} via {self.smtp.host}:{self.smtp.port} ({self.smtp.tls})"
+
+    def secrets(self) -> tuple[str, ...]:
+        return (self.smtp.password,) if self.smtp.password else ()
+
+    def send(self, alert: Alert) -> None:
+        message = EmailMessage()
+        message["Subject"] = alert.subject
+        message["From"] = self.smtp.sender or ""
+        message["To"] = self.to
+        message.set_content(alert.text)
+        context = ssl.create_default_context(cafile=self.smtp.cafile)
+        try:
+            client: smtplib.SMTP
+            if self.smtp.tls == "ssl":
+                client = smtplib.SMTP_SSL(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout, context=context)
+            else:
+                client = smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout)
+            with client:
+                if self.smtp.tls == "starttls":
+                    client.starttls(context=context)  # raises if the server cannot: never falls back to clear
+                if self.smtp.user and self.smtp.password:
+                    client.login(self.smtp.user, self.smtp.password)
+                client.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(Redactor(self.secrets())(f"{type(exc).__name__}: {exc}")) from None
+
+
+def channels_from(
+    webhook: str | None, email: str | None, env: Mapping[str, str]
+) -> list[WebhookChannel | EmailChannel]:
+    """The configured channels: --webhook (or RISKCURVE_WEBHOOK_URL) and --email with SMTP from env."""
+    channels: list[WebhookChannel | EmailChannel] = []
+    url = webhook or env.get("RISKCURVE_WEBHOOK_URL")
+    if url:
+        channels.append(WebhookChannel(url))
+    if email:
+        channels.append(EmailChannel(SmtpSettings.from_env(env), email))
+    if not channels:
+        raise AlertConfigError("nothing to send alerts to: give --webhook URL (or RISKCURVE_WEBHOOK_URL) or --email")
+    return channels
+
+
+def state_key(channel: Channel, alert: Alert) -> str:
+    return f"alert:{channel.name}:{alert.key}"
+
+
+@dataclass
+class CycleResult:
+    """What one watch cycle did."""
+
+    stage: int | None = None
+    alerts: list[str] = field(default_factory=list)  # keys the status called for
+    sent: list[str] = field(default_factory=list)  # "<channel>:<key>" delivered this cycle
+    failed: list[str] = field(default_factory=list)  # "<channel>:<key>" still undelivered
+    update_failed: list[str] = field(default_factory=list)  # series the update could not refresh
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+StatusFn = Callable[[Store], dict[str, Any]]
+UpdateFn = Callable[[Store], list[str]]
+
+
+class Watcher:
+    """Runs update -> status -> alerts, once (``cycle``) or on an interval (``run``)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        channels: Sequence[Channel],
+        *,
+        attempts: int = 4,
+        backoff: float = 2.0,
+        open_attempts: int = 10,
+        sleep: Callable[[float], None] = time.sleep,
+        breakout_days: int = BREAKOUT_DAYS,
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.channels = list(channels)
+        self.attempts = attempts
+        self.backoff = backoff
+        self.open_attempts = open_attempts
+        self.sleep = sleep
+        self.breakout_days = breakout_days
+        self.redact = Redactor([s for c in self.channels for s in c.secrets()])
+
+    @contextmanager
+    def _store(self) -> Iterator[Store]:
+        """The store, read-write; waits while another process (the dashboard) holds the file."""
+        for attempt in range(1, self.open_attempts + 1):
+            try:
+                store = Store(self.settings.db_path)
+                break
+            except StoreError as exc:
+                if "lock" not in str(exc).lower() or attempt == self.open_attempts:
+                    raise
+                log.info("store busy (attempt %d/%d); retrying", attempt, self.open_attempts)
+                self.sleep(min(0.25 * 2**attempt, 5.0))
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def update(self, store: Store) -> list[str]:
+        """Fetch new data (the CSV directory when configured, else the live providers)."""
+        from riskcurve.data.update import csv_sources, live_sources, run_update
+
+        data_dir = self.settings.data_dir
+        sources = csv_sources(data_dir) if data_dir else live_sources()
+        report = run_update(store, list(self.catalog.values()), sources, incremental=data_dir is None)
+        new = sum(r.new_rows for r in report.results)
+        log.info("update %s: %d new rows, %d series failed", report.run_id, new, len(report.failed))
+        for failure in report.failed:
+            log.warning("update failed for %s: %s", failure.series_id, self.redact(failure.message))
+        return [r.series_id for r in report.failed]
+
+    def status(self, store: Store) -> dict[str, Any]:
+        """The status as of now, as `riskcurve status` computes it."""
+        from riskcurve.events import load_events
+        from riskcurve.measures.board import BoardConfig
+        from riskcurve.stages import StageConfig, status_at
+
+        with warnings.catch_warnings(record=True) as caught:  # data caveats: log them, don't print them
+            warnings.simplefilter("always", RiskcurveWarning)
+            result = status_at(
+                AlignedPanel(store, self.catalog, pd.Timestamp.now(tz="UTC")),
+                board_config=BoardConfig.from_mapping(self.settings.section("board")),
+                stage_config=StageConfig.from_mapping(self.settings.section("stages")),
+                calendar=load_events(self.settings.event_paths),
+            )
+        for note in sorted({str(w.message) for w in caught if issubclass(w.category, RiskcurveWarning)}):
+            log.info("note: %s", note)
+        return result.to_dict()
+
+    def cycle(self) -> CycleResult:
+        """One update, one status, and the alerts it calls for."""
+        with self._store() as store:
+            update_failed = self.update(store)
+            doc = self.status(store)
+        result = self.dispatch(doc)
+        result.update_failed = update_failed
+        return result
+
+    def dispatch(self, doc: Mapping[str, Any]) -> CycleResult:
+        """Send every alert of ``doc`` that a channel has not delivered yet, and record the deliveries."""
+        alerts = alerts_for(doc, breakout_days=self.breakout_days)
+        result = CycleResult(stage=doc.get("stage"), alerts=[a.key for a in alerts])
+        with self._store() as store:
+            pending = [(c, a) for a in alerts for c in self.channels if store.get_state(state_key(c, a)) is None]
+        if not pending:
+            log.info("stage %s; no new alerts", doc.get("stage"))
+            return result
+        delivered = []
+        for channel, alert in pending:
+            if self.deliver(channel, alert):
+                delivered.append((channel, alert))
+                result.sent.append(f"{channel.name}:{alert.key}")
+            else:
+                result.failed.append(f"{channel.name}:{alert.key}")
+        if delivered:
+            now = datetime.now(UTC).isoformat()
+            with self._store() as store, store.transaction():
+                for channel, alert in delivered:
+                    store.set_state(state_key(channel, alert), json.dumps({"sent_at": now, "subject": alert.subject}))
+        return result
+
+    def deliver(self, channel: Channel, alert: Alert) -> bool:
+        """Try ``attempts`` times with exponential backoff; True once delivered."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                channel.send(alert)
+            except DeliveryError as exc:
+                last = attempt == self.attempts
+                wait = self.backoff * 2 ** (attempt - 1)
+                log.warning(
+                    "%s: delivering %s failed (attempt %d/%d): %s%s",
+                    channel.describe(),
+                    alert.key,
+                    attempt,
+                    self.attempts,
+                    self.redact(str(exc)),
+                    "; giving up until the next cycle" if last else f"; retrying in {wait:g} s",
+                )
+                if not last:
+                    self.sleep(wait)
+                continue
+            log.info("%s: sent %s", channel.describe(), alert.key)
+            return True
+        return False
+
+    def run(self, interval: float, *, stop: Callable[[], bool] = lambda: False) -> None:
+        """Cycle every ``interval`` seconds until ``stop()``; a failing cycle is logged, not fatal."""
+        while not stop():
+            started = time.monotonic()
+            try:
+                result = self.cycle()
+                log.info("cycle done: stage %s, sent %d, failed %d", result.stage, len(result.sent), len(result.failed))
+            except Exception as exc:  # keep watching: the next cycle may find the provider back
+                log.error("cycle failed: %s", self.redact(f"{type(exc).__name__}: {exc}"))
+            self.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def logging_handler(redactor: Redactor) -> logging.Handler:
+    """A stderr handler whose records are redacted (used by `riskcurve watch`)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter(redactor, "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    return handler

@@ -1,0 +1,336 @@
+"""Plotly figures of the thesis, shared by the HTML report and the dashboard.
+
+Every builder is a pure function of the indicator board, the stage timeline or the freshness table
+and returns a ``plotly.graph_objects.Figure``; nothing here reads the store, so the report and the
+dashboard draw exactly the same figures. Long daily histories are thinned for
+*display only* (one point per week before the last three years, every point after) so a report of the
+whole history stays a few megabytes; each thinned chart says so in its subtitle. The numbers behind
+the status and the rules are never thinned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from riskcurve.measures.board import Board
+from riskcurve.report.snapshot import Snapshot
+from riskcurve.stages import STAGE_NAMES
+
+DAILY_YEARS = 3  # the most recent years keep every point
+TEMPLATE = "plotly_white"
+HEIGHT = 440
+STAGE_COLORS = {0: "#bab0ac", 1: "#4e79a7", 2: "#59a14f", 3: "#f28e2b", 4: "#e15759"}
+BREAKOUT_STYLE = {
+    "ath": ("All-time high", "#d62728", "triangle-up", 11),
+    "round_level": ("Round level", "#9467bd", "diamond", 9),
+    "rolling_high": ("52-week high", "#2ca02c", "circle", 6),
+}
+RANGE_BUTTONS = [
+    {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
+    {"count": 3, "label": "3y", "step": "year", "stepmode": "backward"},
+    {"count": 10, "label": "10y", "step": "year", "stepmode": "backward"},
+    {"step": "all", "label": "all"},
+]
+
+
+def thin(series: pd.Series, daily_years: int = DAILY_YEARS) -> tuple[pd.Series, pd.Timestamp | None]:
+    """Known values, one per week (the week's last) before the last ``daily_years`` years, all after.
+
+    Returns the thinned series and the cut date (None when nothing was thinned). Weekly points keep
+    their real dates and values, so a marker placed on a real close still sits on the line.
+    """
+    values = series.dropna()
+    if values.empty:
+        return values, None
+    cut = pd.Timestamp(values.index[-1]) - pd.DateOffset(years=daily_years)
+    old = values[values.index < cut]
+    if old.empty:
+        return values, None
+    weekly = old.groupby(pd.DatetimeIndex(old.index).to_period("W")).tail(1)
+    return pd.concat([weekly, values[values.index >= cut]]), cut
+
+
+def _dates(index: pd.Index) -> list[str]:
+    return [str(d) for d in pd.DatetimeIndex(index).strftime("%Y-%m-%d")]
+
+
+def _line(series: pd.Series, name: str, **kwargs: object) -> tuple[go.Scatter, pd.Timestamp | None]:
+    values, cut = thin(series)
+    trace = go.Scatter(x=_dates(values.index), y=values.to_numpy(dtype="float64"), name=name, mode="lines", **kwargs)
+    return trace, cut
+
+
+def _thinned_note(cuts: Sequence[pd.Timestamp | None]) -> str:
+    known = [c for c in cuts if c is not None]
+    if not known:
+        return ""
+    return f"display: weekly points before {min(known):%Y-%m-%d}, daily after"
+
+
+def _layout(fig: go.Figure, title: str, notes: Sequence[str] = (), *, height: int = HEIGHT) -> go.Figure:
+    subtitle = " · ".join(n for n in notes if n)
+    fig.update_layout(
+        title={"text": title, "subtitle": {"text": subtitle}} if subtitle else {"text": title},
+        template=TEMPLATE,
+        height=height,
+        margin={"l": 60, "r": 60, "t": 95 if subtitle else 60, "b": 40},
+        legend={"orientation": "h", "y": -0.12},
+        hovermode="x unified",
+    )
+    return fig
+
+
+def _range_buttons(fig: go.Figure) -> None:
+    fig.update_layout(
+        xaxis={"rangeselector": {"buttons": RANGE_BUTTONS, "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"}}
+    )
+
+
+def display_levels(levels: Sequence[float], low: float, high: float, max_lines: int = 8) -> list[float]:
+    """Round levels worth a line across ``[low, high]``: the finest step of 100, 200, 250, 500, 1000...
+    that gives at most ``max_lines`` lines (every 100 points over a decade would be a barcode)."""
+    inside = sorted(level for level in levels if low <= level <= high)
+    for step in (100, 200, 250, 500, 1000, 2500, 5000, 10000):
+        chosen = [level for level in inside if level % step == 0]
+        if len(chosen) <= max_lines:
+            return chosen
+    return inside[:: max(1, len(inside) // max_lines)]
+
+
+def rut_chart(board: Board, round_levels: Sequence[float] = (), years: int = DAILY_YEARS) -> go.Figure:
+    """The Russell 2000's last ``years`` years, daily, with its breakouts and round levels (2,600 ...).
+
+    The breakout question is about the recent tape, where a log axis over 35 years would squeeze the
+    round levels into one band; the stage timeline shows the whole history. Levels broken by a
+    round-level breakout in the window are drawn heavier.
+    """
+    close = board.frame["rut_close"].dropna()
+    start = close.index[-1] - pd.DateOffset(years=years) if len(close) else pd.Timestamp.min
+    recent = close[close.index >= start]
+    fig = go.Figure(
+        go.Scatter(
+            x=_dates(recent.index),
+            y=recent.to_numpy(dtype="float64"),
+            name="Russell 2000",
+            mode="lines",
+            line={"color": "#1f77b4", "width": 1.5},
+        )
+    )
+    for kind, (label, color, symbol, size) in BREAKOUT_STYLE.items():
+        events = [e for e in board.breakouts if e.kind == kind and e.date >= start]
+        if not events:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[e.date.strftime("%Y-%m-%d") for e in events],
+                y=np.array([e.close for e in events], dtype="float64"),
+                mode="markers",
+                name=f"{label} breakout ({len(events)})",
+                marker={"color": color, "symbol": symbol, "size": size, "line": {"width": 0.5, "color": "white"}},
+                customdata=np.array([e.level for e in events], dtype="float64"),
+                hovertemplate=f"{label}: close %{{y:,.2f}} above %{{customdata:,.2f}}<extra></extra>",
+            )
+        )
+    if len(recent):
+        broken = {e.level for e in board.breakouts if e.kind == "round_level" and e.date >= start}
+        for level in display_levels(round_levels, float(recent.min()), float(recent.max()) * 1.05):
+            fig.add_hline(
+                y=level,
+                line={"dash": "dot", "width": 1.8 if level in broken else 0.8, "color": "#7f7f7f"},
+                annotation={"text": f"{level:,.0f}", "font": {"size": 10, "color": "#555"}},
+                annotation_position="right",
+            )
+    fig.update_yaxes(title_text="index points")
+    window = f"last {years} years, daily; every breakout rule marked; dotted: round levels (bold: broken)"
+    return _layout(fig, "Russell 2000 and its breakouts", [window])
+
+
+def liquidity_chart(board: Board, components: pd.DataFrame) -> go.Figure:
+    """Fed net liquidity (WALCL − TGA − RRP) and its parts in USD bn, beside BTC on a log axis."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    cuts = []
+    net, cut = _line(board.frame["net_liquidity"], "Net liquidity", line={"color": "#17becf", "width": 2.2})
+    fig.add_trace(net, secondary_y=False)
+    cuts.append(cut)
+    for sid, label, color in (
+        ("WALCL", "Fed balance sheet (WALCL)", "#1f77b4"),
+        ("WTREGEN", "Treasury General Account", "#d62728"),
+        ("RRPONTSYD", "Reverse repo (RRP)", "#8c564b"),
+    ):
+        if sid in components:
+            trace, cut = _line(components[sid], label, line={"color": color, "width": 1})
+            fig.add_trace(trace, secondary_y=False)
+            cuts.append(cut)
+    btc, cut = _line(board.frame["btc_close"], "BTC (right)", line={"color": "#f2a900", "width": 1.2})
+    fig.add_trace(btc, secondary_y=True)
+    cuts.append(cut)
+    fig.update_yaxes(title_text="USD bn", secondary_y=False)
+    fig.update_yaxes(title_text="BTC, USD (log)", type="log", secondary_y=True, showgrid=False, tickmode="auto")
+    _range_buttons(fig)
+    return _layout(fig, "Fed net liquidity, its components and BTC", [_thinned_note(cuts)])
+
+
+def credit_chart(board: Board) -> go.Figure:
+    """High-yield spread and the 10-year real yield: the first stage of the rotation is credit easing."""
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=("High-yield OAS, %", "10-year real yield (TIPS), %"),
+    )
+    hy, cut_hy = _line(board.frame["hy_oas_level"], "HY OAS", line={"color": "#d62728", "width": 1.2})
+    real, cut_real = _line(board.frame["real_yield_level"], "10y real yield", line={"color": "#9467bd", "width": 1.2})
+    fig.add_trace(hy, row=1, col=1)
+    fig.add_trace(real, row=2, col=1)
+    return _layout(fig, "Credit: HY spread and real yield", [_thinned_note([cut_hy, cut_real])], height=520)
+
+
+def relative_chart(board: Board) -> go.Figure:
+    """Small caps against large caps: RUT/SPX and RUT/NDX (rising = the Russell leads)."""
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=("RUT / SPX", "RUT / NDX"),
+    )
+    spx, cut_spx = _line(board.frame["rut_spx_ratio"], "RUT/SPX", line={"color": "#1f77b4", "width": 1.2})
+    ndx, cut_ndx = _line(board.frame["rut_ndx_ratio"], "RUT/NDX", line={"color": "#ff7f0e", "width": 1.2})
+    fig.add_trace(spx, row=1, col=1)
+    fig.add_trace(ndx, row=2, col=1)
+    return _layout(fig, "Relative strength of the Russell 2000", [_thinned_note([cut_spx, cut_ndx])], height=520)
+
+
+def crypto_chart(board: Board) -> go.Figure:
+    """ETH/BTC and the altcoin season index with its 25 (bitcoin season) and 75 (altcoin season) bands."""
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=("ETH / BTC", "Altcoin season index (share of top coins beating BTC over 90 days)"),
+    )
+    eth, cut_eth = _line(board.frame["eth_btc"], "ETH/BTC", line={"color": "#3c3c3d", "width": 1.2})
+    alt, cut_alt = _line(board.altseason["index"], "Altcoin season index", line={"color": "#e15759", "width": 1})
+    fig.add_trace(eth, row=1, col=1)
+    fig.add_trace(alt, row=2, col=1)
+    fig.add_hrect(y0=75, y1=100, row=2, col=1, fillcolor="#e15759", opacity=0.12, line_width=0)
+    fig.add_hrect(y0=0, y1=25, row=2, col=1, fillcolor="#f2a900", opacity=0.12, line_width=0)
+    for level, label in ((75, "altcoin season ≥ 75"), (25, "bitcoin season ≤ 25")):
+        fig.add_hline(
+            y=level,
+            row=2,
+            col=1,
+            line={"dash": "dot", "width": 1, "color": "#555"},
+            annotation={"text": label, "font": {"size": 10}},
+            annotation_position="top left",
+        )
+    fig.update_yaxes(range=[0, 100], row=2, col=1)
+    return _layout(fig, "Crypto breadth: ETH/BTC and altcoin season", [_thinned_note([cut_eth, cut_alt])], height=520)
+
+
+def timeline_chart(timeline: pd.DataFrame, board: Board | None = None) -> go.Figure:
+    """The confirmed stage over history as colored bands (height = stage), with the Russell 2000 on top."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for stage, color in STAGE_COLORS.items():
+        runs = timeline[timeline["stage"] == stage]
+        if runs.empty:
+            continue
+        xs: list[str | None] = []
+        ys: list[float | None] = []
+        height = max(float(stage), 0.3)
+        for start, end in zip(runs["start"], runs["end"], strict=True):
+            x0 = pd.Timestamp(start).strftime("%Y-%m-%d")
+            x1 = (pd.Timestamp(end) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+            xs += [x0, x1, x1, x0, x0, None]
+            ys += [0.0, 0.0, height, height, 0.0, None]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                fill="toself",
+                mode="lines",
+                line={"width": 0},
+                fillcolor=color,
+                hoveron="fills",
+                name=f"{stage} {STAGE_NAMES[stage]} ({int(runs['sessions'].sum())} sessions)",
+            ),
+            secondary_y=False,
+        )
+    notes = [f"{len(timeline)} runs of the confirmed stage"]
+    if board is not None:
+        rut, cut = _line(board.frame["rut_close"], "Russell 2000 (right, log)", line={"color": "#333", "width": 1})
+        fig.add_trace(rut, secondary_y=True)
+        fig.update_yaxes(type="log", secondary_y=True, showgrid=False, tickmode="auto")
+        notes.append(_thinned_note([cut]))
+    fig.update_yaxes(title_text="stage", range=[0, 4.2], dtick=1, secondary_y=False)
+    _range_buttons(fig)
+    fig = _layout(fig, "Stage timeline", notes)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def freshness_table(freshness: pd.DataFrame) -> go.Figure:
+    """Every catalog series: last observation, when it was published, its age and whether it is stale."""
+    frame = freshness.sort_values(["stale", "age_days"], ascending=[False, False])
+    stale = frame["stale"].to_numpy(dtype=bool)
+    fill = ["#fde0dd" if s else "white" for s in stale]
+    columns = {
+        "series": [str(s) for s in frame.index],
+        "name": [str(n) for n in frame["name"]],
+        "frequency": [str(f) for f in frame["frequency"]],
+        "last date": [_day(v) for v in frame["last_date"]],
+        "published (UTC)": [_minute(v) for v in frame["published"]],
+        "age, days": ["-" if pd.isna(a) else f"{a:,.1f}" for a in frame["age_days"]],
+        "stale": ["yes" if s else "no" for s in stale],
+    }
+    fig = go.Figure(
+        go.Table(
+            columnwidth=[70, 260, 60, 80, 110, 60, 40],
+            header={"values": list(columns), "fill_color": "#eeeeee", "align": "left", "font": {"size": 12}},
+            cells={"values": list(columns.values()), "fill_color": [fill] * len(columns), "align": "left"},
+        )
+    )
+    return _layout(fig, f"Freshness of every series ({len(frame)}; {int(stale.sum())} stale)", height=620)
+
+
+def _day(value: Any) -> str:
+    return "-" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _minute(value: Any) -> str:
+    return "-" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A named chart of the report and the dashboard."""
+
+    name: str
+    title: str
+    build: Callable[[Snapshot], go.Figure]
+
+
+CHARTS: tuple[ChartSpec, ...] = (
+    ChartSpec("rut", "Russell 2000 and its breakouts", lambda s: rut_chart(s.board, s.round_levels)),
+    ChartSpec("liquidity", "Net liquidity and BTC", lambda s: liquidity_chart(s.board, s.components)),
+    ChartSpec("credit", "Credit", lambda s: credit_chart(s.board)),
+    ChartSpec("relative", "Relative strength", lambda s: relative_chart(s.board)),
+    ChartSpec("crypto", "ETH/BTC and altcoin season", lambda s: crypto_chart(s.board)),
+    ChartSpec("timeline", "Stage timeline", lambda s: timeline_chart(s.timeline, s.board)),
+    ChartSpec("freshness", "Freshness", lambda s: freshness_table(s.freshness)),
+)
+
+
+def build_figures(snapshot: Snapshot, names: Sequence[str] | None = None) -> dict[str, go.Figure]:
+    """The charts of ``snapshot`` by name, in display order (all of them, or ``names``)."""
+    wanted = set(names) if names is not None else None
+    return {c.name: c.build(snapshot) for c in CHARTS if wanted is None or c.name in wanted}

@@ -1,0 +1,300 @@
+"""The FastAPI app: a read-only JSON API over the store and a dashboard page built on it.
+
+No endpoint writes: every store connection is read-only and lives for one computation (see
+``riskcurve.web.cache``). Query parameters are typed so FastAPI answers bad input with 422 and a
+message naming the parameter; an unknown series is a 404; a store that cannot be read (missing, or
+locked while `riskcurve update` writes it) is a 503 that says why.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio.to_thread
+import pandas as pd
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from riskcurve.catalog import load_catalog
+from riskcurve.config import Settings, load_settings
+from riskcurve.errors import CatalogError
+from riskcurve.report.charts import CHARTS
+from riskcurve.report.html import package_version, plotly_js, template_env
+from riskcurve.web.cache import BadAsOf, NoSuchField, StoreUnavailable, StoreView
+
+STATIC = Path(__file__).parent / "static"
+TOKEN_COOKIE = "riskcurve_token"
+AsOfQuery = Annotated[
+    str | None,
+    Query(
+        max_length=40,
+        description="Point in time: 'latest' (when the newest Russell 2000 close was published), "
+        "YYYY-MM-DD (end of that UTC day) or an ISO timestamp. Default: now.",
+        examples=["latest", "2026-08-21", "2026-08-21T20:00:00Z"],
+    ),
+]
+Kind = Literal["ath", "round_level", "rolling_high"]
+Field_ = Literal["open", "high", "low", "close", "volume", "market_cap", "value"]
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    version: str
+    store: str = Field(description="file name of the DuckDB store")
+    series: int = Field(description="series with observations")
+    last_update: str | None
+    latest: str | None = Field(description="when the newest Russell 2000 close was published")
+    cached_snapshots: int
+
+
+class SeriesInfo(BaseModel):
+    id: str
+    name: str
+    asset_class: str
+    kind: str
+    units: str = Field(description="standard units the API reports (USD bn for balance-sheet money)")
+    frequency: str
+    calendar: str
+    value_field: str
+    fields: list[str]
+    rows: int
+    first_date: str | None
+    last_date: str | None
+    last_update: str | None
+    stablecoin: bool
+    wrapped: bool
+
+
+class SeriesData(BaseModel):
+    id: str
+    name: str
+    units: str
+    field: str
+    member: str
+    data_as_of: str | None = Field(description="the newest publication time the values include")
+    start: str | None
+    end: str | None
+    count: int
+    dates: list[str]
+    values: list[float]
+
+
+class BreakoutOut(BaseModel):
+    series: str
+    date: str
+    kind: Kind
+    level: float
+    close: float
+    confirmations: dict[str, Any]
+
+
+class Breakouts(BaseModel):
+    as_of: str
+    series: str
+    count: int
+    breakouts: list[BreakoutOut]
+
+
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+def _bad(param: str, message: str) -> HTTPException:
+    """A 422 in FastAPI's own validation-error shape, for checks typing cannot express."""
+    return HTTPException(422, detail=[{"type": "value_error", "loc": ["query", param], "msg": message}])
+
+
+def _token_of(request: Request) -> tuple[str | None, bool]:
+    """The presented token and whether it came in the query string (then it is also set as a cookie)."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip(), False
+    if "token" in request.query_params:
+        return request.query_params["token"], True
+    return request.cookies.get(TOKEN_COOKIE), False
+
+
+def create_app(
+    db_path: Path | str,
+    catalog_paths: Sequence[Path] = (),
+    token: str | None = None,
+    *,
+    settings: Settings | None = None,
+) -> FastAPI:
+    """The API and dashboard over the store at ``db_path``.
+
+    ``token``: when given, every request must present it (``Authorization: Bearer ...``, ``?token=``,
+    or the cookie a ``?token=`` visit sets so the dashboard's own requests carry it).
+    """
+    settings = (settings or load_settings()).with_overrides(db_path=Path(db_path))
+    paths = tuple(catalog_paths) or settings.catalog_paths
+    view = StoreView(Path(db_path), load_catalog(paths), settings)
+    app = FastAPI(
+        title="riskcurve",
+        version=package_version(),
+        description="Read-only API over the riskcurve store: the four-stage status, the series, the "
+        "Russell 2000 breakouts and the last study. Values are in standard units as known at the time asked.",
+    )
+    app.state.view = view
+
+    async def run(fn: Callable[..., bytes], *args: Any) -> bytes:
+        """Store reads and board computations block: keep them off the event loop."""
+        return await anyio.to_thread.run_sync(partial(fn, *args))
+
+    def moment(as_of: str | None) -> pd.Timestamp:
+        try:
+            return view.resolve(as_of)
+        except BadAsOf as exc:
+            raise _bad("as_of", str(exc)) from None
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
+
+    if token:
+        expected = token.encode()
+
+        @app.middleware("http")
+        async def require_token(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+            presented, from_query = _token_of(request)
+            if presented is None or not hmac.compare_digest(presented.encode(), expected):
+                return JSONResponse(
+                    {"detail": "missing or wrong token: send 'Authorization: Bearer <RISKCURVE_TOKEN>' or ?token="},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            response = await call_next(request)
+            if from_query:
+                response.set_cookie(TOKEN_COOKIE, presented, httponly=True, samesite="strict")
+            return response
+
+    unavailable: dict[int | str, dict[str, Any]] = {503: {"model": Problem, "description": "store unreadable now"}}
+    bad_input: dict[int | str, dict[str, Any]] = {422: {"description": "invalid parameter"}}
+
+    @app.get("/api/health", response_model=Health, responses=unavailable, tags=["api"])
+    async def health() -> dict[str, Any]:
+        """Liveness plus what the store holds; 503 when the store cannot be read."""
+        doc = await anyio.to_thread.run_sync(view.health)
+        return {**doc, "version": package_version()}
+
+    @app.get(
+        "/api/status",
+        response_model=None,
+        responses={200: {"description": "the document of `riskcurve status --json`"}, **unavailable, **bad_input},
+        tags=["api"],
+    )
+    async def status(as_of: AsOfQuery = None) -> Response:
+        """The stage of the rotation, every rule with its value and threshold, breakouts, context."""
+        return _json(await run(view.status_json, moment(as_of)))
+
+    @app.get("/api/series", response_model=list[SeriesInfo], responses=unavailable, tags=["api"])
+    async def series_list() -> Response:
+        """The catalog with what the store holds of each series."""
+        return _json(await run(view.series_list))
+
+    @app.get(
+        "/api/series/{series_id}",
+        response_model=None,
+        responses={200: {"model": SeriesData}, 404: {"model": Problem}, **unavailable, **bad_input},
+        tags=["api"],
+    )
+    async def series(
+        series_id: Annotated[str, PathParam(max_length=64, pattern=r"^[A-Za-z0-9_.^-]+$")],
+        start: Annotated[date | None, Query(description="first date (YYYY-MM-DD)")] = None,
+        end: Annotated[date | None, Query(description="last date (YYYY-MM-DD)")] = None,
+        field: Annotated[Field_ | None, Query(description="default: the series' main field")] = None,
+        member: Annotated[
+            str, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]*$", description="member of a multi-member dataset")
+        ] = "",
+    ) -> Response:
+        """One series on its own dates, in standard units, as known now."""
+        if start is not None and end is not None and start > end:
+            raise _bad("start", f"start {start} is after end {end}")
+        try:
+            return _json(await run(view.series_json, series_id, field, member, start, end))
+        except CatalogError:
+            raise HTTPException(404, f"unknown series {series_id!r}; GET /api/series lists the catalog") from None
+        except NoSuchField as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    @app.get(
+        "/api/breakouts",
+        response_model=None,
+        responses={200: {"model": Breakouts}, **unavailable, **bad_input},
+        tags=["api"],
+    )
+    async def breakouts(
+        as_of: AsOfQuery = None,
+        since: Annotated[date | None, Query(description="only breakouts on or after this date")] = None,
+        kind: Annotated[Kind | None, Query(description="only this breakout rule")] = None,
+    ) -> Response:
+        """Every Russell 2000 breakout known at ``as_of`` with its confirmations."""
+        return _json(await run(view.breakouts_json, moment(as_of), since, kind))
+
+    @app.get(
+        "/api/study",
+        response_model=None,
+        responses={
+            200: {"description": "the JSON document the last `riskcurve study` stored"},
+            404: {"model": Problem},
+            **unavailable,
+        },
+        tags=["api"],
+    )
+    async def study() -> Response:
+        """The cached result of the last study run (app_state key 'study:last')."""
+        text = await anyio.to_thread.run_sync(view.study_text)
+        if text is None:
+            raise HTTPException(404, "no study result stored yet: run `riskcurve study` first")
+        try:
+            json.loads(text)
+        except ValueError:
+            raise HTTPException(500, "the stored study result is not valid JSON; run `riskcurve study` again") from None
+        return _json(text.encode())
+
+    @app.get("/api/charts", response_model=None, responses={**unavailable, **bad_input}, tags=["dashboard"])
+    async def charts(as_of: AsOfQuery = None) -> Response:
+        """Every dashboard chart as plotly figure JSON: ``{"as_of": ..., "figures": {name: figure}}``."""
+        return _json(await run(view.charts_json, moment(as_of)))
+
+    @app.get("/ui/card", response_class=HTMLResponse, responses={**unavailable, **bad_input}, tags=["dashboard"])
+    async def card(as_of: AsOfQuery = None) -> Response:
+        """The status card as an HTML fragment (the same template as the report's)."""
+        return HTMLResponse(await run(view.card_html, moment(as_of)))
+
+    page = (
+        template_env()
+        .get_template("dashboard.html.j2")
+        .render(charts=CHARTS, version=package_version(), store=view.db_path.name)
+    )
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def dashboard() -> HTMLResponse:
+        return HTMLResponse(page)
+
+    script = plotly_js().encode()
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    async def plotly_bundle() -> Response:
+        return Response(script, media_type="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
+    dashboard_js = (STATIC / "dashboard.js").read_bytes()
+
+    @app.get("/static/dashboard.js", include_in_schema=False)
+    async def dashboard_script() -> Response:
+        return Response(dashboard_js, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+    return app

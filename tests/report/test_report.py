@@ -1,0 +1,175 @@
+"""The HTML report on the real store: offline, every chart with data, the status numbers of `status --json`."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from riskcurve.catalog import Catalog
+from riskcurve.cli import app
+from riskcurve.config import load_settings
+from riskcurve.data.store import Store
+from riskcurve.report.charts import CHARTS, display_levels, rut_chart, thin
+from riskcurve.report.html import render_report, study_sections
+from riskcurve.report.snapshot import Snapshot, take_snapshot
+from tests.show_helpers import Page, assert_figure_has_data, cli_status, copy_store
+
+LATEST = "2026-08-21T20:00:00+00:00"
+
+
+@pytest.fixture(scope="module")
+def built(real_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """The report as `riskcurve report --as-of latest` writes it, and the command's output."""
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    result = CliRunner().invoke(app, ["report", "--out", str(out), "--as-of", "latest", "--db", str(real_store_path)])
+    assert result.exit_code == 0, result.output
+    return out.read_text(encoding="utf-8"), result.output
+
+
+@pytest.fixture(scope="module")
+def page(built: tuple[str, str]) -> Page:
+    return Page(built[0])
+
+
+@pytest.fixture(scope="module")
+def snapshot(real_store_path: Path, catalog: Catalog) -> Snapshot:
+    with Store(real_store_path, read_only=True) as store:
+        return take_snapshot(store, catalog, load_settings(), pd.Timestamp(LATEST))
+
+
+def test_cli_reports_what_it_wrote(built: tuple[str, str]) -> None:
+    html, output = built
+    assert "wrote" in output and "stage 3 Small caps lead" in output and "built in" in output
+    assert re.search(r"built in \d+\.\d s", html)
+    assert 1_000_000 < len(html.encode()) < 8_000_000  # plotly.js (~5 MB) plus light figures
+
+
+def test_works_offline_with_plotly_inlined_once(page: Page, built: tuple[str, str]) -> None:
+    html = built[0]
+    for element in page.elements:
+        for attr in ("src", "href"):
+            value = element.attrs.get(attr, "")
+            assert not value.startswith(("http://", "https://", "//")), (
+                f"<{element.tag} {attr}={value}> needs a network"
+            )
+    assert all("src" not in script.attrs for script in page.find("script"))  # nothing to fetch, even locally
+    assert len(re.findall(r"\* plotly\.js v\d", html)) == 1
+    inline = [s for s in page.find("script") if "type" not in s.attrs]
+    assert sum(len(s.text) > 3_000_000 for s in inline) == 1
+
+
+def test_every_chart_is_present_with_data(page: Page) -> None:
+    figures = {s.attrs["data-chart"]: json.loads(s.text) for s in page.find("script", class_="figure-data")}
+    assert list(figures) == [c.name for c in CHARTS]
+    for name, figure in figures.items():
+        page.by_id(f"chart-{name}")
+        assert_figure_has_data(name, figure)
+    assert "weekly points before" in figures["liquidity"]["layout"]["title"]["subtitle"]["text"]
+    table = figures["freshness"]["data"][0]
+    assert len(table["cells"]["values"][0]) == 106  # every series of the catalog
+
+
+def test_status_numbers_equal_status_json(page: Page, real_store_path: Path) -> None:
+    reference = cli_status(str(real_store_path), "latest")
+    embedded = json.loads(page.by_id("status-data").text)
+    assert embedded == reference
+    card = page.by_id("status")
+    assert card.attrs["data-stage"] == str(reference["stage"]) and card.attrs["data-as-of"] == reference["as_of"]
+    assert page.by_id("stage-name").text.strip() == reference["stage_name"]
+    rows = page.find("tr", class_="rule") + page.find("tr", class_="rule first")
+    expected = {r["metric"]: r for s in reference["stages"] for r in s["rules"]}
+    assert {r.attrs["data-metric"] for r in rows} == set(expected)
+    for row in rows:
+        rule = expected[row.attrs["data-metric"]]
+        value = row.attrs["data-value"]
+        assert (None if value == "" else float(value)) == rule["value"]
+        assert float(row.attrs["data-threshold"]) == rule["threshold"]
+        assert row.attrs["data-passed"] == {True: "true", False: "false", None: "unknown"}[rule["passed"]]
+    breakouts = page.find("tr", class_="breakout")
+    assert [b.attrs["data-date"] for b in breakouts] == [e["date"] for e in reference["breakouts"][::-1][:12]]
+    assert [e.attrs["data-date"] for e in page.find("li") if "data-date" in e.attrs] == [
+        e["date"] for e in reference["events"]
+    ]
+
+
+def test_study_section_is_optional(page: Page, snapshot: Snapshot) -> None:
+    assert "run riskcurve study to add the thesis test" in " ".join(page.by_id("study-missing").text.split())
+    study: dict[str, Any] = {"verdict": "not supported", "p_value": 0.41, "horizons": [7, 30], "detail": {"n": 12}}
+    with_study = Page(render_report(snapshot, started=time.perf_counter(), study=study))
+    assert json.loads(with_study.by_id("study-data").text) == study
+    assert any(td.text == "not supported" for td in with_study.find("td"))
+    assert not [e for e in with_study.elements if e.attrs.get("id") == "study-missing"]
+
+
+def test_cli_report_includes_the_last_study_run(real_store_path: Path, tmp_path: Path) -> None:
+    path = copy_store(real_store_path, tmp_path)
+    study = {"leader": "RUT", "verdict": {"ETH": "no evidence"}, "seconds": 1.5}
+    with Store(path) as store:
+        store.set_state("study:last", json.dumps(study))
+    out = tmp_path / "with-study.html"
+    result = CliRunner().invoke(app, ["report", "--out", str(out), "--as-of", "2026-06-15", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    page = Page(out.read_text(encoding="utf-8"))
+    assert json.loads(page.by_id("study-data").text) == study
+    assert json.loads(page.by_id("status-data").text)["stage_name"] == "Large caps rally"
+
+
+def test_a_large_study_result_is_embedded_once_and_summarised() -> None:
+    study = {
+        "leader": "RUT",
+        "verdict": {"ETH": "no evidence", "BTC": "weak evidence"},
+        "period": ["1987-09-10", "2026-08-21"],
+        "event_study": {"ETH": [{"event_date": f"2000-01-{d:02d}", "excess": 0.01 * d} for d in range(1, 29)] * 5},
+    }
+    sections = study_sections(study)
+    assert sections["scalars"] == [("leader", "RUT")] and sections["texts"][0][0] == "verdict"
+    assert [k for k, _ in sections["small"]] == ["period"] and [k for k, _ in sections["large"]] == ["event_study"]
+
+
+def test_snapshot_status_is_the_cli_document(snapshot: Snapshot, real_store_path: Path) -> None:
+    assert snapshot.status == cli_status(str(real_store_path), "latest")
+    assert set(snapshot.components.columns) == {"WALCL", "WTREGEN", "RRPONTSYD"}
+    last = snapshot.components.dropna().iloc[-1]
+    assert last["WALCL"] - last["WTREGEN"] - last["RRPONTSYD"] == pytest.approx(
+        snapshot.status["net_liquidity"]["usd_bn"]
+    )
+
+
+def test_thin_keeps_recent_days_and_one_point_a_week_before() -> None:
+    days = pd.date_range("2010-01-01", "2020-12-31", freq="D")
+    values = pd.Series(np.arange(len(days), dtype=float), index=days)
+    thinned, cut = thin(values, daily_years=3)
+    assert cut == pd.Timestamp("2017-12-31")
+    recent = thinned[thinned.index >= cut]
+    assert recent.equals(values[values.index >= cut])  # every recent day, untouched
+    old = thinned[thinned.index < cut]
+    assert (old.index.to_series().diff().dropna() == pd.Timedelta(days=7)).mean() > 0.99
+    assert (old == values.reindex(old.index)).all()  # real dates, real values
+    short, none = thin(values.iloc[-100:])
+    assert none is None and len(short) == 100
+
+
+def test_rut_chart_draws_the_round_levels_it_broke(snapshot: Snapshot) -> None:
+    assert display_levels([float(x) for x in range(500, 5001, 100)], 1700, 3200) == [
+        1800.0,
+        2000.0,
+        2200.0,
+        2400.0,
+        2600.0,
+        2800.0,
+        3000.0,
+        3200.0,
+    ]
+    figure = rut_chart(snapshot.board, snapshot.round_levels).to_plotly_json()
+    levels = {shape["y0"]: shape["line"]["width"] for shape in figure["layout"]["shapes"]}
+    assert 2600.0 in levels and levels[2600.0] > levels[2200.0]  # 2,600 was broken in January 2026
+    markers = [t for t in figure["data"] if t.get("mode") == "markers"]
+    assert {t["name"].split(" breakout")[0] for t in markers} == {"All-time high", "Round level", "52-week high"}

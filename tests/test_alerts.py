@@ -1,0 +1,320 @@
+"""`riskcurve watch`: alerts to a local webhook receiver and a local STARTTLS SMTP server, never twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import logging
+import os
+import ssl
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from email import message_from_string
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from riskcurve.alerts import (
+    AlertConfigError,
+    EmailChannel,
+    RedactingFormatter,
+    Redactor,
+    SmtpSettings,
+    Watcher,
+    WebhookChannel,
+    alerts_for,
+    channels_from,
+    parse_interval,
+)
+from riskcurve.catalog import Catalog
+from riskcurve.cli import app
+from riskcurve.config import Settings
+from riskcurve.data.store import Store
+from tests.show_helpers import cli_status, copy_store, free_port
+
+SECRET = "XyZsecretHookToken123"
+PASSWORD = "pa55-w0rd-never-logged"
+
+
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 that fails the first ``fail_first`` requests with HTTP 500."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.fail_first = fail_first
+        self.requests = 0
+        self.bodies: list[dict[str, Any]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.requests += 1
+                failing = receiver.requests <= receiver.fail_first
+                if not failing:
+                    receiver.bodies.append(body)
+                self.send_response(500 if failing else 200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T000/B000/{SECRET}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="module")
+def latest_doc(real_store_path: Path) -> dict[str, Any]:
+    return cli_status(str(real_store_path), "latest")
+
+
+def watcher(db: Path, catalog: Catalog, channels: list[Any], **kwargs: Any) -> Watcher:
+    return Watcher(Settings(db_path=db), catalog, channels, backoff=0.01, breakout_days=10, **kwargs)
+
+
+def test_alerts_from_a_real_status(latest_doc: dict[str, Any]) -> None:
+    keys = [a.key for a in alerts_for(latest_doc, breakout_days=10)]
+    assert keys == ["stage:3:2026-07-20", "breakout:2026-08-12:rolling_high:3036.98"]
+    assert [a.key for a in alerts_for(latest_doc)] == ["stage:3:2026-07-20"]  # 9 days old: history
+    stage = alerts_for(latest_doc)[0]
+    assert "stage 3 (Small caps lead) since 2026-07-20" in stage.text and "2026-09-11 .. 2026-11-10" in stage.text
+
+
+def test_webhook_retries_with_backoff_and_never_sends_twice(
+    receiver: Receiver, latest_doc: dict[str, Any], catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.fail_first = 2
+    db = tmp_path / "alerts.duckdb"
+    caplog.set_level(logging.INFO, logger="riskcurve")
+    result = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(latest_doc)
+    assert result.sent == ["webhook:stage:3:2026-07-20", "webhook:breakout:2026-08-12:rolling_high:3036.98"]
+    assert result.ok and receiver.requests == 4 and len(receiver.bodies) == 2
+    assert all(body["text"] == body["content"] and body["text"].startswith("riskcurve:") for body in receiver.bodies)
+    assert "attempt 1/4" in caplog.text and "attempt 2/4" in caplog.text and "retrying in 0.02 s" in caplog.text
+    assert "HTTP 500" in caplog.text and SECRET not in caplog.text
+
+    again = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(latest_doc)  # a restart: new objects
+    assert again.sent == [] and receiver.requests == 4
+    with Store(db, read_only=True) as store:
+        state = json.loads(store.get_state("alert:webhook:stage:3:2026-07-20") or "{}")
+    assert state["subject"].startswith("[riskcurve] stage 3")
+
+
+def test_undelivered_alerts_wait_for_the_next_cycle(
+    receiver: Receiver, latest_doc: dict[str, Any], catalog: Catalog, tmp_path: Path
+) -> None:
+    receiver.fail_first = 1000
+    db = tmp_path / "alerts.duckdb"
+    failed = watcher(db, catalog, [WebhookChannel(receiver.url)], attempts=2).dispatch(latest_doc)
+    assert not failed.ok and len(failed.failed) == 2 and receiver.requests == 4
+    with Store(db, read_only=True) as store:
+        assert store.get_state("alert:webhook:stage:3:2026-07-20") is None
+    receiver.fail_first = 0
+    retried = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(latest_doc)
+    assert retried.ok and len(retried.sent) == 2 and len(receiver.bodies) == 2
+
+
+def _certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (the client trusts it through RISKCURVE_SMTP_CAFILE)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "riskcurve test SMTP")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope.content.decode())
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(tmp_path: Path) -> Iterator[tuple[Mailbox, dict[str, str]]]:
+    """aiosmtpd on loopback requiring STARTTLS and AUTH; yields the mailbox and the client's environment."""
+    controller_mod = pytest.importorskip("aiosmtpd.controller")
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = _certificate(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = isinstance(data, LoginPassword) and data.login == b"bot" and data.password == PASSWORD.encode()
+        return AuthResult(success=ok)
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = controller_mod.Controller(
+        mailbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_required=True,
+    )
+    controller.start()
+    env = {
+        "RISKCURVE_SMTP_HOST": "127.0.0.1",
+        "RISKCURVE_SMTP_PORT": str(port),
+        "RISKCURVE_SMTP_USER": "bot",
+        "RISKCURVE_SMTP_PASSWORD": PASSWORD,
+        "RISKCURVE_SMTP_FROM": "riskcurve@example.org",
+        "RISKCURVE_SMTP_CAFILE": str(cert),
+    }
+    try:
+        yield mailbox, env
+    finally:
+        controller.stop()
+
+
+def test_email_over_starttls_once(
+    smtp: tuple[Mailbox, dict[str, str]],
+    latest_doc: dict[str, Any],
+    catalog: Catalog,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mailbox, env = smtp
+    caplog.set_level(logging.INFO, logger="riskcurve")
+    channel = EmailChannel(SmtpSettings.from_env(env), "me@example.org")
+    assert PASSWORD not in repr(channel)
+    db = tmp_path / "alerts.duckdb"
+    result = watcher(db, catalog, [channel]).dispatch(latest_doc)
+    assert result.ok and len(mailbox.messages) == 2
+    first = message_from_string(mailbox.messages[0])
+    assert first["Subject"] == "[riskcurve] stage 3: Small caps lead since 2026-07-20"
+    assert first["To"] == "me@example.org" and first["From"] == "riskcurve@example.org"
+    assert watcher(db, catalog, [channel]).dispatch(latest_doc).sent == []
+    assert len(mailbox.messages) == 2 and PASSWORD not in caplog.text
+
+
+def test_email_never_falls_back_to_plaintext(
+    latest_doc: dict[str, Any], catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    controller_mod = pytest.importorskip("aiosmtpd.controller")
+    mailbox = Mailbox()
+    controller = controller_mod.Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        env = {"RISKCURVE_SMTP_HOST": "127.0.0.1", "RISKCURVE_SMTP_PORT": str(controller.port)}
+        env["RISKCURVE_SMTP_FROM"] = "riskcurve@example.org"
+        channel = EmailChannel(SmtpSettings.from_env(env), "me@example.org")
+        result = watcher(tmp_path / "a.duckdb", catalog, [channel], attempts=1).dispatch(latest_doc)
+    finally:
+        controller.stop()
+    assert not result.ok and mailbox.messages == []
+    assert "STARTTLS extension not supported" in caplog.text
+
+
+def test_watch_cycle_then_a_new_process_sends_nothing_twice(
+    receiver: Receiver, real_store_path: Path, data_dir: Path, catalog: Catalog, tmp_path: Path
+) -> None:
+    db = copy_store(real_store_path, tmp_path)
+    settings = Settings(db_path=db, data_dir=data_dir)
+    first = Watcher(settings, catalog, [WebhookChannel(receiver.url)]).cycle()
+    assert first.ok and first.update_failed == [] and len(first.sent) == 1
+    assert first.sent[0].startswith("webhook:stage:") and len(receiver.bodies) == 1
+
+    env = {**os.environ, "RISKCURVE_WEBHOOK_URL": receiver.url}
+    again = subprocess.run(
+        [sys.executable, "-m", "riskcurve.cli", "watch", "--once", "--data-dir", str(data_dir), "--db", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "no new alerts" in again.stderr and SECRET not in again.stderr + again.stdout
+    assert len(receiver.bodies) == 1 and receiver.requests == 1
+
+
+def test_configuration_errors_are_clear() -> None:
+    assert parse_interval("1h") == 3600 and parse_interval("90s") == 90 and parse_interval("1.5d") == 129600
+    for bad in ("soon", "5s", "1w", ""):
+        with pytest.raises(AlertConfigError):
+            parse_interval(bad)
+    with pytest.raises(AlertConfigError, match="RISKCURVE_SMTP_HOST"):
+        SmtpSettings.from_env({"RISKCURVE_SMTP_FROM": "a@b.c"})
+    with pytest.raises(AlertConfigError, match="both"):
+        SmtpSettings.from_env({"RISKCURVE_SMTP_HOST": "h", "RISKCURVE_SMTP_USER": "u"})
+    with pytest.raises(AlertConfigError, match="never sent in clear"):
+        SmtpSettings.from_env(
+            {"RISKCURVE_SMTP_HOST": "h", "RISKCURVE_SMTP_FROM": "a@b.c", "RISKCURVE_SMTP_TLS": "none"}
+        )
+    assert (
+        SmtpSettings.from_env(
+            {"RISKCURVE_SMTP_HOST": "h", "RISKCURVE_SMTP_PORT": "465", "RISKCURVE_SMTP_FROM": "a"}
+        ).tls
+        == "ssl"
+    )
+    with pytest.raises(AlertConfigError, match="nothing to send alerts to"):
+        channels_from(None, None, {})
+    with pytest.raises(AlertConfigError, match="http"):
+        channels_from("ftp://example.org/x", None, {})
+    hooked = channels_from(None, None, {"RISKCURVE_WEBHOOK_URL": f"https://hooks.example.org/services/{SECRET}"})
+    assert SECRET not in hooked[0].describe() and SECRET not in repr(hooked[0])
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["watch", "--once", "--db", "x.duckdb"], env={"RISKCURVE_WEBHOOK_URL": ""})
+    assert result.exit_code == 2 and "nothing to send alerts to" in result.output
+    bad = runner.invoke(app, ["watch", "--interval", "often", "--webhook", "https://example.org/h"])
+    assert bad.exit_code == 2 and "not a duration" in bad.output
+
+
+def test_redaction_covers_messages_and_tracebacks() -> None:
+    redact = Redactor([f"https://hooks.example.org/services/{SECRET}", f"/services/{SECRET}", PASSWORD, ""])
+    assert redact(f"POST https://hooks.example.org/services/{SECRET} failed") == "POST *** failed"
+    assert redact(f"path /services/{SECRET}?x=1, password {PASSWORD}") == "path ***?x=1, password ***"
+    formatter = RedactingFormatter(redact, "%(message)s")
+    try:
+        raise RuntimeError(f"login failed with {PASSWORD}")
+    except RuntimeError:
+        record = logging.LogRecord("riskcurve", logging.ERROR, __file__, 1, "boom %s", (SECRET,), sys.exc_info())
+    text = formatter.format(record)
+    assert "RuntimeError" in text and PASSWORD not in text and SECRET in text  # only known secrets are redacted

@@ -1,0 +1,254 @@
+"""The API and dashboard through FastAPI's TestClient, on the real store."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from riskcurve.catalog import Catalog
+from riskcurve.cli import app as cli
+from riskcurve.data.panel import AlignedPanel
+from riskcurve.data.store import Store
+from riskcurve.errors import RiskcurveError
+from riskcurve.report.charts import CHARTS
+from riskcurve.web import create_app
+from riskcurve.web.server import RedactQueryToken, is_loopback, token_for
+from tests.show_helpers import Page, assert_figure_has_data, cli_status, copy_store
+
+TOKEN = "s3cret-token-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def client(real_store_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(real_store_path)) as test_client:
+        yield test_client
+
+
+def test_health(client: TestClient) -> None:
+    response = client.get("/api/health")
+    assert response.status_code == 200
+    doc = response.json()
+    assert doc["status"] == "ok" and doc["series"] == 106 and doc["latest"] == "2026-08-21T20:00:00+00:00"
+
+
+def test_status_is_the_cli_document(client: TestClient, real_store_path: Path) -> None:
+    for as_of in ("latest", "2026-06-15"):
+        response = client.get("/api/status", params={"as_of": as_of})
+        assert response.status_code == 200
+        assert response.json() == cli_status(str(real_store_path), as_of)
+    now = client.get("/api/status")
+    assert now.status_code == 200 and now.json()["stage"] in range(5)
+
+
+@pytest.mark.parametrize("as_of", ["2026-02-30", "yesterday", "2026-13-01", "x" * 41])
+def test_bad_as_of_is_422_naming_the_parameter(client: TestClient, as_of: str) -> None:
+    for path in ("/api/status", "/api/breakouts", "/api/charts", "/ui/card"):
+        response = client.get(path, params={"as_of": as_of})
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["detail"][0]["loc"] == ["query", "as_of"]
+
+
+def test_series_catalog(client: TestClient, catalog: Catalog) -> None:
+    rows = {r["id"]: r for r in client.get("/api/series").json()}
+    assert list(rows) == list(catalog)
+    assert rows["RUT"]["rows"] > 9000 and rows["RUT"]["last_date"].startswith("2026-08-21")
+    assert rows["WALCL"]["units"] == "usd_billions" and rows["WALCL"]["fields"] == ["value"]
+
+
+def test_series_values_in_standard_units_as_known_now(
+    client: TestClient, real_store_path: Path, catalog: Catalog
+) -> None:
+    start = (pd.Timestamp("2026-08-21") - pd.DateOffset(years=10)).date()
+    doc = client.get("/api/series/RUT", params={"start": start.isoformat()}).json()
+    assert doc["field"] == "close" and doc["units"] == "index_points"
+    assert doc["count"] == len(doc["dates"]) == len(doc["values"]) and 2400 < doc["count"] < 2600
+    assert doc["dates"][0] >= start.isoformat() and doc["dates"] == sorted(doc["dates"])
+    walcl = client.get("/api/series/WALCL", params={"start": "2026-01-01", "end": "2026-06-30"}).json()
+    with Store(real_store_path, read_only=True) as store:
+        expected = AlignedPanel(store, catalog).series("WALCL")["2026-01-01":"2026-06-30"]
+    assert walcl["units"] == "usd_billions" and walcl["values"] == expected.tolist()
+    assert 6000 < walcl["values"][-1] < 8000  # billions, not the CSV's millions
+    volume = client.get("/api/series/IWM", params={"field": "volume", "start": "2026-08-01"}).json()
+    assert volume["field"] == "volume" and 0 < volume["count"] <= 15 and volume["dates"][0] >= "2026-08-01"
+
+
+def test_series_errors(client: TestClient) -> None:
+    unknown = client.get("/api/series/NOPE")
+    assert unknown.status_code == 404 and "unknown series 'NOPE'" in unknown.json()["detail"]
+    no_field = client.get("/api/series/RUT", params={"field": "value"})
+    assert no_field.status_code == 404 and "has no field 'value'" in no_field.json()["detail"]
+    for params, where in (
+        ({"start": "2026-13-01"}, "start"),
+        ({"end": "20260101x"}, "end"),
+        ({"field": "price"}, "field"),
+        ({"member": "a b"}, "member"),
+        ({"start": "2026-02-01", "end": "2026-01-01"}, "start"),
+    ):
+        response = client.get("/api/series/RUT", params=params)
+        assert response.status_code == 422, params
+        assert response.json()["detail"][0]["loc"] == ["query", where]
+    assert client.get("/api/series/RUT;DROP").status_code == 422
+
+
+def test_breakouts(client: TestClient) -> None:
+    everything = client.get("/api/breakouts", params={"as_of": "latest"}).json()
+    assert everything["series"] == "RUT" and everything["count"] == len(everything["breakouts"]) > 300
+    ath = client.get("/api/breakouts", params={"as_of": "latest", "kind": "ath", "since": "2020-01-01"}).json()
+    assert ath["count"] >= 1 and {b["kind"] for b in ath["breakouts"]} == {"ath"}
+    assert all(b["date"] >= "2020-01-01" for b in ath["breakouts"])
+    assert "held_3" in ath["breakouts"][-1]["confirmations"]
+    older = client.get("/api/breakouts", params={"as_of": "2021-01-01"}).json()
+    assert older["breakouts"][-1]["date"] <= "2021-01-01"
+    assert client.get("/api/breakouts", params={"kind": "moon"}).status_code == 422
+    assert client.get("/api/breakouts", params={"since": "soon"}).status_code == 422
+
+
+def test_study_absent_then_cached(client: TestClient, real_store_path: Path, tmp_path: Path) -> None:
+    missing = client.get("/api/study")
+    assert missing.status_code == 404 and "riskcurve study" in missing.json()["detail"]
+    path = copy_store(real_store_path, tmp_path)
+    result = {"verdict": "inconclusive", "events": [{"date": "2025-09-18", "eth_30d": 0.12}]}
+    with Store(path) as store:
+        store.set_state("study:last", json.dumps(result))
+    with TestClient(create_app(path)) as other:
+        assert other.get("/api/study").json() == result
+
+
+def test_charts_and_card_for_the_dashboard(client: TestClient) -> None:
+    doc = client.get("/api/charts", params={"as_of": "latest"}).json()
+    assert doc["as_of"] == "2026-08-21T20:00:00+00:00" and list(doc["figures"]) == [c.name for c in CHARTS]
+    for name, figure in doc["figures"].items():
+        assert_figure_has_data(name, figure)
+    card = client.get("/ui/card", params={"as_of": "2026-06-15"})
+    assert card.status_code == 200 and card.headers["content-type"].startswith("text/html")
+    assert Page(card.text).by_id("stage-name").text.strip() == "Large caps rally"
+
+
+def test_dashboard_page_serves_plotly_itself(client: TestClient) -> None:
+    page = Page(client.get("/").text)
+    sources = [s.attrs["src"] for s in page.find("script") if "src" in s.attrs]
+    assert sources == ["static/plotly.min.js", "static/dashboard.js"]
+    for name in [c.name for c in CHARTS] + ["series-chart"]:
+        page.by_id(name if name == "series-chart" else f"chart-{name}")
+    page.by_id("as-of")
+    bundle = client.get("/static/plotly.min.js")
+    assert bundle.status_code == 200 and "javascript" in bundle.headers["content-type"]
+    assert b"plotly.js v" in bundle.content[:200]
+    assert client.get("/static/dashboard.js").status_code == 200
+
+
+def test_openapi_documents_every_endpoint(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/health",
+        "/api/status",
+        "/api/series",
+        "/api/series/{series_id}",
+        "/api/breakouts",
+        "/api/study",
+    ):
+        assert "get" in paths[path], path
+    params = {p["name"] for p in paths["/api/series/{series_id}"]["get"]["parameters"]}
+    assert params == {"series_id", "start", "end", "field", "member"}
+
+
+def test_no_endpoint_writes(real_store_path: Path, tmp_path: Path) -> None:
+    path = copy_store(real_store_path, tmp_path)
+    before = (path.stat().st_mtime_ns, path.stat().st_size)
+    with TestClient(create_app(path)) as test_client:
+        for url in ("/api/health", "/api/status?as_of=latest", "/api/series", "/api/series/BTC", "/api/study"):
+            test_client.get(url)
+        for method in ("post", "put", "delete", "patch"):
+            assert getattr(test_client, method)("/api/status").status_code == 405
+    assert (path.stat().st_mtime_ns, path.stat().st_size) == before
+    assert not path.with_name(path.name + ".wal").exists()
+
+
+def test_locked_store_is_503_then_recovers(real_store_path: Path, tmp_path: Path) -> None:
+    path = copy_store(real_store_path, tmp_path)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('locked', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "locked"
+        with TestClient(create_app(path)) as test_client:
+            busy = test_client.get("/api/status", params={"as_of": "latest"})
+            assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+            assert "being written" in busy.json()["detail"]
+            assert test_client.get("/api/health").status_code == 503
+            writer.communicate("", timeout=30)  # the writer closes its connection and exits
+            assert test_client.get("/api/status", params={"as_of": "latest"}).status_code == 200
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_missing_store_is_503(tmp_path: Path) -> None:
+    with TestClient(create_app(tmp_path / "none.duckdb")) as test_client:
+        response = test_client.get("/api/status")
+        assert response.status_code == 503 and "run `riskcurve update` first" in response.json()["detail"]
+
+
+def test_token_is_required_on_every_request(real_store_path: Path) -> None:
+    with TestClient(create_app(real_store_path, token=TOKEN)) as test_client:
+        for url in ("/", "/api/health", "/static/plotly.min.js", "/openapi.json", "/docs"):
+            response = test_client.get(url)
+            assert response.status_code == 401 and response.headers["www-authenticate"] == "Bearer", url
+        assert test_client.get("/api/health", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert test_client.get("/api/health", params={"token": "wrong"}).status_code == 401
+        assert test_client.get("/api/health", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+        page = test_client.get("/", params={"token": TOKEN})
+        assert page.status_code == 200 and TOKEN not in page.text  # the secret never lands in the page
+        assert "riskcurve_token" in page.headers["set-cookie"] and "HttpOnly" in page.headers["set-cookie"]
+        assert test_client.get("/api/series").status_code == 200  # the cookie the visit set
+
+
+def test_serving_beyond_loopback_needs_a_token() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost") and is_loopback("127.3.4.5")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.10") and not is_loopback("example.org")
+    assert token_for("127.0.0.1", {}) is None
+    with pytest.raises(RiskcurveError, match=r"refusing to listen on 0\.0\.0\.0 without a token"):
+        token_for("0.0.0.0", {})
+    with pytest.raises(RiskcurveError, match="too short"):
+        token_for("0.0.0.0", {"RISKCURVE_TOKEN": "short"})
+    assert token_for("0.0.0.0", {"RISKCURVE_TOKEN": TOKEN}) == TOKEN
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--db", "x.duckdb"], env={"RISKCURVE_TOKEN": ""})
+    assert result.exit_code == 2 and "RISKCURVE_TOKEN" in result.output
+
+
+def test_access_log_never_shows_the_token() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/api/status?as_of=latest&token={TOKEN}", "1.1", 200),
+        None,
+    )
+    RedactQueryToken().filter(record)
+    line = record.getMessage()
+    assert TOKEN not in line and "token=***" in line and "as_of=latest" in line
+
+
+def test_date_params_are_typed(client: TestClient) -> None:
+    good = client.get("/api/series/SPX", params={"start": date(2026, 8, 1).isoformat(), "end": "2026-08-21"})
+    assert good.status_code == 200 and good.json()["dates"][-1] == "2026-08-21"
