@@ -344,7 +344,7 @@ class Watcher:
         """The store, read-write; waits while another process (the dashboard) holds the file."""
         for attempt in range(1, self.open_attempts + 1):
             try:
-                store = Store(self.settings.db_path)
+                store = Store(self.settings.db_path, lock_wait=0.0)
                 break
             except StoreError as exc:
                 if "lock" not in str(exc).lower() or attempt == self.open_attempts:

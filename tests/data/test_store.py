@@ -219,3 +219,25 @@ def test_unchanged_files_are_skipped_unread(
         report = run_update(store, specs, csv_sources(data_copy))
         assert calls == ["WALCL"] and [r.series_id for r in report.results] == ["RUT", "WALCL"]
         assert report.results[1].new_rows == 1
+
+
+def test_a_locked_store_is_waited_for_then_refused(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "s.duckdb"
+    Store(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); "
+                               "time.sleep(2.5)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="lock"):
+        Store(path, lock_wait=0.3)
+    assert time.monotonic() - started < 2.0
+    with Store(path, lock_wait=10.0) as store:  # waits for the other writer to let go
+        assert store.schema_version() == SCHEMA_VERSION
+    holder.wait(timeout=10)

@@ -8,6 +8,7 @@ known from the time we fetched it. Readers ask for "the latest value of each dat
 
 from __future__ import annotations
 
+import time
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -109,22 +110,38 @@ def _utcnow() -> pd.Timestamp:
 class Store:
     """A DuckDB file. Writers open it read-write; the dashboard opens it ``read_only``."""
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, lock_wait: float = 15.0) -> None:
         self.path = Path(path)
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise StoreError(f"store {self.path} does not exist yet: run `riskcurve update` first")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        self.con = self._connect(lock_wait)
         self.con.execute("SET TimeZone = 'UTC'")
         if read_only:
             self._check_version()
         else:
             self.migrate()
+
+    def _connect(self, lock_wait: float) -> duckdb.DuckDBPyConnection:
+        """Open the file, waiting up to ``lock_wait`` seconds while another process holds its lock.
+
+        DuckDB lets one process write or several read, never both: a dashboard request or a
+        concurrent update holds the file for about a second, so waiting briefly beats failing.
+        """
+        deadline = time.monotonic() + lock_wait
+        delay = 0.1
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open store {self.path}: {exc}") from exc
 
     def close(self) -> None:
         self.con.close()

@@ -28,6 +28,7 @@ from riskcurve.config import Settings
 from riskcurve.data.store import Store
 from riskcurve.report.charts import CHARTS, build_figures
 from riskcurve.report.snapshot import Snapshot, take_snapshot
+from riskcurve.report.study_charts import study_figures
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,14 @@ def render_report(snapshot: Snapshot, *, started: float, study: dict[str, Any] |
     as its build time, measured once the charts are built, just before the page is rendered."""
     figures = build_figures(snapshot)
     charts = [{"name": name, "json": script_json(fig.to_json())} for name, fig in figures.items()]
+    study_charts = (
+        [
+            {"id": "study-" + name.replace(":", "-"), "json": script_json(fig.to_json())}
+            for name, fig in study_figures(study).items()
+        ]
+        if study is not None and "event_study" in study
+        else []
+    )
     seconds = time.perf_counter() - started
     return (
         template_env()
@@ -130,6 +139,7 @@ def render_report(snapshot: Snapshot, *, started: float, study: dict[str, Any] |
             status_json=script_json(json.dumps(snapshot.status)),
             charts=charts,
             study=study,
+            study_charts=study_charts,
             sections=study_sections(study) if study is not None else None,
             study_json=script_json(json.dumps(study)) if study is not None else "",
             plotly_js=Markup(plotly_js()),

@@ -125,7 +125,7 @@ class StoreView:
     def connect(self) -> Iterator[Store]:
         """A read-only connection for one computation; StoreBusy while a writer holds the file."""
         try:
-            store = Store(self.db_path, read_only=True)
+            store = Store(self.db_path, read_only=True, lock_wait=1.0)
         except StoreError as exc:
             text = str(exc)
             if "lock" in text.lower():
