@@ -177,51 +177,46 @@ def liquidity_chart(board: Board, components: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Fed net liquidity, its components and BTC", [_thinned_note(cuts)])
 
 
+def _stacked(
+    top: tuple[pd.Series, str, str], bottom: tuple[pd.Series, str, str], titles: tuple[str, str]
+) -> tuple[go.Figure, list[pd.Timestamp | None]]:
+    """Two thinned line panels sharing the date axis; each part is (series, trace name, color)."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, subplot_titles=titles)
+    cuts = []
+    for row, (series, name, color) in enumerate((top, bottom), start=1):
+        trace, cut = _line(series, name, line={"color": color, "width": 1.2})
+        fig.add_trace(trace, row=row, col=1)
+        cuts.append(cut)
+    return fig, cuts
+
+
 def credit_chart(board: Board) -> go.Figure:
     """High-yield spread and the 10-year real yield: the first stage of the rotation is credit easing."""
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=("High-yield OAS, %", "10-year real yield (TIPS), %"),
+    fig, cuts = _stacked(
+        (board.frame["hy_oas_level"], "HY OAS", "#d62728"),
+        (board.frame["real_yield_level"], "10y real yield", "#9467bd"),
+        ("High-yield OAS, %", "10-year real yield (TIPS), %"),
     )
-    hy, cut_hy = _line(board.frame["hy_oas_level"], "HY OAS", line={"color": "#d62728", "width": 1.2})
-    real, cut_real = _line(board.frame["real_yield_level"], "10y real yield", line={"color": "#9467bd", "width": 1.2})
-    fig.add_trace(hy, row=1, col=1)
-    fig.add_trace(real, row=2, col=1)
-    return _layout(fig, "Credit: HY spread and real yield", [_thinned_note([cut_hy, cut_real])], height=520)
+    return _layout(fig, "Credit: HY spread and real yield", [_thinned_note(cuts)], height=520)
 
 
 def relative_chart(board: Board) -> go.Figure:
     """Small caps against large caps: RUT/SPX and RUT/NDX (rising = the Russell leads)."""
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=("RUT / SPX", "RUT / NDX"),
+    fig, cuts = _stacked(
+        (board.frame["rut_spx_ratio"], "RUT/SPX", "#1f77b4"),
+        (board.frame["rut_ndx_ratio"], "RUT/NDX", "#ff7f0e"),
+        ("RUT / SPX", "RUT / NDX"),
     )
-    spx, cut_spx = _line(board.frame["rut_spx_ratio"], "RUT/SPX", line={"color": "#1f77b4", "width": 1.2})
-    ndx, cut_ndx = _line(board.frame["rut_ndx_ratio"], "RUT/NDX", line={"color": "#ff7f0e", "width": 1.2})
-    fig.add_trace(spx, row=1, col=1)
-    fig.add_trace(ndx, row=2, col=1)
-    return _layout(fig, "Relative strength of the Russell 2000", [_thinned_note([cut_spx, cut_ndx])], height=520)
+    return _layout(fig, "Relative strength of the Russell 2000", [_thinned_note(cuts)], height=520)
 
 
 def crypto_chart(board: Board) -> go.Figure:
     """ETH/BTC and the altcoin season index with its 25 (bitcoin season) and 75 (altcoin season) bands."""
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.08,
-        subplot_titles=("ETH / BTC", "Altcoin season index (share of top coins beating BTC over 90 days)"),
+    fig, cuts = _stacked(
+        (board.frame["eth_btc"], "ETH/BTC", "#3c3c3d"),
+        (board.altseason["index"], "Altcoin season index", "#e15759"),
+        ("ETH / BTC", "Altcoin season index (share of top coins beating BTC over 90 days)"),
     )
-    eth, cut_eth = _line(board.frame["eth_btc"], "ETH/BTC", line={"color": "#3c3c3d", "width": 1.2})
-    alt, cut_alt = _line(board.altseason["index"], "Altcoin season index", line={"color": "#e15759", "width": 1})
-    fig.add_trace(eth, row=1, col=1)
-    fig.add_trace(alt, row=2, col=1)
     fig.add_hrect(y0=75, y1=100, row=2, col=1, fillcolor="#e15759", opacity=0.12, line_width=0)
     fig.add_hrect(y0=0, y1=25, row=2, col=1, fillcolor="#f2a900", opacity=0.12, line_width=0)
     for level, label in ((75, "altcoin season ≥ 75"), (25, "bitcoin season ≤ 25")):
@@ -234,7 +229,7 @@ def crypto_chart(board: Board) -> go.Figure:
             annotation_position="top left",
         )
     fig.update_yaxes(range=[0, 100], row=2, col=1)
-    return _layout(fig, "Crypto breadth: ETH/BTC and altcoin season", [_thinned_note([cut_eth, cut_alt])], height=520)
+    return _layout(fig, "Crypto breadth: ETH/BTC and altcoin season", [_thinned_note(cuts)], height=520)
 
 
 def timeline_chart(timeline: pd.DataFrame, board: Board | None = None) -> go.Figure:
