@@ -113,3 +113,9 @@ def test_study_rejects_bad_arguments(real_store_path: Path) -> None:
         result = runner.invoke(app, ["study", *args, "--db", str(real_store_path)])
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output.replace("\n", " "), result.output
+
+
+def test_study_scheduler_errors_are_clear(real_store_path: Path) -> None:
+    result = runner.invoke(app, ["study", "--scheduler", "tcp://127.0.0.1:1", "--db", str(real_store_path)])
+    assert result.exit_code == 2
+    assert "cannot reach the dask scheduler" in result.output.replace("\n", " ")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -410,6 +412,9 @@ def study(
     as_of: AsOfOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Also write JSON, CSV tables and the verdict here")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Run the sweep on dask.distributed: 'local' or tcp://host:port")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Did small-cap breakouts lead crypto? Event study, lead-lag, sweep, backtest and a verdict."""
@@ -434,13 +439,14 @@ def study(
             warnings.simplefilter("always", RiskcurveWarning)
             panel = AlignedPanel(store, catalog, resolve_as_of(as_of, store, leader))
             inputs = build_inputs(panel, leader, names, start=start, end=end)
-            with _progress() as progress:
+            with _progress() as progress, _sweep_mapper(scheduler) as mapper:
                 task = progress.add_task("study", total=100)
                 result = run_study(
                     inputs,
                     config,
                     progress=lambda label, frac: progress.update(task, completed=100 * frac, description=label),
                     lead_lag=_lead_lag_runner(),
+                    sweep_mapper=mapper,
                 )
         doc = result.to_dict()
         doc["warnings"] = sorted({str(w.message) for w in caught if issubclass(w.category, RiskcurveWarning)})
@@ -457,6 +463,21 @@ def study(
     console.print(result.summary(), highlight=False)
     if out is not None:
         console.print(f"written to {out}/")
+
+
+@contextmanager
+def _sweep_mapper(scheduler: str | None) -> Iterator[Any]:
+    """None runs the sweep here; otherwise on a dask.distributed cluster (imported only then)."""
+    if scheduler is None:
+        yield None
+        return
+    from riskcurve.study.distributed import dask_mapper
+
+    try:
+        with dask_mapper(scheduler) as mapper:
+            yield mapper
+    except OSError as exc:
+        raise RiskcurveError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc})") from exc
 
 
 def _lead_lag_runner() -> Any:

@@ -293,6 +293,7 @@ class Status:
             "follow_window": self.follow_window,
             "events": [e.to_dict(when) for e in self.events],
             "stale": self.stale,
+            "timeline": [{k: _clean(v) for k, v in run.items()} for run in self.timeline.to_dict("records")],
             "freshness": [
                 {"series": sid, **{k: _clean(v) for k, v in row.items()}} for sid, row in self.freshness.iterrows()
             ],

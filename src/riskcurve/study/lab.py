@@ -26,6 +26,7 @@ from riskcurve.study.events import DEFAULT_HORIZONS, FollowerEventStudy, _record
 from riskcurve.study.inference import MultipleTestResult, holm, romano_wolf
 from riskcurve.study.inputs import Follower, StudyInputs
 from riskcurve.study.sweep import (
+    ChunkMapper,
     SweepGrid,
     SweepResult,
     breakout_events,
@@ -356,8 +357,11 @@ def run_study(
     *,
     progress: Progress | None = None,
     lead_lag: Callable[[StudyInputs], Any] | None = None,
+    sweep_mapper: ChunkMapper | None = None,
 ) -> StudyResult:
-    """Run the whole thesis test on prepared inputs (see ``study.inputs.build_inputs``)."""
+    """Run the whole thesis test on prepared inputs (see ``study.inputs.build_inputs``).
+
+    ``sweep_mapper`` runs the sweep's chunks elsewhere (``study.distributed.dask_mapper``)."""
     cfg = config or StudyConfig()
     started = time.perf_counter()
     step = progress or (lambda _label, _frac: None)
@@ -412,7 +416,7 @@ def run_study(
         entry = entry_map_after(inputs.leader_known, times)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ShortSampleWarning)
-            sweep = run_sweep(leader, closes, entry, cfg.horizons, grid)
+            sweep = run_sweep(leader, closes, entry, cfg.horizons, grid, mapper=sweep_mapper)
         split = pd.Timestamp(cfg.in_sample_end)
         for i, follower in enumerate(crypto):
             step(f"multiple testing: {follower.name}", 0.55 + 0.3 * i / len(crypto))

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -273,6 +273,37 @@ def _definition_arrays(
     return highs, row, factor, confirmation, cooldown
 
 
+# --------------------------------------------------------------------------- chunks
+
+ChunkResult = tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray]
+ChunkMapper = Callable[[dict[str, npt.NDArray[Any]], list[dict[str, npt.NDArray[Any]]]], Iterator[ChunkResult]]
+
+
+def sweep_chunk(
+    close: FloatArray,
+    highs: FloatArray,
+    log_price: FloatArray,
+    entries: IntArray,
+    horizons: IntArray,
+    row: IntArray,
+    factor: FloatArray,
+    confirmation: IntArray,
+    cooldown: IntArray,
+) -> ChunkResult:
+    """Events and forward statistics of one slice of definitions: the unit of work a mapper runs."""
+    offsets, events = _kernels.breakout_events_grid(close, highs, row, factor, confirmation, cooldown)
+    n_events, mean, sd, hit = _kernels.forward_event_stats(log_price, offsets, events, entries, horizons)
+    return offsets, events, n_events, mean, sd, hit
+
+
+def map_chunks_locally(
+    shared: dict[str, npt.NDArray[Any]], chunks: list[dict[str, npt.NDArray[Any]]]
+) -> Iterator[ChunkResult]:
+    """Run the chunks one after another in this process (memory stays one chunk deep)."""
+    for chunk in chunks:
+        yield sweep_chunk(**shared, **chunk)
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -287,6 +318,7 @@ def run_sweep(
     chunk_size: int = 128,
     min_events: int = 5,
     progress: Callable[[int, int], None] | None = None,
+    mapper: ChunkMapper | None = None,
 ) -> SweepResult:
     """Event statistics of every breakout definition in ``grid`` for every follower and horizon.
 
@@ -294,7 +326,9 @@ def run_sweep(
     (bars, followers) closes, or log returns with ``kind="log_return"``; NaN before listing.
     ``entry_map``: per leader session, the follower bar to enter at (see module docstring).
     Definitions are processed ``chunk_size`` at a time so working memory stays bounded
-    whatever the grid; ``progress(done, total)`` is called after each chunk.
+    whatever the grid; ``progress(done, total)`` is called after each chunk. ``mapper`` runs the chunks
+    (default: here, one after another; :class:`riskcurve.study.distributed.DaskChunkMapper` spreads
+    them over a dask.distributed cluster) and must yield their results in order.
     Cells with fewer than ``min_events`` usable events keep their counts and means but get
     no t-statistic; a :class:`ShortSampleWarning` says how many.
     """
@@ -314,10 +348,15 @@ def run_sweep(
     hit = np.empty((n_defs, n_f, n_h))
     offsets = [np.zeros(1, dtype=np.int64)]
     event_chunks = []
-    for start in range(0, n_defs, chunk_size):
-        sl = slice(start, min(start + chunk_size, n_defs))
-        off, ev = _kernels.breakout_events_grid(close, highs, row[sl], factor[sl], confirmation[sl], cooldown[sl])
-        n_events[sl], mean[sl], sd[sl], hit[sl] = _kernels.forward_event_stats(log_price, off, ev, entries, h)
+    slices = [slice(start, min(start + chunk_size, n_defs)) for start in range(0, n_defs, chunk_size)]
+    shared = {"close": close, "highs": highs, "log_price": log_price, "entries": entries, "horizons": h}
+    chunks = [
+        {"row": row[sl], "factor": factor[sl], "confirmation": confirmation[sl], "cooldown": cooldown[sl]}
+        for sl in slices
+    ]
+    results = (mapper or map_chunks_locally)(shared, chunks)
+    for sl, (off, ev, n, m, s, hr) in zip(slices, results, strict=True):
+        n_events[sl], mean[sl], sd[sl], hit[sl] = n, m, s, hr
         offsets.append(off[1:] + offsets[-1][-1])
         event_chunks.append(ev)
         if progress is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import warnings
 from collections.abc import Callable
 from datetime import date
 from typing import ClassVar
@@ -58,16 +59,18 @@ def yfinance_download(symbol: str, start: date | None) -> pd.DataFrame:
     logger = logging.getLogger("yfinance")
     logger.addHandler(collect)
     try:
-        frame = yf.download(
-            symbol,
-            **({"period": "max"} if start is None else {"start": start.isoformat()}),
-            interval="1d",
-            auto_adjust=False,
-            actions=False,
-            progress=False,
-            threads=False,
-            multi_level_index=True,
-        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="yfinance")  # pandas-3 noise
+            frame = yf.download(
+                symbol,
+                **({"period": "max"} if start is None else {"start": start.isoformat()}),
+                interval="1d",
+                auto_adjust=False,
+                actions=False,
+                progress=False,
+                threads=False,
+                multi_level_index=True,
+            )
     finally:
         logger.removeHandler(collect)
     if any("YFRateLimitError" in m or "Rate limited" in m for m in collect.messages):
