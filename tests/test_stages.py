@@ -164,6 +164,8 @@ def test_status_of_2026_01_09(real_store: Store, catalog: Catalog) -> None:
     assert {"as_of", "stage", "stages", "breakouts", "net_liquidity", "altseason", "context", "events"} <= set(doc)
     assert any(e["title"].startswith("Directive: ~$200B agency MBS") for e in doc["events"])
     assert doc["stale"] == []
+    last_run = doc["timeline"][-1]
+    assert (last_run["stage"], last_run["end"]) == (3, "2026-01-09") and last_run["start"] <= doc["since"]
     rule = doc["stages"][2]["rules"][2]
     assert rule["metric"] == "sessions_since_breakout" and rule["value"] == 1 and rule["passed"] is True
 
