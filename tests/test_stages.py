@@ -189,3 +189,9 @@ def test_board_config_from_mapping() -> None:
     assert cfg.return_window == 21 and cfg.breakout.round_levels == (2600.0,) and cfg.breakout.ath_min_gap == 100
     with pytest.raises(CatalogError, match="unknown keys"):
         BoardConfig.from_mapping({"nope": 1})
+
+
+def test_status_before_any_crypto_history(real_store: Store, catalog: Catalog) -> None:
+    doc = status_at(AlignedPanel(real_store, catalog, "2005-01-03")).to_dict()
+    assert doc["altseason"]["index"] is None and {"BTC", "ETH"} <= set(doc["stale"])
+    assert [r["passed"] for r in doc["stages"][3]["rules"]] == [None, None, None]

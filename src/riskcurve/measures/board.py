@@ -129,7 +129,9 @@ def point_in_time_caps(panel: AlignedPanel, coins: list[str]) -> pd.DataFrame:
 
 def crypto_closes(panel: AlignedPanel, coins: list[str]) -> pd.DataFrame:
     """Closes of ``coins`` on every UTC day from the first to the last (NaN where a coin has none)."""
-    closes = pd.concat({c: panel.series(c) for c in coins}, axis=1).sort_index()
+    closes = pd.concat({c: panel.series(c) for c in coins}, axis=1).sort_index().dropna(how="all")
+    if closes.empty:  # before any crypto history, or a store without coins
+        return closes
     return closes.reindex(pd.date_range(closes.index[0], closes.index[-1], freq="D"))
 
 
@@ -138,6 +140,8 @@ def _altseason(panel: AlignedPanel, config: BoardConfig) -> pd.DataFrame:
     catalog = panel.catalog
     coins = [s.id for s in catalog.crypto_universe()]
     closes = crypto_closes(panel, coins)
+    if closes.empty or "BTC" not in closes or closes["BTC"].isna().all():
+        return pd.DataFrame({"index": [], "universe_size": [], "outperformers": []}, index=pd.DatetimeIndex([]))
     excluded = [s.id for s in catalog.values() if s.asset_class == "crypto" and (s.stablecoin or s.wrapped)]
     index = altcoin_season_index(
         closes,
@@ -231,11 +235,14 @@ def compute_board(panel: AlignedPanel, config: BoardConfig | None = None) -> Boa
             _daily_return(close, days), "crypto_utc", times, CRYPTO_STALE
         ).to_numpy()
     pair = pd.concat({"ETH": eth, "BTC": btc}, axis=1, join="inner")
-    trend = eth_btc_trend(pair["ETH"], pair["BTC"])
-    out["eth_btc"] = panel.align(trend["value"], "crypto_utc", times, CRYPTO_STALE).to_numpy()
-    out["eth_btc_vs_ma50"] = panel.align(
-        trend["value"] / trend["ma_50"] - 1, "crypto_utc", times, CRYPTO_STALE
-    ).to_numpy()
+    if len(pair):
+        trend = eth_btc_trend(pair["ETH"], pair["BTC"])
+        out["eth_btc"] = panel.align(trend["value"], "crypto_utc", times, CRYPTO_STALE).to_numpy()
+        out["eth_btc_vs_ma50"] = panel.align(
+            trend["value"] / trend["ma_50"] - 1, "crypto_utc", times, CRYPTO_STALE
+        ).to_numpy()
+    else:
+        out["eth_btc"] = out["eth_btc_vs_ma50"] = np.nan
     altseason = _altseason(panel, cfg)
     out["altseason"] = panel.align(altseason["index"], "crypto_utc", times, CRYPTO_STALE).to_numpy()
     out["altseason_universe"] = panel.align(altseason["universe_size"], "crypto_utc", times, CRYPTO_STALE).to_numpy()

@@ -63,6 +63,8 @@ def alt_basket(panel: AlignedPanel, top_n: int = 10) -> pd.Series:
     """
     coins = [s.id for s in panel.catalog.crypto_universe() if s.id not in ("BTC", "ETH")]
     closes = crypto_closes(panel, coins)
+    if closes.empty:
+        return pd.Series(dtype="float64", name=ALTS)
     caps = point_in_time_caps(panel, coins)
     caps = caps[caps.notna().any(axis=1)]
     position = np.searchsorted(caps.index.to_numpy(), closes.index.to_numpy(), side="right") - 1
@@ -93,6 +95,8 @@ def alt_basket(panel: AlignedPanel, top_n: int = 10) -> pd.Series:
 def _follower(panel: AlignedPanel, name: str, alt_top_n: int) -> Follower:
     if name == ALTS:
         close = alt_basket(panel, alt_top_n)
+        if close.empty:
+            raise DataValidationError(f"follower {ALTS}: no altcoin closes as of {panel.as_of:%Y-%m-%d}")
         return Follower(name, close, decision_times("crypto_utc", pd.DatetimeIndex(close.index)), 365)
     spec = panel.catalog[name]
     close = panel.series(name)
