@@ -78,28 +78,27 @@ def update(
     db: DbOption = None,
 ) -> None:
     """Fetch new and revised observations into the store (idempotent; atomic per series)."""
-    from riskcurve.data.update import csv_sources, live_sources, run_update
+    from riskcurve.data.update import apply_fetched, csv_sources, fetch_all, live_sources, plan_update
 
     try:
         settings = _settings(db, data_dir)
         catalog = _catalog(settings)
         specs = catalog.select(_split_ids(series))
         sources = csv_sources(settings.data_dir) if settings.data_dir else live_sources()
-        with Store(settings.db_path) as store, _progress() as progress:
+        incremental = settings.data_dir is None
+        # The store is open only to plan and to apply: downloads run with it closed, so the
+        # dashboard keeps reading (DuckDB allows one writer or many readers, never both).
+        with Store(settings.db_path) as store:
+            plan = plan_update(store, specs, since=since.date() if since else None, incremental=incremental)
+        with _progress() as progress:
             task = progress.add_task("update", total=len(specs))
 
             def advance(spec: SeriesSpec, source: str) -> None:
                 progress.update(task, advance=1, description=f"{spec.id} <- {source}")
 
-            report = run_update(
-                store,
-                specs,
-                sources,
-                since=since.date() if since else None,
-                incremental=settings.data_dir is None,
-                on_series=advance,
-            )
-            progress.update(task, description="stored")
+            fetched = fetch_all(plan, specs, sources, incremental=incremental, on_series=advance)
+        with Store(settings.db_path) as store:
+            report = apply_fetched(store, fetched, specs)
     except RiskcurveError as exc:
         _fail(str(exc))
         return

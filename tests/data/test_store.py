@@ -241,3 +241,28 @@ def test_a_locked_store_is_waited_for_then_refused(tmp_path: Path) -> None:
     with Store(path, lock_wait=10.0) as store:  # waits for the other writer to let go
         assert store.schema_version() == SCHEMA_VERSION
     holder.wait(timeout=10)
+
+
+def test_a_crashing_source_fails_only_its_series(catalog: Catalog, data_copy: Path, tmp_path: Path) -> None:
+    from riskcurve.data.sources.base import Source
+
+    class Broken(Source):
+        name = "broken"
+
+        def supports(self, spec) -> bool:  # type: ignore[no-untyped-def]
+            return spec.id == "RUT"
+
+        def fetch(self, spec, since=None):  # type: ignore[no-untyped-def]
+            raise KeyError("library bug")
+
+    specs = catalog.select(["RUT", "WALCL"])
+    with Store(tmp_path / "s.duckdb") as store:
+        fallback = run_update(store, specs, [Broken(), *csv_sources(data_copy)], incremental=False)
+        assert [(r.series_id, r.status, r.source) for r in fallback.results] == [
+            ("RUT", "ok", "csvdir"), ("WALCL", "ok", "csvdir")]
+        alone = run_update(store, specs, [Broken()], incremental=False)
+        by_id = {r.series_id: r for r in alone.results}
+        assert by_id["RUT"].status == "failed" and "unexpected KeyError" in by_id["RUT"].message
+        assert by_id["WALCL"].status == "failed"  # no source for it in this run
+        live = run_update(store, catalog.select(["CMC_TOP200"]), [Broken()], incremental=True)
+        assert live.results[0].status == "skipped" and live.ok

@@ -8,6 +8,7 @@ and asks only for dates after the last stored one (less an overlap window, so re
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -39,9 +40,101 @@ def csv_sources(data_dir: Path) -> list[Source]:
     return [CsvDirSource(data_dir)]
 
 
-def _live_since(store: Store, spec: SeriesSpec) -> date | None:
-    last = store.scalar("SELECT max(date) FROM observations WHERE series_id = ?", [spec.id])
-    return last - REVISION_OVERLAP if isinstance(last, date) else None
+@dataclass
+class UpdatePlan:
+    """What the store says before fetching: where each series resumes, and the last input digests.
+
+    Read in one short visit, so the (possibly minutes-long) downloads run with the store closed and
+    the dashboard keeps reading meanwhile.
+    """
+
+    starts: dict[str, date | None]
+    digests: dict[str, str]  # state key -> digest of the last successfully applied input
+
+
+@dataclass
+class Fetched:
+    batches: list[tuple[SeriesSpec, str, pd.DataFrame]] = field(default_factory=list)
+    failures: list[SeriesUpdate] = field(default_factory=list)
+    skipped: list[SeriesUpdate] = field(default_factory=list)
+    digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # series -> (state key, digest)
+
+
+def plan_update(
+    store: Store, specs: Sequence[SeriesSpec], *, since: date | None = None, incremental: bool = False
+) -> UpdatePlan:
+    last = dict(
+        store.con.execute(
+            "SELECT series_id, max(date) FROM observations WHERE list_contains(?, series_id) GROUP BY 1",
+            [[s.id for s in specs]],
+        ).fetchall()
+    )
+    starts: dict[str, date | None] = {}
+    for spec in specs:
+        resume = last.get(spec.id)
+        starts[spec.id] = (
+            since
+            if since is not None
+            else (resume - REVISION_OVERLAP if incremental and isinstance(resume, date) else None)
+        )
+    digests = dict(store.con.execute("SELECT key, value FROM app_state WHERE key LIKE 'fingerprint:%'").fetchall())
+    return UpdatePlan(starts=starts, digests=digests)
+
+
+def fetch_all(
+    plan: UpdatePlan,
+    specs: Sequence[SeriesSpec],
+    sources: Sequence[Source],
+    *,
+    incremental: bool = False,
+    on_series: ProgressCallback | None = None,
+) -> Fetched:
+    """Fetch every series from the first source that delivers it; never touches the store."""
+    out = Fetched()
+    for spec in specs:
+        candidates = [s for s in sources if s.supports(spec)]
+        if on_series is not None:
+            on_series(spec, candidates[0].name if candidates else "-")
+        if not candidates:
+            if incremental:  # e.g. CoinMarketCap snapshots: only a CSV directory carries them
+                out.skipped.append(SeriesUpdate(spec.id, "-", "skipped", message="no live source; CSV directory only"))
+            else:
+                out.failures.append(
+                    SeriesUpdate(spec.id, "-", "failed", message="no configured source can provide this series")
+                )
+            continue
+        start = plan.starts.get(spec.id)
+        errors: list[str] = []
+        for source in candidates:
+            try:
+                digest = source.fingerprint(spec, start)
+                key = f"fingerprint:{spec.id}:{source.name}"
+                if digest is not None and plan.digests.get(key) == digest:
+                    out.skipped.append(SeriesUpdate(spec.id, source.name, "unchanged", message="source unchanged"))
+                else:
+                    out.batches.append((spec, source.name, source.fetch(spec, start)))
+                    if digest is not None:
+                        out.digests[spec.id] = (key, digest)
+                break
+            except RiskcurveError as exc:
+                errors.append(f"{source.name}: {exc}")
+            except Exception as exc:  # a provider library's own bug must not sink the other series
+                errors.append(f"{source.name}: unexpected {type(exc).__name__}: {exc}")
+        else:
+            out.failures.append(SeriesUpdate(spec.id, candidates[0].name, "failed", message="; ".join(errors)))
+    return out
+
+
+def apply_fetched(store: Store, fetched: Fetched, specs: Sequence[SeriesSpec]) -> UpdateReport:
+    """Apply what was fetched (atomic per series) and remember the digests of what landed."""
+    report = store.apply(fetched.batches, failures=fetched.failures)
+    for result in report.results:
+        if result.status != "failed" and result.series_id in fetched.digests:
+            store.set_state(*fetched.digests[result.series_id])
+    report.results.extend(fetched.skipped)
+    order = {spec.id: i for i, spec in enumerate(specs)}
+    report.results.sort(key=lambda r: order.get(r.series_id, len(order)))
+    return report
 
 
 def run_update(
@@ -53,49 +146,13 @@ def run_update(
     incremental: bool = False,
     on_series: ProgressCallback | None = None,
 ) -> UpdateReport:
-    """Fetch ``specs`` and apply them; failures are reported per series, never raised.
+    """Fetch ``specs`` and apply them with one open store; fetch failures are reported per series,
+    never raised. (The CLI uses the three steps separately, closing the store while it downloads.)
 
     ``incremental`` asks sources only for recent dates (live providers); a CSV directory is cheap to
     read whole and the store's diff keeps the update idempotent either way. Inputs whose fingerprint
     matches the last successful update are skipped unread.
     """
-    batches: list[tuple[SeriesSpec, str, pd.DataFrame]] = []
-    failures: list[SeriesUpdate] = []
-    skipped: list[SeriesUpdate] = []
-    digests: dict[str, tuple[str, str]] = {}
-    for spec in specs:
-        candidates = [s for s in sources if s.supports(spec)]
-        if on_series is not None:
-            on_series(spec, candidates[0].name if candidates else "-")
-        if not candidates:
-            failures.append(
-                SeriesUpdate(spec.id, "-", "failed", message="no configured source can provide this series")
-            )
-            continue
-        start = since if since is not None else (_live_since(store, spec) if incremental else None)
-        errors: list[str] = []
-        for source in candidates:
-            try:
-                digest = source.fingerprint(spec, start)
-                key = f"fingerprint:{spec.id}:{source.name}"
-                if digest is not None and store.get_state(key) == digest:
-                    skipped.append(
-                        SeriesUpdate(spec.id, source.name, "unchanged", message="source unchanged")
-                    )
-                else:
-                    batches.append((spec, source.name, source.fetch(spec, start)))
-                    if digest is not None:
-                        digests[spec.id] = (key, digest)
-                break
-            except RiskcurveError as exc:
-                errors.append(f"{source.name}: {exc}")
-        else:
-            failures.append(SeriesUpdate(spec.id, candidates[0].name, "failed", message="; ".join(errors)))
-    report = store.apply(batches, failures=failures)
-    for result in report.results:
-        if result.status != "failed" and result.series_id in digests:
-            store.set_state(*digests[result.series_id])
-    report.results.extend(skipped)
-    order = {spec.id: i for i, spec in enumerate(specs)}
-    report.results.sort(key=lambda r: order.get(r.series_id, len(order)))
-    return report
+    plan = plan_update(store, specs, since=since, incremental=incremental)
+    fetched = fetch_all(plan, specs, sources, incremental=incremental, on_series=on_series)
+    return apply_fetched(store, fetched, specs)
