@@ -113,3 +113,11 @@ def test_bad_file_changes_nothing_and_other_series_land(
             "SELECT status FROM fetch_log WHERE series_id = 'RUT' ORDER BY finished_at"
         ).df()
         assert log["status"].tolist() == ["ok", "failed"]
+
+
+def test_rows_of_unfinished_periods_are_left_out(catalog: Catalog, tmp_path: Path) -> None:
+    write_csv(tmp_path / "crypto" / "SOL.csv",
+              "date,open,high,low,close,volume,market_cap\n2024-01-01,1,2,1,1.5,10,\n2024-01-02,1.5,2,1,1.6,10,\n")
+    # At 2024-01-02 12:00 UTC the UTC day of 01-02 is still trading; its close is not final.
+    source = CsvDirSource(tmp_path, now=lambda: pd.Timestamp("2024-01-02 12:00", tz="UTC"))
+    assert source.fetch(catalog["SOL"])["date"].unique().tolist() == [pd.Timestamp("2024-01-01")]

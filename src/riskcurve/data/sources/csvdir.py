@@ -8,6 +8,7 @@ Every malformed cell is reported with its file and line number; nothing is silen
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
@@ -30,8 +31,9 @@ class CsvDirSource(Source):
 
     name: ClassVar[str] = "csvdir"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, now: Callable[[], pd.Timestamp] | None = None) -> None:
         self.root = Path(root)
+        self._now = now or (lambda: pd.Timestamp.now(tz="UTC"))
         if not self.root.is_dir():
             raise SourceError(f"CSV directory {self.root} does not exist or is not a directory")
 
@@ -57,7 +59,11 @@ class CsvDirSource(Source):
         raw = self._extract(path, spec)
         frame = self._transform(raw, spec, path)
         if since is not None:
-            frame = frame[frame["date"] >= pd.Timestamp(since)].reset_index(drop=True)
+            frame = frame[frame["date"] >= pd.Timestamp(since)]
+        # A row for a period that has not ended (today's crypto day, a session still trading) is
+        # provisional: storing it would make its final value look like a revision.
+        complete = spec.release.available_at(frame["date"]) <= self._now()
+        frame = frame[np.asarray(complete)].reset_index(drop=True)
         return validate_standard_frame(frame, spec, str(path))
 
     # -- extract: numbers parsed by the C reader, only empty cells missing -----------------------
