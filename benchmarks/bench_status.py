@@ -187,16 +187,12 @@ def pandas_board() -> pd.DataFrame:
 
     # Liquidity and credit: FRED levels as published by each close (USD bn).
     fred = {}
-    levels = (("WALCL", 1e-3, 12), ("WTREGEN", 1e-3, 12), ("RRPONTSYD", 1.0, 5), ("BAMLH0A0HYM2", 1.0, 5))
-    for sid, scale, max_age in levels:  # (series, to USD bn, stale after days: weekly 12, daily 5)
+    # (series, to USD bn, stale after days): net-liquidity parts carry 14 days from their observation date
+    levels = (("WALCL", 1e-3, 14), ("WTREGEN", 1e-3, 14), ("RRPONTSYD", 1.0, 14), ("BAMLH0A0HYM2", 1.0, 5))
+    for sid, scale, max_age in levels:
         level = _csv(f"fred/{sid}.csv") * scale
         fred[sid] = _on_clock(clock, level, _fred_available(level.index, holidays), max_age)
-    session_dates = pd.Series(sessions, index=sessions)
-    carried = {}
-    for sid in ("WALCL", "WTREGEN", "RRPONTSYD"):  # stocks: carry each at most 14 days
-        last_seen = session_dates.where(fred[sid].notna()).ffill()
-        carried[sid] = fred[sid].ffill().where(session_dates - last_seen <= pd.Timedelta(days=14))
-    net = carried["WALCL"] - carried["WTREGEN"] - carried["RRPONTSYD"]
+    net = fred["WALCL"] - fred["WTREGEN"] - fred["RRPONTSYD"]
     out["net_liquidity_chg_13w"] = _chg_13w(net)
     hy = fred["BAMLH0A0HYM2"].dropna()
     out["hy_oas_chg_13w"] = _chg_13w(hy)

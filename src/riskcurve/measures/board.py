@@ -21,7 +21,7 @@ from riskcurve.measures.breadth import altcoin_season_index
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts, relative_strength
 from riskcurve.measures.context import crypto_reset_context
 from riskcurve.measures.credit import curve_10y3m, hy_oas, real_yield
-from riskcurve.measures.liquidity import changes, net_liquidity, purchase_pace, tga_drawdown, zscore
+from riskcurve.measures.liquidity import MAX_STALENESS, changes, purchase_pace, tga_drawdown, zscore
 from riskcurve.measures.relative import eth_btc_trend, ratio
 
 LEVEL_SERIES = ("WALCL", "WTREGEN", "RRPONTSYD", "TREAST", "WSHOMCB", "BAMLH0A0HYM2", "DFII10", "DGS10", "DGS3MO")
@@ -186,8 +186,12 @@ def compute_board(panel: AlignedPanel, config: BoardConfig | None = None) -> Boa
     # Liquidity and credit: published levels as known at each close.
     levels = panel.on_clock(LEVEL_SERIES, times)
     levels.index = out.index
-    net = net_liquidity(levels["WALCL"].dropna(), levels["WTREGEN"].dropna(), levels["RRPONTSYD"].dropna())
-    net = net.reindex(out.index)
+    # Net liquidity from the components as published by each close; a component whose newest
+    # observation is older than MAX_STALENESS (two missed weekly prints) makes the sum unknown.
+    parts = panel.on_clock(("WALCL", "WTREGEN", "RRPONTSYD"), times, max_age=MAX_STALENESS)
+    net = pd.Series(
+        (parts["WALCL"] - parts["WTREGEN"] - parts["RRPONTSYD"]).to_numpy(), index=out.index, name="net_liquidity"
+    )
     out["net_liquidity"] = net
     out = out.join(changes(net.dropna()).add_prefix("net_liquidity_"))
     out["net_liquidity_z1y"] = zscore(net.dropna())
