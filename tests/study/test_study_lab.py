@@ -126,3 +126,12 @@ def test_adjusted_p_values_are_never_below_raw(real_study) -> None:  # type: ign
     for family in real_study.families.values():
         finite = np.isfinite(family.adjusted.pvalue)
         assert (family.adjusted.adjusted[finite] >= family.adjusted.pvalue[finite] - 1e-12).all()
+
+
+def test_a_later_start_keeps_the_full_history_events(real_store_path: Path, catalog: Catalog, real_study) -> None:  # type: ignore[no-untyped-def]
+    with Store(real_store_path, read_only=True) as store, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        inputs = build_inputs(AlignedPanel(store, catalog, "2026-08-22"), followers=("BTC",), start="2025-01-01")
+        late = run_study(inputs, StudyConfig(horizons=(30,), reps=200, placebo_draws=200, rw_reps=100))
+    full = [e.date for e in real_study.events if e.date >= pd.Timestamp("2025-01-01")]
+    assert [e.date for e in late.events] == full  # no false "first" highs from a cut history

@@ -226,13 +226,16 @@ def follower_event_study(
         if len(finite) >= 2:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ShortSampleWarning)  # N is reported beside every number
-                ci = stationary_bootstrap_ci(finite, reps=reps, seed=seed + i)
+                # Declustered events lie at least a cooldown apart: resample them as independent
+                # units (block 1); a block length cannot be estimated from a dozen values anyway.
+                ci = stationary_bootstrap_ci(finite, reps=reps, block=1.0, seed=seed + i)
                 boot = block_bootstrap_pvalue(
                     finite - base_all,
                     reps=reps,
+                    block=1.0,
                     seed=seed + i,
                     alpha=alpha,
-                    name=f"{inputs.leader} breakouts -> {follower.name} {h}-day excess return (block bootstrap)",
+                    name=f"{inputs.leader} breakouts -> {follower.name} {h}-day excess return (bootstrap over events)",
                 )
                 event_pos = positions[np.isfinite(at_events)]
                 placebo = placebo_test(

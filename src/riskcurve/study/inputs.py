@@ -52,6 +52,7 @@ class StudyInputs:
     followers: dict[str, Follower]
     regime: pd.Series  # leader above its 200-session average, per leader session (bool)
     equities: dict[str, pd.Series] = field(default_factory=dict)  # peers of the leader (SPX, NDX), session closes
+    leader_history: pd.Series | None = None  # uncut closes: an all-time high needs the years before --start
 
 
 def alt_basket(panel: AlignedPanel, top_n: int = 10) -> pd.Series:
@@ -122,7 +123,7 @@ def build_inputs(
 ) -> StudyInputs:
     """Everything the study needs, cut to [start, end] (leader dates; followers keep their tails
     so forward returns of late events can still be measured as far as the data reaches)."""
-    close = panel.series(leader)
+    close = history = panel.series(leader)
     if close.empty:
         raise DataValidationError(f"leader {leader}: the store has no closes as of {panel.as_of:%Y-%m-%d}")
     regime = close > close.rolling(200).mean()
@@ -136,4 +137,5 @@ def build_inputs(
         followers={name: _follower(panel, name, alt_top_n) for name in followers},
         regime=regime.rename("regime"),
         equities={sid: panel.series(sid).loc[window] for sid in peers if sid in panel.catalog and sid != leader},
+        leader_history=history,
     )

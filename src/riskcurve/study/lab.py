@@ -255,9 +255,11 @@ def _walk_forward(
     if in_sample.sum() < 300 or (~in_sample).sum() < 63:
         return {"text": "not enough data on one side of the split", "split": split.date().isoformat()}
     entry = entry_map_after(inputs.leader_known, times)
+    # In sample, the follower ends at the split: no forward window and no baseline sees the future.
+    close_in_sample = close.where(close.index <= split)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ShortSampleWarning)
-        result = run_sweep(leader[in_sample], close.to_frame(), entry[in_sample], horizons, grid)
+        result = run_sweep(leader[in_sample], close_in_sample.to_frame(), entry[in_sample], horizons, grid)
     t = result.t_stat[:, 0, :]
     if not np.isfinite(t).any():
         return {"text": "no in-sample configuration had enough events", "split": split.date().isoformat()}
@@ -342,7 +344,7 @@ def _verdict(
         f"{name}: after {n} declustered {leader} breakouts, {name}'s mean {best_h}-day log return was "
         f"{row['mean']:+.1%} (95% CI {row['ci_low']:+.1%} to {row['ci_high']:+.1%}) against {row['baseline_all']:+.1%} "
         f"on all days, an excess of {excess:+.1%}; hit rate {row['hit_rate']:.0%} vs {row['baseline_hit_rate']:.0%}. "
-        f"Placebo p = {p_raw:.3f}, block-bootstrap p = {row['p_bootstrap']:.3f}; Holm-adjusted over the "
+        f"Placebo p = {p_raw:.3f}, bootstrap p (events resampled) = {row['p_bootstrap']:.3f}; Holm-adjusted over the "
         f"{len(adjusted)} follower x horizon tests of the event study: p = {p_adj:.3f}. "
         f"The sweep tried {n_configs} configurations; its smallest Romano-Wolf adjusted p for {name} is "
         f"{sweep_p:.3f}.{oos_text} With N = {n}, only excess returns above {row['mde']:.0%} were detectable. "
@@ -371,8 +373,12 @@ def run_study(
         raise DataValidationError(f"{inputs.leader}: {len(leader)} sessions are too few for a study (need 300)")
 
     step("breakouts", 0.05)
-    raw_events = detect_breakouts(leader, cfg.breakout_config(leader), name=inputs.leader)
-    events = decluster(raw_events, pd.DatetimeIndex(leader.index), cfg.cooldown)
+    # Detect on the whole history (a new all-time high is only new against every earlier close),
+    # then keep the events inside the study window.
+    history = inputs.leader_history if inputs.leader_history is not None else leader
+    raw_events = detect_breakouts(history, cfg.breakout_config(history), name=inputs.leader)
+    events = decluster(raw_events, pd.DatetimeIndex(history.index), cfg.cooldown)
+    events = [e for e in events if leader.index[0] <= e.date <= leader.index[-1]]
     if len(events) < 5:
         notes.append(f"only {len(events)} events: every statistic below is barely informative")
 
@@ -404,7 +410,12 @@ def run_study(
         adjusted.loc[finite, "p_adjusted"] = holm(adjusted.loc[finite, "p_placebo"].to_numpy())
 
     step("lead-lag", 0.3)
-    lead_lag_report = lead_lag(inputs) if lead_lag is not None else None
+    lead_lag_report = None
+    if lead_lag is not None:
+        try:
+            lead_lag_report = lead_lag(inputs)
+        except (ValueError, np.linalg.LinAlgError) as exc:  # e.g. too few weeks for the lags asked
+            notes.append(f"lead-lag skipped: {exc}")
 
     step("sweep", 0.45)
     crypto = [f for f in inputs.followers.values() if f.periods_per_year == 365]
