@@ -30,6 +30,7 @@ from riskcurve.study.inputs import Follower, StudyInputs
 from riskcurve.study.sweep import entry_map_after, forward_log_returns
 
 DEFAULT_HORIZONS: tuple[int, ...] = (7, 30, 60, 90, 180)
+MIN_EVENTS_FOR_BLOCK_LENGTH = 8
 
 
 def decluster(events: Sequence[BreakoutEvent], sessions: pd.DatetimeIndex, cooldown: int) -> list[BreakoutEvent]:
@@ -57,7 +58,7 @@ class FollowerEventStudy:
     table: pd.DataFrame  # one row per event: dates, entry, forward log returns per horizon
     stats: pd.DataFrame  # one row per horizon
     paths: pd.DataFrame  # day offset x event: cumulative log return from entry
-    band: pd.DataFrame  # day offset: mean, low, high (bootstrap over events)
+    band: pd.DataFrame  # day offset: mean, low, high (stationary bootstrap over events)
     tests: list[HypothesisTest] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
@@ -226,16 +227,18 @@ def follower_event_study(
         if len(finite) >= 2:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ShortSampleWarning)  # N is reported beside every number
-                # Declustered events lie at least a cooldown apart: resample them as independent
-                # units (block 1); a block length cannot be estimated from a dozen values anyway.
-                ci = stationary_bootstrap_ci(finite, reps=reps, block=1.0, seed=seed + i)
+                # Stationary bootstrap with the Politis-White block length (arch) once there are
+                # enough events to estimate it; below that, declustered events (a cooldown apart)
+                # are resampled as independent units.
+                block = None if len(finite) >= MIN_EVENTS_FOR_BLOCK_LENGTH else 1.0
+                ci = stationary_bootstrap_ci(finite, reps=reps, block=block, seed=seed + i)
                 boot = block_bootstrap_pvalue(
                     finite - base_all,
                     reps=reps,
-                    block=1.0,
+                    block=block,
                     seed=seed + i,
                     alpha=alpha,
-                    name=f"{inputs.leader} breakouts -> {follower.name} {h}-day excess return (bootstrap over events)",
+                    name=f"{inputs.leader} breakouts -> {follower.name} {h}-day excess return (stationary bootstrap over events)",
                 )
                 event_pos = positions[np.isfinite(at_events)]
                 placebo = placebo_test(

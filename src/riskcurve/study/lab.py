@@ -344,7 +344,7 @@ def _verdict(
         f"{name}: after {n} declustered {leader} breakouts, {name}'s mean {best_h}-day log return was "
         f"{row['mean']:+.1%} (95% CI {row['ci_low']:+.1%} to {row['ci_high']:+.1%}) against {row['baseline_all']:+.1%} "
         f"on all days, an excess of {excess:+.1%}; hit rate {row['hit_rate']:.0%} vs {row['baseline_hit_rate']:.0%}. "
-        f"Placebo p = {p_raw:.3f}, bootstrap p (events resampled) = {row['p_bootstrap']:.3f}; Holm-adjusted over the "
+        f"Placebo p = {p_raw:.3f}, stationary-bootstrap p = {row['p_bootstrap']:.3f}; Holm-adjusted over the "
         f"{len(adjusted)} follower x horizon tests of the event study: p = {p_adj:.3f}. "
         f"The sweep tried {n_configs} configurations; its smallest Romano-Wolf adjusted p for {name} is "
         f"{sweep_p:.3f}.{oos_text} With N = {n}, only excess returns above {row['mde']:.0%} were detectable. "
