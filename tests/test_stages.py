@@ -102,6 +102,11 @@ def test_confirmation_delays_switches() -> None:
     assert _confirm(np.array([1, 4]), 1).tolist() == [1, 4]
 
 
+def test_a_rule_on_a_metric_the_board_lacks_is_a_clear_error() -> None:
+    with pytest.raises(CatalogError, match=r"does not compute: \['spx_ret_63'\]"):
+        classify(_frame([{1}]).drop(columns=["spx_ret_63"]))
+
+
 def test_thresholds_come_from_config() -> None:
     cfg = StageConfig.from_mapping({"memory_sessions": 10, "thresholds": {"altseason": 75}})
     assert cfg.memory_sessions == 10

@@ -164,9 +164,15 @@ def classify(frame: pd.DataFrame, config: StageConfig | None = None) -> StageHis
     active = pd.DataFrame(index=frame.index)
     reached = pd.DataFrame(index=frame.index)
     previous: pd.Series | None = None
+    missing = sorted({r.metric for rs in cfg.rules.values() for r in rs} - set(frame.columns))
+    if missing and len(frame.columns):
+        raise CatalogError(
+            f"stage rules use metrics the indicator board does not compute: {missing} "
+            "(a changed [board] return_window renames the *_63 metrics)"
+        )
     for k in sorted(cfg.rules):
         verdicts = pd.DataFrame(
-            {r.metric: r.evaluate(frame[r.metric]) if r.metric in frame else pd.NA for r in cfg.rules[k]},
+            {r.metric: r.evaluate(frame[r.metric]) for r in cfg.rules[k]},
             index=frame.index,
         ).astype("boolean")
         rules[k] = verdicts

@@ -238,7 +238,7 @@ def follower_event_study(
                     block=block,
                     seed=seed + i,
                     alpha=alpha,
-                    name=f"{inputs.leader} breakouts -> {follower.name} {h}-day excess return (stationary bootstrap over events)",
+                    name=f"{inputs.leader} breakouts -> {follower.name} {h}-day excess return (bootstrap over events)",
                 )
                 event_pos = positions[np.isfinite(at_events)]
                 placebo = placebo_test(
