@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from riskcurve._json import jsonable
 from riskcurve.data.panel import AlignedPanel
 from riskcurve.errors import CatalogError
 from riskcurve.events import CalendarEvent, events_near
@@ -202,19 +203,6 @@ def _confirm(raw: np.ndarray, sessions: int) -> np.ndarray:
     return out
 
 
-def _clean(value: Any) -> Any:
-    """JSON-friendly scalars: NaN/NA -> None, numpy -> Python, timestamps -> ISO dates."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def _breakout_dict(event: BreakoutEvent) -> dict[str, Any]:
     return {
         "series": event.series,
@@ -222,7 +210,7 @@ def _breakout_dict(event: BreakoutEvent) -> dict[str, Any]:
         "kind": event.kind,
         "level": event.level,
         "close": event.close,
-        "confirmations": {k: _clean(v) for k, v in event.confirmations.items()},
+        "confirmations": {k: jsonable(v) for k, v in event.confirmations.items()},
     }
 
 
@@ -258,11 +246,11 @@ class Status:
         when = self.session.date() if self.session is not None else self.as_of.date()
         return {
             "as_of": self.as_of.isoformat(),
-            "session": _clean(self.session),
+            "session": jsonable(self.session),
             "stage": self.stage,
             "stage_name": self.name,
             "raw_stage": self.raw_stage,
-            "since": _clean(self.since),
+            "since": jsonable(self.since),
             "stages": self.stages,
             "breakouts": [_breakout_dict(e) for e in self.breakouts],
             "net_liquidity": {
@@ -299,9 +287,9 @@ class Status:
             "follow_window": self.follow_window,
             "events": [e.to_dict(when) for e in self.events],
             "stale": self.stale,
-            "timeline": [{k: _clean(v) for k, v in run.items()} for run in self.timeline.to_dict("records")],
+            "timeline": [{k: jsonable(v) for k, v in run.items()} for run in self.timeline.to_dict("records")],
             "freshness": [
-                {"series": sid, **{k: _clean(v) for k, v in row.items()}} for sid, row in self.freshness.iterrows()
+                {"series": sid, **{k: jsonable(v) for k, v in row.items()}} for sid, row in self.freshness.iterrows()
             ],
         }
 
@@ -353,15 +341,15 @@ def build_status(
                 "name": STAGE_NAMES[k],
                 "active": bool(history.active[k].iloc[-1]) if len(frame) else False,
                 "reached": bool(history.reached[k].iloc[-1]) if len(frame) else False,
-                "since": _clean(_run_start(history.active[k])) if len(frame) else None,
+                "since": jsonable(_run_start(history.active[k])) if len(frame) else None,
                 "rules": [
                     {
                         "metric": r.metric,
                         "label": r.label,
-                        "value": _clean(latest.get(r.metric)),
+                        "value": jsonable(latest.get(r.metric)),
                         "op": r.op,
                         "threshold": r.threshold,
-                        "passed": _clean(verdicts[r.metric].iloc[-1]) if len(frame) else None,
+                        "passed": jsonable(verdicts[r.metric].iloc[-1]) if len(frame) else None,
                     }
                     for r in cfg.rules[k]
                 ],
@@ -371,16 +359,16 @@ def build_status(
     alt = board.altseason.dropna(subset=["index"])
     altseason = (
         {
-            "index": _clean(alt["index"].iloc[-1]),
-            "universe_size": _clean(alt["universe_size"].iloc[-1]),
-            "date": _clean(pd.Timestamp(alt.index[-1])),
+            "index": jsonable(alt["index"].iloc[-1]),
+            "universe_size": jsonable(alt["universe_size"].iloc[-1]),
+            "date": jsonable(pd.Timestamp(alt.index[-1])),
         }
         if len(alt)
         else {"index": None, "universe_size": None, "date": None}
     )
     context = {
         coin: (
-            {"date": _clean(pd.Timestamp(f.index[-1])), **{k: _clean(v) for k, v in f.iloc[-1].items()}}
+            {"date": jsonable(pd.Timestamp(f.index[-1])), **{k: jsonable(v) for k, v in f.iloc[-1].items()}}
             if len(f)
             else {}
         )
@@ -395,7 +383,7 @@ def build_status(
         since=since,
         stages=stages,
         breakouts=recent,
-        indicators={k: _clean(v) for k, v in latest.items()},
+        indicators={k: jsonable(v) for k, v in latest.items()},
         altseason=altseason,
         context=context,
         follow_window=_follow_window(board.breakouts, when, cfg.follow_window_days),

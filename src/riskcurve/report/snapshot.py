@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskcurve._json import jsonable
 from riskcurve.catalog import Catalog
 from riskcurve.config import Settings
 from riskcurve.data.panel import STALE_AFTER, AlignedPanel, decision_times
@@ -94,16 +95,8 @@ def breakout_record(event: BreakoutEvent) -> dict[str, Any]:
         "kind": event.kind,
         "level": float(event.level),
         "close": float(event.close),
-        "confirmations": {k: _plain(v) for k, v in event.confirmations.items()},
+        "confirmations": {k: jsonable(v) for k, v in event.confirmations.items()},
     }
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def take_snapshot(

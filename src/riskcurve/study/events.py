@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskcurve._json import records
 from riskcurve.errors import ShortSampleWarning
 from riskcurve.measures.breakout import BreakoutEvent
 from riskcurve.study.inference import (
@@ -87,14 +88,14 @@ class FollowerEventStudy:
     def to_dict(self) -> dict[str, Any]:
         return {
             "follower": self.follower,
-            "events": _records(self.table),
-            "stats": _records(self.stats.reset_index()),
+            "events": records(self.table),
+            "stats": records(self.stats.reset_index()),
             "path": {
                 "day": self.band.index.tolist(),
                 **{c: _floats(self.band[c]) for c in ("mean", "low", "high")},
                 "events": {str(c): _floats(self.paths[c]) for c in self.paths.columns},
             },
-            "tests": [_test_dict(t) for t in self.tests],
+            "tests": [test_dict(t) for t in self.tests],
         }
 
 
@@ -102,26 +103,7 @@ def _floats(values: pd.Series | np.ndarray) -> list[float | None]:
     return [None if not np.isfinite(v) else round(float(v), 6) for v in np.asarray(values, dtype="float64")]
 
 
-def jsonable(value: Any) -> Any:
-    """A scalar as JSON wants it: NaN/NaT -> None, numpy -> Python, timestamps -> ISO dates."""
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, tuple):
-        return "/".join(str(v) for v in value)
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def _test_dict(test: HypothesisTest) -> dict[str, Any]:
+def test_dict(test: HypothesisTest) -> dict[str, Any]:
     return {
         "name": test.name,
         "null": test.null,

@@ -19,10 +19,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from riskcurve._json import jsonable, records
 from riskcurve.errors import DataValidationError, ShortSampleWarning
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts
 from riskcurve.study.backtest import BacktestResult, backtest_hold
-from riskcurve.study.events import DEFAULT_HORIZONS, FollowerEventStudy, _records, decluster, follower_event_study
+from riskcurve.study.events import DEFAULT_HORIZONS, FollowerEventStudy, decluster, follower_event_study, test_dict
 from riskcurve.study.inference import MultipleTestResult, holm, romano_wolf
 from riskcurve.study.inputs import Follower, StudyInputs
 from riskcurve.study.sweep import (
@@ -170,8 +171,8 @@ class StudyResult:
                     name: {
                         "method": fam.adjusted.method,
                         "reps": fam.adjusted.reps,
-                        "configurations": _records(fam.to_frame().drop(columns=["follower"])),
-                        "family_test": _test(fam.adjusted.family_test),
+                        "configurations": records(fam.to_frame().drop(columns=["follower"])),
+                        "family_test": test_dict(fam.adjusted.family_test),
                         "walk_forward": fam.walk_forward,
                     }
                     for name, fam in self.families.items()
@@ -186,13 +187,13 @@ class StudyResult:
                 for e in self.events
             ],
             "event_study": {name: s.to_dict() for name, s in self.event_studies.items()},
-            "adjusted_p": _records(self.adjusted_event_p),
+            "adjusted_p": records(self.adjusted_event_p),
             "sweep": sweep,
             "backtest": {
                 name: {
                     "metrics": _clean_map(r.metrics),
                     "buy_and_hold": _clean_map(r.benchmark_metrics),
-                    "deflated_sharpe": _clean(self.deflated_sharpe[name]),
+                    "deflated_sharpe": jsonable(self.deflated_sharpe[name]),
                     "hold": r.hold,
                     "cost_bps": r.cost_bps,
                     "equity": _weekly(r.equity),
@@ -207,23 +208,8 @@ class StudyResult:
         }
 
 
-def _clean(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _clean_map(values: dict[str, float]) -> dict[str, float | None]:
-    return {k: _clean(v) for k, v in values.items()}
-
-
-def _test(test: Any) -> dict[str, Any]:
-    return {
-        "name": test.name,
-        "null": test.null,
-        "n": test.n,
-        "statistic": _clean(test.statistic),
-        "pvalue": _clean(test.pvalue),
-        "conclusion": test.conclusion,
-    }
+def _clean_map(values: dict[str, float]) -> dict[str, Any]:
+    return {k: jsonable(v) for k, v in values.items()}
 
 
 def _weekly(series: pd.Series) -> dict[str, list[Any]]:
@@ -291,9 +277,9 @@ def _walk_forward(
         "horizon": horizon,
         "in_sample_t": float(t[d, hi]),
         "oos_events": len(at_events),
-        "oos_mean": _clean(mean),
-        "oos_baseline": _clean(baseline),
-        "oos_excess": _clean(mean - baseline),
+        "oos_mean": jsonable(mean),
+        "oos_baseline": jsonable(baseline),
+        "oos_excess": jsonable(mean - baseline),
         "text": text,
     }
 

@@ -1,0 +1,32 @@
+"""One way to turn results into JSON: NaN/NaT/NA become null, numpy scalars plain Python, dates ISO.
+
+Status documents, study results and the dashboard's snapshot all go through here, so a value
+reads the same in `--json` output, the HTML report and the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def jsonable(value: Any) -> Any:
+    """A scalar as JSON wants it (tuples, e.g. sweep labels, become "a/b")."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, tuple):
+        return "/".join(str(v) for v in value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of ``frame`` as JSON-ready dicts."""
+    return [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
