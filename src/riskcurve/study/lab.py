@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from riskcurve._json import jsonable, records
+from riskcurve.data.panel import decision_times
 from riskcurve.errors import DataValidationError, ShortSampleWarning
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts
 from riskcurve.study.backtest import BacktestResult, backtest_hold
@@ -223,7 +224,7 @@ def _crypto_grid(followers: Sequence[Follower]) -> tuple[pd.DataFrame, pd.Dateti
     frames = {f.name: f.bars()[0] for f in followers}
     grid = pd.concat(frames, axis=1).sort_index()
     grid = grid.reindex(pd.date_range(grid.index[0], grid.index[-1], freq="D"))
-    return grid, grid.index.tz_localize("UTC") + pd.Timedelta(days=1)
+    return grid, decision_times("crypto_utc", pd.DatetimeIndex(grid.index))
 
 
 def _walk_forward(
