@@ -221,7 +221,7 @@ AsOfOption = Annotated[
 
 def resolve_as_of(value: str | None, store: Store, leader: str = "RUT") -> pd.Timestamp:
     """Turn the --as-of text into a UTC moment (see AsOfOption)."""
-    from riskcurve.data.panel import AlignedPanel
+    from riskcurve.data.panel import parse_as_of
 
     if value is None:
         return pd.Timestamp.now(tz="UTC")
@@ -233,7 +233,7 @@ def resolve_as_of(value: str | None, store: Store, leader: str = "RUT") -> pd.Ti
             raise RiskcurveError(f"--as-of latest: the store holds no {leader} closes yet; run `riskcurve update`")
         return pd.Timestamp(str(published)).tz_convert("UTC")
     try:
-        return AlignedPanel(store, load_catalog(), value).as_of
+        return parse_as_of(value)
     except ValueError as exc:
         raise RiskcurveError(f"--as-of {value!r} is not a date (YYYY-MM-DD), a timestamp or 'latest'") from exc
 

@@ -30,7 +30,6 @@ import pandas as pd
 from riskcurve._typing import Calendar
 from riskcurve.catalog import Catalog, SeriesSpec
 from riskcurve.data.store import Store
-from riskcurve.errors import RiskcurveError
 
 NYSE_CLOSE_TIME = pd.Timedelta(hours=16)  # regular close, New York time (conservative on early closes)
 
@@ -69,7 +68,9 @@ def decision_times(calendar: Calendar, days: pd.DatetimeIndex) -> pd.DatetimeInd
     return local.tz_convert("UTC")
 
 
-def _utc(moment: pd.Timestamp | str | datetime | None) -> pd.Timestamp:
+def parse_as_of(moment: pd.Timestamp | str | datetime | None) -> pd.Timestamp:
+    """An as-of moment in UTC: None is now, a bare date the end of that UTC day (shared by the CLI,
+    the panel and the dashboard so all three read the same text the same way)."""
     if moment is None:
         return pd.Timestamp(datetime.now(UTC))
     stamp = pd.Timestamp(moment)
@@ -87,7 +88,7 @@ class AlignedPanel:
     def __init__(self, store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None) -> None:
         self.store = store
         self.catalog = catalog
-        self.as_of = _utc(as_of)
+        self.as_of = parse_as_of(as_of)
         self._cache: dict[tuple[str, str], pd.DataFrame] = {}
 
     # -- loading ---------------------------------------------------------------------------------
@@ -301,11 +302,3 @@ def _asof_by_availability(
         decision_day = times.tz_localize(None).normalize().as_unit("ns").asi8
         out[found & (decision_day - date_ns[safe] > max_age.value)] = np.nan
     return out
-
-
-def panel_for(store: Store, catalog: Catalog, as_of: pd.Timestamp | str | datetime | None = None) -> AlignedPanel:
-    """Convenience constructor that validates ``as_of`` early with a clear message."""
-    try:
-        return AlignedPanel(store, catalog, as_of)
-    except (ValueError, TypeError) as exc:
-        raise RiskcurveError(f"invalid as-of time {as_of!r}: {exc}") from exc

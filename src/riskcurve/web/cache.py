@@ -32,7 +32,7 @@ import pandas as pd
 
 from riskcurve.catalog import Catalog
 from riskcurve.config import Settings
-from riskcurve.data.panel import AlignedPanel, _utc, decision_times, nyse_sessions
+from riskcurve.data.panel import AlignedPanel, decision_times, nyse_sessions, parse_as_of
 from riskcurve.data.store import Store
 from riskcurve.errors import RiskcurveError, StoreError
 from riskcurve.measures.board import BoardConfig
@@ -186,7 +186,7 @@ class StoreView:
                 raise StoreUnavailable(f"the store holds no {LEADER} closes yet: run `riskcurve update`")
             return latest
         try:
-            return _utc(text)
+            return parse_as_of(text)
         except (ValueError, TypeError, OverflowError) as exc:
             raise BadAsOf(f"as_of {text!r} is not a date (YYYY-MM-DD), an ISO timestamp or 'latest': {exc}") from None
 
