@@ -81,54 +81,71 @@ def receiver() -> Iterator[Receiver]:
     r.close()
 
 
+# A past moment with both kinds of alert: the 2026-08-21 close, 9 days after the Russell's 2026-08-12
+# rolling-high breakout over 3,036.98 (the data's last session when these tests were written). Rows
+# appended to the data later cannot change a status at a past moment, unlike 'latest'.
+AS_OF = "2026-08-21T20:00:00+00:00"
+BREAKOUT = "breakout:2026-08-12:rolling_high:3036.98"
+
+
 @pytest.fixture(scope="module")
-def latest_doc(real_store_path: Path) -> dict[str, Any]:
-    return cli_status(str(real_store_path), "latest")
+def status_doc(real_store_path: Path) -> dict[str, Any]:
+    doc = cli_status(str(real_store_path), AS_OF)
+    # The stage run the status reports: stage 3 since its 'since' (derived from the data, see the report).
+    assert doc["stage"] == 3 and doc["stage_name"] == "Small caps lead" and doc["session"] == "2026-08-21"
+    last_run = doc["timeline"][-1]
+    assert last_run["stage"] == 3 and last_run["start"] <= doc["since"] <= doc["session"]
+    return doc
+
+
+def stage_key(doc: dict[str, Any]) -> str:
+    return f"stage:{doc['stage']}:{doc['since']}"
 
 
 def watcher(db: Path, catalog: Catalog, channels: list[Any], **kwargs: Any) -> Watcher:
     return Watcher(Settings(db_path=db), catalog, channels, backoff=0.01, breakout_days=10, **kwargs)
 
 
-def test_alerts_from_a_real_status(latest_doc: dict[str, Any]) -> None:
-    keys = [a.key for a in alerts_for(latest_doc, breakout_days=10)]
-    assert keys == ["stage:3:2026-07-20", "breakout:2026-08-12:rolling_high:3036.98"]
-    assert [a.key for a in alerts_for(latest_doc)] == ["stage:3:2026-07-20"]  # 9 days old: history
-    stage = alerts_for(latest_doc)[0]
-    assert "stage 3 (Small caps lead) since 2026-07-20" in stage.text and "2026-09-11 .. 2026-11-10" in stage.text
+def test_alerts_from_a_real_status(status_doc: dict[str, Any]) -> None:
+    keys = [a.key for a in alerts_for(status_doc, breakout_days=10)]
+    assert keys == [stage_key(status_doc), BREAKOUT]
+    assert [a.key for a in alerts_for(status_doc)] == [stage_key(status_doc)]  # 9 days old: history
+    stage = alerts_for(status_doc)[0]
+    assert f"stage 3 (Small caps lead) since {status_doc['since']}" in stage.text
+    assert "2026-09-11 .. 2026-11-10" in stage.text
 
 
 def test_webhook_retries_with_backoff_and_never_sends_twice(
-    receiver: Receiver, latest_doc: dict[str, Any], catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    receiver: Receiver, status_doc: dict[str, Any], catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     receiver.fail_first = 2
     db = tmp_path / "alerts.duckdb"
     caplog.set_level(logging.INFO, logger="riskcurve")
-    result = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(latest_doc)
-    assert result.sent == ["webhook:stage:3:2026-07-20", "webhook:breakout:2026-08-12:rolling_high:3036.98"]
+    result = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(status_doc)
+    assert result.sent == [f"webhook:{stage_key(status_doc)}", f"webhook:{BREAKOUT}"]
     assert result.ok and receiver.requests == 4 and len(receiver.bodies) == 2
     assert all(body["text"] == body["content"] and body["text"].startswith("riskcurve:") for body in receiver.bodies)
     assert "attempt 1/4" in caplog.text and "attempt 2/4" in caplog.text and "retrying in 0.02 s" in caplog.text
     assert "HTTP 500" in caplog.text and SECRET not in caplog.text
 
-    again = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(latest_doc)  # a restart: new objects
+    again = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(status_doc)  # a restart: new objects
     assert again.sent == [] and receiver.requests == 4
     with Store(db, read_only=True) as store:
-        state = json.loads(store.get_state("alert:webhook:stage:3:2026-07-20") or "{}")
+        state = json.loads(store.get_state(f"alert:webhook:{stage_key(status_doc)}") or "{}")
     assert state["subject"].startswith("[riskcurve] stage 3")
 
 
 def test_undelivered_alerts_wait_for_the_next_cycle(
-    receiver: Receiver, latest_doc: dict[str, Any], catalog: Catalog, tmp_path: Path
+    receiver: Receiver, status_doc: dict[str, Any], catalog: Catalog, tmp_path: Path
 ) -> None:
     receiver.fail_first = 1000
     db = tmp_path / "alerts.duckdb"
-    failed = watcher(db, catalog, [WebhookChannel(receiver.url)], attempts=2).dispatch(latest_doc)
+    failed = watcher(db, catalog, [WebhookChannel(receiver.url)], attempts=2).dispatch(status_doc)
     assert not failed.ok and len(failed.failed) == 2 and receiver.requests == 4
     with Store(db, read_only=True) as store:
-        assert store.get_state("alert:webhook:stage:3:2026-07-20") is None
+        assert store.get_state(f"alert:webhook:{stage_key(status_doc)}") is None
     receiver.fail_first = 0
-    retried = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(latest_doc)
+    retried = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(status_doc)
     assert retried.ok and len(retried.sent) == 2 and len(receiver.bodies) == 2
 
 
@@ -215,7 +232,7 @@ def smtp(tmp_path: Path) -> Iterator[tuple[Mailbox, dict[str, str]]]:
 
 def test_email_over_starttls_once(
     smtp: tuple[Mailbox, dict[str, str]],
-    latest_doc: dict[str, Any],
+    status_doc: dict[str, Any],
     catalog: Catalog,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -225,17 +242,17 @@ def test_email_over_starttls_once(
     channel = EmailChannel(SmtpSettings.from_env(env), "me@example.org")
     assert PASSWORD not in repr(channel)
     db = tmp_path / "alerts.duckdb"
-    result = watcher(db, catalog, [channel]).dispatch(latest_doc)
+    result = watcher(db, catalog, [channel]).dispatch(status_doc)
     assert result.ok and len(mailbox.messages) == 2
     first = message_from_string(mailbox.messages[0])
-    assert first["Subject"] == "[riskcurve] stage 3: Small caps lead since 2026-07-20"
+    assert first["Subject"] == f"[riskcurve] stage 3: Small caps lead since {status_doc['since']}"
     assert first["To"] == "me@example.org" and first["From"] == "riskcurve@example.org"
-    assert watcher(db, catalog, [channel]).dispatch(latest_doc).sent == []
+    assert watcher(db, catalog, [channel]).dispatch(status_doc).sent == []
     assert len(mailbox.messages) == 2 and PASSWORD not in caplog.text
 
 
 def test_email_never_falls_back_to_plaintext(
-    latest_doc: dict[str, Any], catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    status_doc: dict[str, Any], catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     controller_mod = pytest.importorskip("aiosmtpd.controller")
     mailbox = Mailbox()
@@ -245,7 +262,7 @@ def test_email_never_falls_back_to_plaintext(
         env = {"RISKCURVE_SMTP_HOST": "127.0.0.1", "RISKCURVE_SMTP_PORT": str(controller.port)}
         env["RISKCURVE_SMTP_FROM"] = "riskcurve@example.org"
         channel = EmailChannel(SmtpSettings.from_env(env), "me@example.org")
-        result = watcher(tmp_path / "a.duckdb", catalog, [channel], attempts=1).dispatch(latest_doc)
+        result = watcher(tmp_path / "a.duckdb", catalog, [channel], attempts=1).dispatch(status_doc)
     finally:
         controller.stop()
     assert not result.ok and mailbox.messages == []

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 from typer.testing import CliRunner
 
+from riskcurve.catalog import Catalog
 from riskcurve.cli import app
+from riskcurve.data.panel import STALE_AFTER
+from riskcurve.stages import CORE_SERIES
+from tests.conftest import cell_count, first_session_from, last_date, latest_close, stale_in_files
 
 runner = CliRunner()
 
@@ -24,7 +29,9 @@ def test_update_then_series(data_copy: Path, tmp_path: Path) -> None:
     listing = runner.invoke(app, ["series", "--json", "--db", str(db)])
     assert listing.exit_code == 0
     rows = {r["id"]: r for r in json.loads(listing.stdout)}
-    assert rows["RUT"]["last_date"] == "2026-08-21" and rows["RUT"]["rows"] == 9811 * 4 - 3671
+    rut = data_copy / "equities" / "RUT.csv"
+    assert rows["RUT"]["last_date"] == last_date(data_copy, "equities/RUT.csv").date().isoformat()
+    assert rows["RUT"]["rows"] == cell_count(rut)  # OHLC cells, empty opens left out (no RUT volume)
     assert rows["WALCL"]["units"] == "usd_billions"
     assert rows["BTC"]["rows"] == 0 and rows["USDT"]["flags"] == "stablecoin"
 
@@ -45,7 +52,12 @@ def test_since_limits_the_rows(data_copy: Path, tmp_path: Path) -> None:
         ["update", "--data-dir", str(data_copy), "--series", "BTC", "--since", "2026-07-01", "--db", str(db)],
     )
     assert result.exit_code == 0
-    assert "54 new rows" in result.output  # 18 CoinGecko days x (close, volume, market_cap)
+    # Every non-empty cell dated from 2026-07-01 on: CoinGecko close/volume/market_cap days, then
+    # Binance OHLC days without volume (see EXTENSION-2026-12.md); nothing before that date.
+    btc = data_copy / "crypto" / "BTC.csv"
+    expected = cell_count(btc, since="2026-07-01")
+    assert 0 < expected < cell_count(btc)
+    assert f"1 series: {expected} new rows, 0 revised rows" in result.output
 
 
 def test_clear_errors_for_bad_arguments(tmp_path: Path) -> None:
@@ -57,21 +69,31 @@ def test_clear_errors_for_bad_arguments(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "does not exist" in missing.output
 
 
-def test_status_json_as_of_latest(real_store_path: Path) -> None:
+def test_status_json_as_of_latest(real_store_path: Path, data_dir: Path, catalog: Catalog) -> None:
     result = runner.invoke(app, ["status", "--as-of", "latest", "--json", "--db", str(real_store_path)])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["as_of"] == "2026-08-21T20:00:00+00:00" and doc["session"] == "2026-08-21"
+    # 'latest' is when the newest Russell 2000 close in the files was published (16:00 New York that day).
+    assert doc["as_of"] == latest_close(data_dir, catalog).isoformat()
+    assert doc["session"] == last_date(data_dir, "equities/RUT.csv").date().isoformat()
     assert doc["stage"] in range(5) and len(doc["stages"]) == 4
     assert all({"metric", "value", "threshold", "passed"} <= set(r) for s in doc["stages"] for r in s["rules"])
     assert any("fewer than 50 eligible coins" in note for note in doc["notes"])
 
 
-def test_status_table_names_stale_series(real_store_path: Path) -> None:
-    result = runner.invoke(app, ["status", "--as-of", "2026-08-22", "--db", str(real_store_path)])
+def test_status_table_names_stale_series(real_store_path: Path, data_dir: Path, catalog: Catalog) -> None:
+    # The first session at which the crypto feeds (the newer of BTC's and ETH's last days) are more than
+    # STALE_AFTER old: BTC and ETH are surely stale then; which other series are follows from the files.
+    crypto_last = max(last_date(data_dir, "crypto/BTC.csv"), last_date(data_dir, "crypto/ETH.csv"))
+    day = first_session_from(crypto_last + STALE_AFTER["daily"] + pd.Timedelta(days=1)).date().isoformat()
+    result = runner.invoke(app, ["status", "--as-of", day, "--db", str(real_store_path)])
     assert result.exit_code == 0, result.output
     assert "Evidence: every rule" in result.output
-    assert "stale as of this time" in result.output and "BTC" in result.output
+    expected = stale_in_files(data_dir, catalog, CORE_SERIES, pd.Timestamp(f"{day} 23:59:59.999999", tz="UTC"))
+    assert {"BTC", "ETH"} <= set(expected)
+    text = " ".join(result.output.split())
+    named = text.split("stale as of this time (their rules read unknown): ")[1].split(", ")
+    assert named == expected
 
 
 def test_status_rejects_a_bad_date(real_store_path: Path, tmp_path: Path) -> None:

@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 
 from riskcurve.catalog import Catalog
-from riskcurve.data.panel import AlignedPanel
+from riskcurve.data.panel import STALE_AFTER, AlignedPanel
 from riskcurve.data.store import Store
 from riskcurve.errors import CatalogError
 from riskcurve.events import load_events
 from riskcurve.measures.board import Board, BoardConfig, compute_board
-from riskcurve.stages import Rule, StageConfig, _confirm, build_status, classify, status_at
+from riskcurve.stages import CORE_SERIES, Rule, StageConfig, _confirm, build_status, classify, status_at
+from tests.conftest import first_session_from, last_date, stale_in_files
 
 METRICS = {
     1: ("hy_oas_chg_13w", "hy_oas_pct_rank", "net_liquidity_chg_13w"),
@@ -175,9 +176,18 @@ def test_status_of_2026_01_09(real_store: Store, catalog: Catalog) -> None:
     assert rule["metric"] == "sessions_since_breakout" and rule["value"] == 1 and rule["passed"] is True
 
 
-def test_stale_series_are_named_and_their_rules_unknown(real_store: Store, catalog: Catalog) -> None:
-    doc = status_at(AlignedPanel(real_store, catalog, "2026-08-22")).to_dict()
-    assert {"NDX", "BTC", "ETH"} <= set(doc["stale"]) and "RUT" not in doc["stale"]
+def test_stale_series_are_named_and_their_rules_unknown(real_store: Store, catalog: Catalog, data_dir: Path) -> None:
+    # The first session at which the crypto feeds (the newer of BTC's and ETH's last days) are more than
+    # STALE_AFTER old at the session itself: BTC and ETH are stale and the crypto stage's rules unknown.
+    # Which other series are stale then follows from the files (with the data of 2026-12: NDX and IWM,
+    # whose feeds end weeks before RUT's, and the FRED dailies, but not RUT).
+    crypto_last = max(last_date(data_dir, "crypto/BTC.csv"), last_date(data_dir, "crypto/ETH.csv"))
+    day = first_session_from(crypto_last + STALE_AFTER["daily"] + pd.Timedelta(days=1))
+    panel = AlignedPanel(real_store, catalog, day.date().isoformat())
+    doc = status_at(panel).to_dict()
+    assert doc["session"] == day.date().isoformat()
+    expected = stale_in_files(data_dir, catalog, CORE_SERIES, panel.as_of)
+    assert {"BTC", "ETH"} <= set(expected) and doc["stale"] == expected
     assert [r["passed"] for r in doc["stages"][3]["rules"]] == [None, None, None]
 
 

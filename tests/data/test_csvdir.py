@@ -12,7 +12,7 @@ from riskcurve.data.sources.csvdir import CsvDirSource
 from riskcurve.data.store import Store
 from riskcurve.data.update import csv_sources, run_update
 from riskcurve.errors import DataValidationError, SourceError
-from tests.conftest import write_csv
+from tests.conftest import day_after, row_count, write_csv
 
 GOOD_RUT = """
 date,open,high,low,close,volume
@@ -100,14 +100,16 @@ def test_bad_file_changes_nothing_and_other_series_land(
         first = run_update(store, specs, csv_sources(data_copy))
         assert first.ok
         before = store.row_count()
+        # New rows dated after each file's last row: RUT's is bad, BTC's is a good close-only row.
+        bad_line = row_count(data_copy, "equities/RUT.csv") + 2  # header + existing rows + 1
         rut = data_copy / "equities" / "RUT.csv"
-        rut.write_text(rut.read_text() + "2026-08-24,1,2,1,oops,\n", encoding="utf-8")
+        rut.write_text(rut.read_text() + f"{day_after(data_copy, 'equities/RUT.csv')},1,2,1,oops,\n", encoding="utf-8")
         btc = data_copy / "crypto" / "BTC.csv"
-        btc.write_text(btc.read_text() + "2026-07-19,,,,70000.5,,\n", encoding="utf-8")
+        btc.write_text(btc.read_text() + f"{day_after(data_copy, 'crypto/BTC.csv')},,,,70000.5,,\n", encoding="utf-8")
         second = run_update(store, specs, csv_sources(data_copy))
         statuses = {r.series_id: r.status for r in second.results}
         assert statuses == {"RUT": "failed", "WALCL": "unchanged", "BTC": "ok"}
-        assert "line 9813" in second.failed[0].message and "oops" in second.failed[0].message
+        assert f"line {bad_line}:" in second.failed[0].message and "oops" in second.failed[0].message
         assert store.row_count() == before + 1
         log = store.con.execute(
             "SELECT status FROM fetch_log WHERE series_id = 'RUT' ORDER BY finished_at"

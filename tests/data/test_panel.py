@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from riskcurve.catalog import Catalog
-from riskcurve.data.panel import AlignedPanel, decision_times
+from riskcurve.data.panel import STALE_AFTER, AlignedPanel, decision_times
 from riskcurve.data.store import Store
+from tests.conftest import known_last_date, last_date, stale_in_files
 
 
 def _frame(dates: list[str] | pd.DatetimeIndex, values: list[float] | np.ndarray, field: str) -> pd.DataFrame:
@@ -92,14 +93,27 @@ def test_equity_weekend_is_one_session_return(tmp_path: Path, catalog: Catalog) 
     assert returns.iloc[0] == pytest.approx(np.log(1.02))
 
 
-def test_staleness(real_store: Store, catalog: Catalog) -> None:
-    panel = AlignedPanel(real_store, catalog, as_of="2026-08-24")
-    stale = panel.staleness(["RUT", "NDX", "WALCL", "M2SL", "ETH"])
-    assert (
-        not stale.loc["RUT", "stale"] and not stale.loc["WALCL", "stale"] and not stale.loc["M2SL", "stale"]
-    )
-    assert stale.loc["NDX", "stale"] and stale.loc["ETH", "stale"]  # NDX ends 2026-07-10, ETH 2026-05-05
-    assert stale.loc["RUT", "last_date"] == pd.Timestamp("2026-08-21")
+def test_staleness(real_store: Store, catalog: Catalog, data_dir: Path) -> None:
+    # As of the end of the day of the newest Russell close, each series is stale exactly when the newest
+    # observation its file has published by then is older than its frequency allows. With the data of
+    # 2026-12: RUT, WALCL and ETH are current, NDX (its feed ends weeks before RUT's) and M2SL are stale.
+    rut_last = last_date(data_dir, "equities/RUT.csv")
+    panel = AlignedPanel(real_store, catalog, as_of=rut_last.date().isoformat())
+    ids = ["RUT", "NDX", "WALCL", "M2SL", "ETH"]
+    stale = panel.staleness(ids)
+    expected = stale_in_files(data_dir, catalog, ids, panel.as_of)
+    assert stale.index[stale["stale"]].tolist() == expected
+    assert "RUT" not in expected  # the moment is RUT's own last session
+    for sid in ids:
+        assert stale.loc[sid, "last_date"] == known_last_date(data_dir, catalog[sid], panel.as_of), sid
+    assert stale.loc["RUT", "last_date"] == rut_last
+
+    # RUT itself: current to the end of the last day within its limit, stale the day after.
+    limit = STALE_AFTER["daily"]
+    fresh = AlignedPanel(real_store, catalog, as_of=(rut_last + limit - pd.Timedelta(days=1)).date().isoformat())
+    late = AlignedPanel(real_store, catalog, as_of=(rut_last + limit).date().isoformat())
+    assert not fresh.staleness(["RUT"]).loc["RUT", "stale"]
+    assert late.staleness(["RUT"]).loc["RUT", "stale"] and late.staleness(["RUT"]).loc["RUT", "last_date"] == rut_last
 
 
 def test_decision_times() -> None:

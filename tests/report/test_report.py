@@ -20,9 +20,14 @@ from riskcurve.data.store import Store
 from riskcurve.report.charts import CHARTS, display_levels, rut_chart, thin
 from riskcurve.report.html import render_report, study_sections
 from riskcurve.report.snapshot import Snapshot, take_snapshot
+from tests.conftest import latest_close
 from tests.show_helpers import Page, assert_figure_has_data, cli_status, copy_store
 
-LATEST = "2026-08-21T20:00:00+00:00"
+
+@pytest.fixture(scope="module")
+def latest(data_dir: Path, catalog: Catalog) -> pd.Timestamp:
+    """What `--as-of latest` means for the data in the files: the newest Russell 2000 close's publication."""
+    return latest_close(data_dir, catalog)
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +45,18 @@ def page(built: tuple[str, str]) -> Page:
 
 
 @pytest.fixture(scope="module")
-def snapshot(real_store_path: Path, catalog: Catalog) -> Snapshot:
+def snapshot(real_store_path: Path, catalog: Catalog, latest: pd.Timestamp) -> Snapshot:
     with Store(real_store_path, read_only=True) as store:
-        return take_snapshot(store, catalog, load_settings(), pd.Timestamp(LATEST))
+        return take_snapshot(store, catalog, load_settings(), latest)
 
 
-def test_cli_reports_what_it_wrote(built: tuple[str, str]) -> None:
+def test_cli_reports_what_it_wrote(built: tuple[str, str], real_store_path: Path, latest: pd.Timestamp) -> None:
     html, output = built
-    assert "wrote" in output and "stage 3 Small caps lead" in output and "built in" in output
+    doc = cli_status(str(real_store_path), "latest")
+    assert doc["as_of"] == latest.isoformat()
+    said = " ".join(output.split())
+    assert "wrote" in said and f"stage {doc['stage']} {doc['stage_name']} as of {doc['as_of']}" in said
+    assert "built in" in said
     assert re.search(r"built in \d+\.\d s", html)
     assert 1_000_000 < len(html.encode()) < 8_000_000  # plotly.js (~5 MB) plus light figures
 

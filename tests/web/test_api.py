@@ -23,6 +23,7 @@ from riskcurve.errors import RiskcurveError
 from riskcurve.report.charts import CHARTS
 from riskcurve.web import create_app
 from riskcurve.web.server import RedactQueryToken, is_loopback, token_for
+from tests.conftest import cell_count, last_date, latest_close, read_data
 from tests.show_helpers import Page, assert_figure_has_data, cli_status, copy_store
 
 TOKEN = "s3cret-token-0123456789abcdef"
@@ -34,11 +35,12 @@ def client(real_store_path: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-def test_health(client: TestClient) -> None:
+def test_health(client: TestClient, data_dir: Path, catalog: Catalog) -> None:
     response = client.get("/api/health")
     assert response.status_code == 200
     doc = response.json()
-    assert doc["status"] == "ok" and doc["series"] == 106 and doc["latest"] == "2026-08-21T20:00:00+00:00"
+    assert doc["status"] == "ok" and doc["series"] == 106
+    assert doc["latest"] == latest_close(data_dir, catalog).isoformat()  # the newest RUT close's publication
 
 
 def test_status_is_the_cli_document(client: TestClient, real_store_path: Path) -> None:
@@ -58,20 +60,23 @@ def test_bad_as_of_is_422_naming_the_parameter(client: TestClient, as_of: str) -
         assert response.json()["detail"][0]["loc"] == ["query", "as_of"]
 
 
-def test_series_catalog(client: TestClient, catalog: Catalog) -> None:
+def test_series_catalog(client: TestClient, catalog: Catalog, data_dir: Path) -> None:
     rows = {r["id"]: r for r in client.get("/api/series").json()}
     assert list(rows) == list(catalog)
-    assert rows["RUT"]["rows"] > 9000 and rows["RUT"]["last_date"].startswith("2026-08-21")
+    assert rows["RUT"]["rows"] == cell_count(data_dir / "equities" / "RUT.csv")
+    assert rows["RUT"]["last_date"].startswith(last_date(data_dir, "equities/RUT.csv").date().isoformat())
     assert rows["WALCL"]["units"] == "usd_billions" and rows["WALCL"]["fields"] == ["value"]
 
 
 def test_series_values_in_standard_units_as_known_now(
-    client: TestClient, real_store_path: Path, catalog: Catalog
+    client: TestClient, real_store_path: Path, catalog: Catalog, data_dir: Path
 ) -> None:
-    start = (pd.Timestamp("2026-08-21") - pd.DateOffset(years=10)).date()
+    start = (last_date(data_dir, "equities/RUT.csv") - pd.DateOffset(years=10)).date()
     doc = client.get("/api/series/RUT", params={"start": start.isoformat()}).json()
     assert doc["field"] == "close" and doc["units"] == "index_points"
-    assert doc["count"] == len(doc["dates"]) == len(doc["values"]) and 2400 < doc["count"] < 2600
+    closes = read_data(data_dir / "equities" / "RUT.csv").set_index("date")["close"].dropna()[start.isoformat():]
+    assert doc["count"] == len(doc["dates"]) == len(doc["values"]) == len(closes)  # ten years of sessions
+    assert 2400 < doc["count"] < 2600 and doc["values"][-1] == pytest.approx(closes.iloc[-1])
     assert doc["dates"][0] >= start.isoformat() and doc["dates"] == sorted(doc["dates"])
     walcl = client.get("/api/series/WALCL", params={"start": "2026-01-01", "end": "2026-06-30"}).json()
     with Store(real_store_path, read_only=True) as store:
@@ -79,7 +84,9 @@ def test_series_values_in_standard_units_as_known_now(
     assert walcl["units"] == "usd_billions" and walcl["values"] == expected.tolist()
     assert 6000 < walcl["values"][-1] < 8000  # billions, not the CSV's millions
     volume = client.get("/api/series/IWM", params={"field": "volume", "start": "2026-08-01"}).json()
-    assert volume["field"] == "volume" and 0 < volume["count"] <= 15 and volume["dates"][0] >= "2026-08-01"
+    iwm = read_data(data_dir / "equities" / "IWM.csv")
+    expected = int(iwm.loc[iwm["date"] >= "2026-08-01", "volume"].notna().sum())
+    assert volume["field"] == "volume" and volume["count"] == expected > 0 and volume["dates"][0] >= "2026-08-01"
 
 
 def test_series_errors(client: TestClient) -> None:
@@ -124,9 +131,10 @@ def test_study_absent_then_cached(client: TestClient, real_store_path: Path, tmp
         assert other.get("/api/study").json() == result
 
 
-def test_charts_and_card_for_the_dashboard(client: TestClient) -> None:
+def test_charts_and_card_for_the_dashboard(client: TestClient, data_dir: Path, catalog: Catalog) -> None:
     doc = client.get("/api/charts", params={"as_of": "latest"}).json()
-    assert doc["as_of"] == "2026-08-21T20:00:00+00:00" and list(doc["figures"]) == [c.name for c in CHARTS]
+    assert doc["as_of"] == latest_close(data_dir, catalog).isoformat()
+    assert list(doc["figures"]) == [c.name for c in CHARTS]
     for name, figure in doc["figures"].items():
         assert_figure_has_data(name, figure)
     card = client.get("/ui/card", params={"as_of": "2026-06-15"})

@@ -12,7 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from riskcurve.catalog import Catalog
 from riskcurve.report.charts import CHARTS
+from tests.conftest import latest_close
 from tests.show_helpers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -70,7 +72,12 @@ def server(real_store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             process.wait()
 
 
-def test_dashboard_renders_and_follows_the_as_of_date(server: str) -> None:
+# Known stages on past dates (see test_stages and test_api): whichever differs from the latest stage
+# shows that the page follows the as-of date.
+KNOWN_STAGES = {"2026-06-15": "Large caps rally", "2026-01-09": "Small caps lead"}
+
+
+def test_dashboard_renders_and_follows_the_as_of_date(server: str, data_dir: Path, catalog: Catalog) -> None:
     problems: list[str] = []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -88,12 +95,13 @@ def test_dashboard_renders_and_follows_the_as_of_date(server: str) -> None:
             page.wait_for_selector("#series-chart svg.main-svg", timeout=30_000)
             assert page.locator("#series-id option").count() > 50
             latest_stage = page.inner_text("#stage-name")
-            assert page.get_attribute("#status", "data-as-of") == "2026-08-21T20:00:00+00:00"
+            assert page.get_attribute("#status", "data-as-of") == latest_close(data_dir, catalog).isoformat()
 
-            page.fill("#as-of", "2026-06-15")  # the stage timeline has 'Large caps rally' then
-            page.wait_for_selector("body[data-loaded-as-of='2026-06-15']", timeout=60_000)
-            assert (page.get_attribute("#status", "data-as-of") or "").startswith("2026-06-15")
-            assert page.inner_text("#stage-name") == "Large caps rally" != latest_stage
+            day, stage = next((d, name) for d, name in KNOWN_STAGES.items() if name != latest_stage)
+            page.fill("#as-of", day)
+            page.wait_for_selector(f"body[data-loaded-as-of='{day}']", timeout=60_000)
+            assert (page.get_attribute("#status", "data-as-of") or "").startswith(day)
+            assert page.inner_text("#stage-name") == stage != latest_stage
             page.select_option("#series-id", "WALCL")
             page.wait_for_function(
                 "document.querySelector('#series-chart .gtitle')?.textContent.includes('WALCL')", timeout=30_000

@@ -13,6 +13,7 @@ from riskcurve.config import load_settings
 from riskcurve.data.store import Store
 from riskcurve.report.snapshot import take_snapshot
 from riskcurve.web.cache import BadAsOf, StoreView
+from tests.conftest import latest_close
 from tests.show_helpers import copy_store
 
 
@@ -30,9 +31,9 @@ def test_moments_with_the_same_data_share_a_board_and_stay_exact(real_store_path
     assert json.loads(view.status_json(later)) == fresh.status
 
 
-def test_resolve_follows_the_status_command_rules(real_store_path: Path, catalog: Catalog) -> None:
+def test_resolve_follows_the_status_command_rules(real_store_path: Path, catalog: Catalog, data_dir: Path) -> None:
     view = StoreView(real_store_path, catalog, load_settings())
-    assert view.resolve("latest") == pd.Timestamp("2026-08-21T20:00:00Z")
+    assert view.resolve("latest") == latest_close(data_dir, catalog)  # the newest RUT close's publication
     assert view.resolve("2026-08-21") == pd.Timestamp("2026-08-21T23:59:59.999999Z")  # end of that UTC day
     assert view.resolve("2026-08-21T12:00:00+02:00") == pd.Timestamp("2026-08-21T10:00:00Z")
     with pytest.raises(BadAsOf, match="is not a date"):
