@@ -31,11 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from _common import DATA_DIR, best_of
-from riskcurve.catalog import load_catalog
-from riskcurve.cli import resolve_as_of
-from riskcurve.config import load_settings
-from riskcurve.data.store import Store
-from riskcurve.data.update import csv_sources, run_update
+import riskcurve
 from riskcurve.report import build_report
 
 console = Console(width=140)
@@ -45,24 +41,21 @@ def store_path(workdir: Path) -> Path:
     if os.environ.get("RISKCURVE_DB"):
         return Path(os.environ["RISKCURVE_DB"])
     path = workdir / "bench.duckdb"
-    catalog = load_catalog()
-    with Store(path) as store:
-        report = run_update(store, list(catalog.values()), csv_sources(DATA_DIR))
-        if not report.ok:
-            raise SystemExit(f"update failed: {[r.series_id for r in report.failed]}")
+    report = riskcurve.open(path, data_dir=DATA_DIR).update()
+    if not report.ok:
+        raise SystemExit(f"update failed: {[r.series_id for r in report.failed]}")
     return path
 
 
 def bench_report(db: Path, workdir: Path) -> tuple[float, float, int]:
     """(best seconds, first seconds, bytes) of a full report as of the latest close."""
-    catalog, settings = load_catalog(), load_settings()
+    rc = riskcurve.open(db)
     out = workdir / "report.html"
-    with Store(db, read_only=True) as store:
-        moment = resolve_as_of("latest", store)
-        first = time.perf_counter()
-        build_report(store, catalog, settings, moment, out)
-        first = time.perf_counter() - first
-        best = best_of(lambda: build_report(store, catalog, settings, moment, out), repeat=3)
+    moment = rc.resolve("latest")
+    first = time.perf_counter()
+    build_report(rc, moment, out)
+    first = time.perf_counter() - first
+    best = best_of(lambda: build_report(rc, moment, out), repeat=3)
     return best, first, out.stat().st_size
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+import riskcurve
 from riskcurve.alerts import (
     AlertConfigError,
     EmailChannel,
@@ -32,11 +33,11 @@ from riskcurve.alerts import (
     channels_from,
     parse_interval,
 )
-from riskcurve.catalog import Catalog
 from riskcurve.cli import app
-from riskcurve.config import Settings
 from riskcurve.data.store import Store
-from tests.show_helpers import cli_status, copy_store, free_port
+from riskcurve.stages import Status
+from tests.conftest import last_date
+from tests.show_helpers import copy_store, free_port
 
 SECRET = "XyZsecretHookToken123"
 PASSWORD = "pa55-w0rd-never-logged"
@@ -89,46 +90,65 @@ BREAKOUT = "breakout:2026-08-12:rolling_high:3036.98"
 
 
 @pytest.fixture(scope="module")
-def status_doc(real_store_path: Path) -> dict[str, Any]:
-    doc = cli_status(str(real_store_path), AS_OF)
-    # The stage run the status reports: stage 3 since its 'since' (derived from the data, see the report).
-    assert doc["stage"] == 3 and doc["stage_name"] == "Small caps lead" and doc["session"] == "2026-08-21"
-    last_run = doc["timeline"][-1]
-    assert last_run["stage"] == 3 and last_run["start"] <= doc["since"] <= doc["session"]
-    return doc
+def status_doc(real_store_path: Path) -> Status:
+    status = riskcurve.open(real_store_path).status(AS_OF)
+    # The stage run the status reports: stage 3 since its start (derived from the data, see the timeline).
+    assert status.stage == 3 and status.name == "Small caps lead" and f"{status.session:%Y-%m-%d}" == "2026-08-21"
+    last_run = status.timeline.iloc[-1]
+    assert last_run["stage"] == 3 and last_run["start"] <= status.confirmed_since <= status.session
+    return status
 
 
-def stage_key(doc: dict[str, Any]) -> str:
-    return f"stage:{doc['stage']}:{doc['since']}"
+def since(status: Status) -> str:
+    assert status.confirmed_since is not None
+    return f"{status.confirmed_since:%Y-%m-%d}"
 
 
-def watcher(db: Path, catalog: Catalog, channels: list[Any], **kwargs: Any) -> Watcher:
-    return Watcher(Settings(db_path=db), catalog, channels, backoff=0.01, breakout_days=10, **kwargs)
+def stage_key(status: Status) -> str:
+    return f"stage:{status.stage}:{since(status)}"
 
 
-def test_alerts_from_a_real_status(status_doc: dict[str, Any]) -> None:
+def watcher(db: Path, channels: list[Any], data_dir: Path | None = None, **kwargs: Any) -> Watcher:
+    rc = riskcurve.open(db, data_dir=data_dir)
+    return Watcher(rc, channels, backoff=0.01, breakout_days=10, **kwargs)
+
+
+def test_alerts_from_a_real_status(status_doc: Status) -> None:
     keys = [a.key for a in alerts_for(status_doc, breakout_days=10)]
     assert keys == [stage_key(status_doc), BREAKOUT]
     assert [a.key for a in alerts_for(status_doc)] == [stage_key(status_doc)]  # 9 days old: history
     stage = alerts_for(status_doc)[0]
-    assert f"stage 3 (Small caps lead) since {status_doc['since']}" in stage.text
+    assert f"stage 3 (Small caps lead) confirmed since {since(status_doc)}, data as of the 2026-08-21 close" in (
+        stage.text
+    )
+    assert "(data the 2026-08-21 close)" in stage.subject
     assert "2026-09-11 .. 2026-11-10" in stage.text
 
 
+def test_stale_data_are_announced_not_a_stage(real_store_path: Path, data_dir: Path) -> None:
+    """Weeks after the newest close the stage is unknown: the alert says so, with the data date, once."""
+    now = riskcurve.open(real_store_path).status(None)
+    assert now.stage is None and now.session is not None
+    alerts = alerts_for(now)
+    assert [a.key for a in alerts] == [f"stale:{now.session:%Y-%m-%d}"]
+    newest = f"{last_date(data_dir, 'equities/RUT.csv'):%Y-%m-%d}"
+    assert f"newest: the {now.session:%Y-%m-%d} close" in alerts[0].subject and newest in alerts[0].text
+
+
 def test_webhook_retries_with_backoff_and_never_sends_twice(
-    receiver: Receiver, status_doc: dict[str, Any], catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    receiver: Receiver, status_doc: Status, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     receiver.fail_first = 2
     db = tmp_path / "alerts.duckdb"
     caplog.set_level(logging.INFO, logger="riskcurve")
-    result = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(status_doc)
+    result = watcher(db, [WebhookChannel(receiver.url)]).dispatch(status_doc)
     assert result.sent == [f"webhook:{stage_key(status_doc)}", f"webhook:{BREAKOUT}"]
     assert result.ok and receiver.requests == 4 and len(receiver.bodies) == 2
     assert all(body["text"] == body["content"] and body["text"].startswith("riskcurve:") for body in receiver.bodies)
     assert "attempt 1/4" in caplog.text and "attempt 2/4" in caplog.text and "retrying in 0.02 s" in caplog.text
     assert "HTTP 500" in caplog.text and SECRET not in caplog.text
 
-    again = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(status_doc)  # a restart: new objects
+    again = watcher(db, [WebhookChannel(receiver.url)]).dispatch(status_doc)  # a restart: new objects
     assert again.sent == [] and receiver.requests == 4
     with Store(db, read_only=True) as store:
         state = json.loads(store.get_state(f"alert:webhook:{stage_key(status_doc)}") or "{}")
@@ -136,16 +156,16 @@ def test_webhook_retries_with_backoff_and_never_sends_twice(
 
 
 def test_undelivered_alerts_wait_for_the_next_cycle(
-    receiver: Receiver, status_doc: dict[str, Any], catalog: Catalog, tmp_path: Path
+    receiver: Receiver, status_doc: Status, tmp_path: Path
 ) -> None:
     receiver.fail_first = 1000
     db = tmp_path / "alerts.duckdb"
-    failed = watcher(db, catalog, [WebhookChannel(receiver.url)], attempts=2).dispatch(status_doc)
+    failed = watcher(db, [WebhookChannel(receiver.url)], attempts=2).dispatch(status_doc)
     assert not failed.ok and len(failed.failed) == 2 and receiver.requests == 4
     with Store(db, read_only=True) as store:
         assert store.get_state(f"alert:webhook:{stage_key(status_doc)}") is None
     receiver.fail_first = 0
-    retried = watcher(db, catalog, [WebhookChannel(receiver.url)]).dispatch(status_doc)
+    retried = watcher(db, [WebhookChannel(receiver.url)]).dispatch(status_doc)
     assert retried.ok and len(retried.sent) == 2 and len(receiver.bodies) == 2
 
 
@@ -232,8 +252,7 @@ def smtp(tmp_path: Path) -> Iterator[tuple[Mailbox, dict[str, str]]]:
 
 def test_email_over_starttls_once(
     smtp: tuple[Mailbox, dict[str, str]],
-    status_doc: dict[str, Any],
-    catalog: Catalog,
+    status_doc: Status,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -242,17 +261,17 @@ def test_email_over_starttls_once(
     channel = EmailChannel(SmtpSettings.from_env(env), "me@example.org")
     assert PASSWORD not in repr(channel)
     db = tmp_path / "alerts.duckdb"
-    result = watcher(db, catalog, [channel]).dispatch(status_doc)
+    result = watcher(db, [channel]).dispatch(status_doc)
     assert result.ok and len(mailbox.messages) == 2
     first = message_from_string(mailbox.messages[0])
-    assert first["Subject"] == f"[riskcurve] stage 3: Small caps lead since {status_doc['since']}"
+    assert first["Subject"] == f"[riskcurve] stage 3: Small caps lead since {since(status_doc)} (data the 2026-08-21 close)"
     assert first["To"] == "me@example.org" and first["From"] == "riskcurve@example.org"
-    assert watcher(db, catalog, [channel]).dispatch(status_doc).sent == []
+    assert watcher(db, [channel]).dispatch(status_doc).sent == []
     assert len(mailbox.messages) == 2 and PASSWORD not in caplog.text
 
 
 def test_email_never_falls_back_to_plaintext(
-    status_doc: dict[str, Any], catalog: Catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    status_doc: Status, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     controller_mod = pytest.importorskip("aiosmtpd.controller")
     mailbox = Mailbox()
@@ -262,7 +281,7 @@ def test_email_never_falls_back_to_plaintext(
         env = {"RISKCURVE_SMTP_HOST": "127.0.0.1", "RISKCURVE_SMTP_PORT": str(controller.port)}
         env["RISKCURVE_SMTP_FROM"] = "riskcurve@example.org"
         channel = EmailChannel(SmtpSettings.from_env(env), "me@example.org")
-        result = watcher(tmp_path / "a.duckdb", catalog, [channel], attempts=1).dispatch(status_doc)
+        result = watcher(tmp_path / "a.duckdb", [channel], attempts=1).dispatch(status_doc)
     finally:
         controller.stop()
     assert not result.ok and mailbox.messages == []
@@ -270,13 +289,13 @@ def test_email_never_falls_back_to_plaintext(
 
 
 def test_watch_cycle_then_a_new_process_sends_nothing_twice(
-    receiver: Receiver, real_store_path: Path, data_dir: Path, catalog: Catalog, tmp_path: Path
+    receiver: Receiver, real_store_path: Path, data_dir: Path, tmp_path: Path
 ) -> None:
     db = copy_store(real_store_path, tmp_path)
-    settings = Settings(db_path=db, data_dir=data_dir)
-    first = Watcher(settings, catalog, [WebhookChannel(receiver.url)]).cycle()
+    first = watcher(db, [WebhookChannel(receiver.url)], data_dir=data_dir).cycle()
     assert first.ok and first.update_failed == [] and len(first.sent) == 1
-    assert first.sent[0].startswith("webhook:stage:") and len(receiver.bodies) == 1
+    # As of now the shared data are weeks old: the one alert says the stage is unknown, not a stage.
+    assert first.sent[0].startswith("webhook:stale:") and len(receiver.bodies) == 1
 
     env = {**os.environ, "RISKCURVE_WEBHOOK_URL": receiver.url}
     again = subprocess.run(

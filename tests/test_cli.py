@@ -33,7 +33,7 @@ def test_update_then_series(data_copy: Path, tmp_path: Path) -> None:
     assert rows["RUT"]["last_date"] == last_date(data_copy, "equities/RUT.csv").date().isoformat()
     assert rows["RUT"]["rows"] == cell_count(rut)  # OHLC cells, empty opens left out (no RUT volume)
     assert rows["WALCL"]["units"] == "usd_billions"
-    assert rows["BTC"]["rows"] == 0 and rows["USDT"]["flags"] == "stablecoin"
+    assert rows["BTC"]["rows"] == 0 and rows["USDT"]["stablecoin"] is True
 
 
 def test_update_reports_failures_and_exits_nonzero(data_copy: Path, tmp_path: Path) -> None:
@@ -122,7 +122,8 @@ def test_study_json_and_out_dir(real_store_path: Path, tmp_path: Path) -> None:
 
     with Store(db, read_only=True) as store:
         cached = json.loads(store.get_state("study:last") or "{}")
-    assert cached["verdict"] == doc["verdict"]
+    assert cached["verdict"] == doc["verdict"] and cached["as_of"] == doc["as_of"] == "2026-08-22T23:59:59.999999+00:00"
+    assert len(cached["fingerprint"]) == 12 and doc["label"].startswith("study as of 2026-08-22 23:59 UTC")
 
 
 def test_study_rejects_bad_arguments(real_store_path: Path) -> None:

@@ -5,8 +5,12 @@ delivery of it is recorded in the store's ``app_state`` table only after it succ
 a cron run or a second cycle never sends it again, and a delivery that failed is retried on the next
 cycle. Within a cycle a failed delivery is retried with exponential backoff and logged.
 
-The store is opened read-write only for the update and for recording deliveries, never while waiting
-on a network: the dashboard (read-only connections) can read between those moments.
+Every answer comes from the service (``riskcurve.service``): its ``update`` downloads with the store
+closed, and the store is opened read-write only to plan, to apply and to record deliveries, never
+while waiting on a network, so the dashboard (read-only connections) keeps reading meanwhile.
+
+Every alert states the date of the data it rests on (the last session and the newest close), and a
+status whose inputs are stale says so instead of announcing a stage.
 
 Secrets (the webhook URL, which embeds its credential, and the SMTP password) are never logged:
 messages go through ``Redactor`` and the CLI installs a formatter that redacts whole records.
@@ -14,17 +18,13 @@ messages go through ``Redactor`` and the CLI installs a formatter that redacts w
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import smtplib
 import ssl
 import time
-import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
@@ -32,11 +32,9 @@ from urllib.parse import urlsplit
 import pandas as pd
 import requests
 
-from riskcurve.catalog import Catalog
-from riskcurve.config import Settings
-from riskcurve.data.panel import AlignedPanel
-from riskcurve.data.store import Store
-from riskcurve.errors import RiskcurveError, RiskcurveWarning, StoreError
+from riskcurve.errors import RiskcurveError, StoreBusy
+from riskcurve.service import Riskcurve
+from riskcurve.stages import Status
 
 log = logging.getLogger(__name__)
 
@@ -99,23 +97,38 @@ def _fmt(value: Any, spec: str = ",.2f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def alerts_for(doc: Mapping[str, Any], *, breakout_days: int = BREAKOUT_DAYS) -> list[Alert]:
-    """The alerts a status document calls for: its current stage, and breakouts of the last days.
+def _data_date(status: Status) -> str:
+    """The date the status is true for, in words ("the 2026-10-09 close")."""
+    return f"the {status.session:%Y-%m-%d} close" if status.session is not None else "no session yet"
+
+
+def alerts_for(status: Status, *, breakout_days: int = BREAKOUT_DAYS) -> list[Alert]:
+    """The alerts a status calls for: its current stage (or that its inputs are stale), and breakouts
+    of the last days.
 
     The stage alert's key changes exactly when the confirmed stage (or the start of its run) changes,
-    so it fires on a change and once when watching starts.
+    so it fires on a change and once when watching starts; the stale alert's key is the last session,
+    so stale data are announced once, not every cycle.
     """
     alerts = []
-    when = doc.get("session")
-    if doc.get("since"):
+    when = _data_date(status)
+    if status.stage is None:
+        alerts.append(
+            Alert(
+                key=f"stale:{status.session:%Y-%m-%d}" if status.session is not None else "stale:none",
+                subject=f"[riskcurve] stage unknown: data stale (newest: {when})",
+                text=f"riskcurve: stage unknown as of {status.as_of:%Y-%m-%d %H:%M} UTC. {status.unknown_reason}",
+            )
+        )
+    elif status.confirmed_since is not None:
+        since = f"{status.confirmed_since:%Y-%m-%d}"
         rules = "; ".join(
-            f"{s['number']} {s['name']}: {'active' if s['active'] else 'not active'}" for s in doc["stages"]
+            f"{s.number} {s.name}: {'rules pass' if s.active else 'rules do not pass'}" for s in status.stages
         )
-        text = (
-            f"riskcurve: stage {doc['stage']} ({doc['stage_name']}) since {doc['since']}, "
-            f"as of the {when} close. {rules}."
-        )
-        window = doc.get("follow_window")
+        text = f"riskcurve: stage {status.stage} ({status.name}) confirmed since {since}, data as of {when}. {rules}."
+        if status.stale:
+            text += f" Stale inputs (their rules read unknown): {', '.join(status.stale)}."
+        window = status.follow_window
         if window:
             text += (
                 f" Crypto follow window after the {window['breakout_date']} breakout: "
@@ -123,32 +136,34 @@ def alerts_for(doc: Mapping[str, Any], *, breakout_days: int = BREAKOUT_DAYS) ->
             )
         alerts.append(
             Alert(
-                key=f"stage:{doc['stage']}:{doc['since']}",
-                subject=f"[riskcurve] stage {doc['stage']}: {doc['stage_name']} since {doc['since']}",
+                key=f"stage:{status.stage}:{since}",
+                subject=f"[riskcurve] stage {status.stage}: {status.name} since {since} (data {when})",
                 text=text,
             )
         )
-    if when:
-        first = (pd.Timestamp(when) - pd.Timedelta(days=breakout_days)).date().isoformat()
-        for event in doc.get("breakouts", []):
-            if event["date"] < first:
+    if status.session is not None:
+        first = status.session - pd.Timedelta(days=breakout_days)
+        for event in status.breakouts:
+            if event.date < first:
                 continue
-            conf = event.get("confirmations", {})
-            held = next((v for k, v in conf.items() if k.startswith("held_")), None)
-            held_text = "pending" if held is None else ("yes" if held else "no")
+            held = "pending" if event.held is None else ("yes" if event.held else "no")
+            day = f"{event.date:%Y-%m-%d}"
             alerts.append(
                 Alert(
-                    key=f"breakout:{event['date']}:{event['kind']}:{event['level']:.2f}",
-                    subject=f"[riskcurve] {event['series']} breakout ({event['kind']}) on {event['date']}",
+                    key=f"breakout:{day}:{event.kind}:{event.level:.2f}",
+                    subject=f"[riskcurve] {event.series} breakout ({event.kind}) on {day}",
                     text=(
-                        f"riskcurve: {event['series']} breakout ({event['kind']}) on {event['date']}: close "
-                        f"{_fmt(event['close'])} above {_fmt(event['level'])}; held: "
-                        f"{held_text}; volume x average: "
-                        f"{_fmt(conf.get('volume_ratio'))}."
+                        f"riskcurve: {event.series} breakout ({event.kind}) on {day}: close "
+                        f"{_fmt(event.close)} above {_fmt(event.level)}; held: {held}; volume x average: "
+                        f"{_fmt(_finite(event.confirmations.get('volume_ratio')))}; data as of {when}."
                     ),
                 )
             )
     return list({a.key: a for a in alerts}.values())
+
+
+def _finite(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and pd.notna(value) else None
 
 
 class Channel(Protocol):
@@ -291,10 +306,6 @@ def channels_from(
     return channels
 
 
-def state_key(channel: Channel, alert: Alert) -> str:
-    return f"alert:{channel.name}:{alert.key}"
-
-
 @dataclass
 class CycleResult:
     """What one watch cycle did."""
@@ -310,17 +321,12 @@ class CycleResult:
         return not self.failed
 
 
-StatusFn = Callable[[Store], dict[str, Any]]
-UpdateFn = Callable[[Store], list[str]]
-
-
 class Watcher:
     """Runs update -> status -> alerts, once (``cycle``) or on an interval (``run``)."""
 
     def __init__(
         self,
-        settings: Settings,
-        catalog: Catalog,
+        rc: Riskcurve,
         channels: Sequence[Channel],
         *,
         attempts: int = 4,
@@ -329,8 +335,7 @@ class Watcher:
         sleep: Callable[[float], None] = time.sleep,
         breakout_days: int = BREAKOUT_DAYS,
     ) -> None:
-        self.settings = settings
-        self.catalog = catalog
+        self.rc = rc
         self.channels = list(channels)
         self.attempts = attempts
         self.backoff = backoff
@@ -339,86 +344,61 @@ class Watcher:
         self.breakout_days = breakout_days
         self.redact = Redactor([s for c in self.channels for s in c.secrets()])
 
-    @contextmanager
-    def _store(self) -> Iterator[Store]:
-        """The store, read-write; waits while another process (the dashboard) holds the file."""
+    def _busy_retry(self, step: Callable[[], Any]) -> Any:
+        """Run ``step``, retrying while another process (the dashboard, an update) holds the store."""
         for attempt in range(1, self.open_attempts + 1):
             try:
-                store = Store(self.settings.db_path, lock_wait=0.0)
-                break
-            except StoreError as exc:
-                if "lock" not in str(exc).lower() or attempt == self.open_attempts:
+                return step()
+            except StoreBusy:
+                if attempt == self.open_attempts:
                     raise
                 log.info("store busy (attempt %d/%d); retrying", attempt, self.open_attempts)
                 self.sleep(min(0.25 * 2**attempt, 5.0))
-        try:
-            yield store
-        finally:
-            store.close()
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def update(self, store: Store) -> list[str]:
-        """Fetch new data (the CSV directory when configured, else the live providers)."""
-        from riskcurve.data.update import csv_sources, live_sources, run_update
-
-        data_dir = self.settings.data_dir
-        sources = csv_sources(data_dir) if data_dir else live_sources()
-        report = run_update(store, list(self.catalog.values()), sources, incremental=data_dir is None)
+    def update(self) -> list[str]:
+        """Fetch new data through the service (CSV directory when configured, else live providers)."""
+        report = self._busy_retry(self.rc.update)
         new = sum(r.new_rows for r in report.results)
         log.info("update %s: %d new rows, %d series failed", report.run_id, new, len(report.failed))
         for failure in report.failed:
             log.warning("update failed for %s: %s", failure.series_id, self.redact(failure.message))
         return [r.series_id for r in report.failed]
 
-    def status(self, store: Store) -> dict[str, Any]:
-        """The status as of now, as `riskcurve status` computes it."""
-        from riskcurve.events import load_events
-        from riskcurve.measures.board import BoardConfig
-        from riskcurve.stages import StageConfig, status_at
-
-        with warnings.catch_warnings(record=True) as caught:  # data caveats: log them, don't print them
-            warnings.simplefilter("always", RiskcurveWarning)
-            result = status_at(
-                AlignedPanel(store, self.catalog, pd.Timestamp.now(tz="UTC")),
-                board_config=BoardConfig.from_mapping(self.settings.section("board")),
-                stage_config=StageConfig.from_mapping(self.settings.section("stages")),
-                calendar=load_events(self.settings.event_paths),
-            )
-        for note in sorted({str(w.message) for w in caught if issubclass(w.category, RiskcurveWarning)}):
+    def status(self) -> Status:
+        """The status as of now, as `riskcurve status` computes it (data caveats logged, not printed)."""
+        status: Status = self._busy_retry(self.rc.status)
+        for note in status.notes:
             log.info("note: %s", note)
-        return result.to_dict()
+        return status
 
     def cycle(self) -> CycleResult:
         """One update, one status, and the alerts it calls for."""
-        with self._store() as store:
-            update_failed = self.update(store)
-            doc = self.status(store)
-        result = self.dispatch(doc)
+        update_failed = self.update()
+        result = self.dispatch(self.status())
         result.update_failed = update_failed
         return result
 
-    def dispatch(self, doc: Mapping[str, Any]) -> CycleResult:
-        """Send every alert of ``doc`` that a channel has not delivered yet, and record the deliveries."""
-        alerts = alerts_for(doc, breakout_days=self.breakout_days)
-        result = CycleResult(stage=doc.get("stage"), alerts=[a.key for a in alerts])
-        with self._store() as store:
-            pending = [(c, a) for a in alerts for c in self.channels if store.get_state(state_key(c, a)) is None]
-        if not pending:
-            log.info("stage %s; no new alerts", doc.get("stage"))
+    def dispatch(self, status: Status) -> CycleResult:
+        """Send every alert of ``status`` that a channel has not delivered yet, and record the deliveries."""
+        alerts = alerts_for(status, breakout_days=self.breakout_days)
+        result = CycleResult(stage=status.stage, alerts=[a.key for a in alerts])
+        pairs = [(c, a) for a in alerts for c in self.channels]
+        pending = self._busy_retry(lambda: self.rc.undelivered([(c.name, a.key) for c, a in pairs]))
+        todo = [(c, a) for c, a in pairs if (c.name, a.key) in pending]
+        if not todo:
+            log.info("stage %s; no new alerts", status.stage)
             return result
         delivered = []
-        for channel, alert in pending:
+        for channel, alert in todo:
             if self.deliver(channel, alert):
-                delivered.append((channel, alert))
+                delivered.append((channel.name, alert.key, alert.subject))
                 result.sent.append(f"{channel.name}:{alert.key}")
             else:
                 result.failed.append(f"{channel.name}:{alert.key}")
         if delivered:
-            now = datetime.now(UTC).isoformat()
-            with self._store() as store, store.transaction():
-                for channel, alert in delivered:
-                    store.set_state(state_key(channel, alert), json.dumps({"sent_at": now, "subject": alert.subject}))
+            self._busy_retry(lambda: self.rc.record_deliveries(delivered))
         return result
-
     def deliver(self, channel: Channel, alert: Alert) -> bool:
         """Try ``attempts`` times with exponential backoff; True once delivered."""
         for attempt in range(1, self.attempts + 1):

@@ -1,15 +1,16 @@
-"""The `riskcurve` command line: update, series (and the monitor/study/report commands built on them)."""
+"""The `riskcurve` command line: a presenter over the service (``riskcurve.service``).
+
+Each command asks the service one question and prints the typed answer; errors riskcurve raises on
+purpose are one line on stderr and exit code 2 (1 when an update or a delivery failed).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -17,10 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from riskcurve.catalog import Catalog, SeriesSpec, load_catalog
-from riskcurve.config import Settings, load_settings
-from riskcurve.data.store import Store, UpdateReport
-from riskcurve.errors import RiskcurveError, RiskcurveWarning
+from riskcurve._json import records
+from riskcurve.errors import RiskcurveError
+
+if TYPE_CHECKING:
+    from riskcurve.service import Riskcurve, UpdateReport
 
 app = typer.Typer(
     name="riskcurve",
@@ -36,12 +38,11 @@ DbOption = Annotated[
 ]
 
 
-def _settings(db: Path | None = None, data_dir: Path | None = None) -> Settings:
-    return load_settings().with_overrides(db_path=db, data_dir=data_dir)
+def _service(db: Path | None = None, data_dir: Path | None = None, *, lock_wait: float = 15.0) -> Riskcurve:
+    """The service (imported here, not at start-up: `--help` needs none of the numerical stack)."""
+    from riskcurve.service import open as open_service
 
-
-def _catalog(settings: Settings) -> Catalog:
-    return load_catalog(settings.catalog_paths)
+    return open_service(db, data_dir=data_dir, lock_wait=lock_wait)
 
 
 def _split_ids(values: list[str] | None) -> list[str] | None:
@@ -58,7 +59,7 @@ def _fmt_date(value: object) -> str:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -78,31 +79,21 @@ def update(
     db: DbOption = None,
 ) -> None:
     """Fetch new and revised observations into the store (idempotent; atomic per series)."""
-    from riskcurve.data.update import apply_fetched, csv_sources, fetch_all, live_sources, plan_update
-
     try:
-        settings = _settings(db, data_dir)
-        catalog = _catalog(settings)
-        specs = catalog.select(_split_ids(series))
-        sources = csv_sources(settings.data_dir) if settings.data_dir else live_sources()
-        incremental = settings.data_dir is None
-        # The store is open only to plan and to apply: downloads run with it closed, so the
-        # dashboard keeps reading (DuckDB allows one writer or many readers, never both).
-        with Store(settings.db_path) as store:
-            plan = plan_update(store, specs, since=since.date() if since else None, incremental=incremental)
+        rc = _service(db, data_dir)
+        ids = _split_ids(series)
+        total = len(rc.catalog.select(ids))
         with _progress() as progress:
-            task = progress.add_task("update", total=len(specs))
-
-            def advance(spec: SeriesSpec, source: str) -> None:
-                progress.update(task, advance=1, description=f"{spec.id} <- {source}")
-
-            fetched = fetch_all(plan, specs, sources, incremental=incremental, on_series=advance)
-        with Store(settings.db_path) as store:
-            report = apply_fetched(store, fetched, specs)
+            task = progress.add_task("update", total=total)
+            report = rc.update(
+                ids,
+                since=since.date() if since else None,
+                on_series=lambda spec, source: progress.update(task, advance=1, description=f"{spec.id} <- {source}"),
+            )
     except RiskcurveError as exc:
         _fail(str(exc))
         return
-    _print_update(report, settings.db_path)
+    _print_update(report, rc.db_path)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -147,6 +138,9 @@ def _print_update(report: UpdateReport, db_path: Path) -> None:
         err_console.print(failed)
 
 
+SERIES_COLUMNS = ("id", "name", "asset_class", "units", "frequency", "rows", "first_date", "last_date", "last_update")
+
+
 @app.command("series")
 def series_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
@@ -154,59 +148,25 @@ def series_command(
 ) -> None:
     """The catalog with what the store holds of each series."""
     try:
-        settings = _settings(db)
-        catalog = _catalog(settings)
-        coverage = _coverage(settings)
+        rc = _service(db)
+        frame = rc.series()
     except RiskcurveError as exc:
         _fail(str(exc))
         return
-    rows = []
-    for spec in catalog.values():
-        cov = coverage.get(spec.id, {})
-        rows.append(
-            {
-                "id": spec.id,
-                "name": spec.name,
-                "asset_class": spec.asset_class,
-                "units": spec.standard_units()[0],
-                "frequency": spec.frequency,
-                "calendar": spec.calendar,
-                "rows": int(cov.get("rows", 0)),
-                "first_date": _fmt_date(cov.get("first_date")),
-                "last_date": _fmt_date(cov.get("last_date")),
-                "last_update": _fmt_date(cov.get("last_update")),
-                "flags": ",".join(f for f, on in (("stablecoin", spec.stablecoin), ("wrapped", spec.wrapped)) if on),
-            }
-        )
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        sys.stdout.write(json.dumps(records(frame), indent=2) + "\n")
         return
-    table = Table(title=f"{len(rows)} series in the catalog; store {settings.db_path}")
-    columns = (
-        "id",
-        "name",
-        "asset_class",
-        "units",
-        "frequency",
-        "rows",
-        "first_date",
-        "last_date",
-        "last_update",
-        "flags",
-    )
-    for column in columns:
+    table = Table(title=f"{len(frame)} series in the catalog; store {rc.db_path}")
+    for column in (*SERIES_COLUMNS, "flags"):
         table.add_column(column, justify="right" if column == "rows" else "left", no_wrap=column != "name")
-    for row in rows:
-        table.add_row(*(str(row[c]) for c in columns))
+    for row in frame.to_dict("records"):
+        flags = ",".join(f for f in ("stablecoin", "wrapped") if row[f])
+        table.add_row(*(_cell(row[c]) for c in SERIES_COLUMNS), flags)
     console.print(table)
 
 
-def _coverage(settings: Settings) -> dict[str, dict[str, Any]]:
-    if not settings.db_path.exists():
-        return {}
-    with Store(settings.db_path, read_only=True) as store:
-        frame = store.coverage()
-    return {str(r["series_id"]): dict(r) for r in frame.to_dict("records")}
+def _cell(value: object) -> str:
+    return "-" if value is None else str(value)
 
 
 AsOfOption = Annotated[
@@ -219,29 +179,6 @@ AsOfOption = Annotated[
 ]
 
 
-def resolve_as_of(value: str | None, store: Store, leader: str = "RUT") -> pd.Timestamp:
-    """Turn the --as-of text into a UTC moment (see AsOfOption)."""
-    from riskcurve.data.panel import parse_as_of
-
-    if value is None:
-        return pd.Timestamp.now(tz="UTC")
-    if value == "latest":
-        published = store.scalar(
-            "SELECT max(available_at) FROM observations WHERE series_id = ? AND field = 'close'", [leader]
-        )
-        if published is None:
-            raise RiskcurveError(f"--as-of latest: the store holds no {leader} closes yet; run `riskcurve update`")
-        return pd.Timestamp(str(published)).tz_convert("UTC")
-    try:
-        return parse_as_of(value)
-    except ValueError as exc:
-        raise RiskcurveError(f"--as-of {value!r} is not a date (YYYY-MM-DD), a timestamp or 'latest'") from exc
-
-
-def _num(value: object, fmt: str = ",.2f") -> str:
-    return "-" if value is None else format(value, fmt)
-
-
 @app.command()
 def status(
     as_of: AsOfOption = None,
@@ -249,141 +186,15 @@ def status(
     db: DbOption = None,
 ) -> None:
     """Which stage of the rotation the market is in, the evidence, and since when."""
-    from riskcurve.data.panel import AlignedPanel
-    from riskcurve.events import load_events
-    from riskcurve.measures.board import BoardConfig
-    from riskcurve.stages import StageConfig, status_at
-
     try:
-        settings = _settings(db)
-        catalog = _catalog(settings)
-        with Store(settings.db_path, read_only=True) as store, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RiskcurveWarning)
-            moment = resolve_as_of(as_of, store)
-            result = status_at(
-                AlignedPanel(store, catalog, moment),
-                board_config=BoardConfig.from_mapping(settings.section("board")),
-                stage_config=StageConfig.from_mapping(settings.section("stages")),
-                calendar=load_events(settings.event_paths),
-            )
+        result = _service(db).status(as_of)
     except RiskcurveError as exc:
         _fail(str(exc))
         return
-    doc = result.to_dict()
-    doc["notes"] = sorted({str(w.message) for w in caught if issubclass(w.category, RiskcurveWarning)})
     if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return
-    _print_status(doc)
-
-
-def _print_status(doc: dict[str, Any]) -> None:
-    from rich.panel import Panel
-
-    head = f"[bold]Stage {doc['stage']}: {doc['stage_name']}[/]"
-    if doc["since"]:
-        head += f" since {doc['since']}"
-    if doc["raw_stage"] != doc["stage"]:
-        head += f"  (today's rules say stage {doc['raw_stage']}; not yet confirmed)"
-    head += f"\nas of {doc['as_of']} (last session {doc['session'] or '-'})"
-    window = doc["follow_window"]
-    if window:
-        head += (
-            f"\ncrypto follow window after the {window['breakout_date']} breakout: "
-            f"{window['opens']} .. {window['closes']} ({window['state']})"
-        )
-    console.print(Panel(head, title="riskcurve status"))
-
-    rules = Table(title="Evidence: every rule, its value and threshold")
-    for column in ("stage", "active", "since", "rule", "value", "threshold", "pass"):
-        rules.add_column(column, justify="right" if column in ("value", "threshold") else "left")
-    for stage in doc["stages"]:
-        for i, rule in enumerate(stage["rules"]):
-            passed = {True: "[green]yes[/]", False: "[red]no[/]", None: "[yellow]unknown[/]"}[rule["passed"]]
-            rules.add_row(
-                f"{stage['number']} {stage['name']}" if i == 0 else "",
-                ("yes" if stage["active"] else "no") if i == 0 else "",
-                (stage["since"] or "-") if i == 0 else "",
-                rule["label"],
-                _num(rule["value"], ",.3f"),
-                f"{rule['op']} {rule['threshold']:g}",
-                passed,
-            )
-    console.print(rules)
-
-    nl, cr, rot = doc["net_liquidity"], doc["credit"], doc["rotation"]
-    facts = Table(title="Liquidity, credit, rotation", show_header=False)
-    facts.add_column("what")
-    facts.add_column("value", justify="right")
-    for label, value, fmt in (
-        ("Fed net liquidity, USD bn", nl["usd_bn"], ",.0f"),
-        (
-            "  change 4w / 13w, USD bn",
-            None if nl["change_4w"] is None else f"{nl['change_4w']:,.0f} / {_num(nl['change_13w'], ',.0f')}",
-            "",
-        ),
-        ("  1-year z-score", nl["zscore_1y"], ".2f"),
-        ("Fed Treasury purchases, USD bn/month", doc["purchases"]["treasury_monthly_usd_bn"], ",.1f"),
-        ("Fed MBS change, USD bn/month", doc["purchases"]["mbs_monthly_usd_bn"], ",.1f"),
-        ("TGA 13-week change, USD bn", doc["purchases"]["tga_change_13w_usd_bn"], ",.0f"),
-        (
-            "HY OAS, % (5y percentile)",
-            None if cr["hy_oas_pct"] is None else f"{cr['hy_oas_pct']:.2f} ({_num(cr['hy_oas_percentile_5y'], '.0f')})",
-            "",
-        ),
-        ("10y real yield, %", cr["real_yield_10y"], ".2f"),
-        ("10y-3m curve, pp", cr["curve_10y3m"], ".2f"),
-        ("RUT/SPX ratio", rot["rut_spx_ratio"], ".4f"),
-        ("RUT minus SPX, 63 sessions", rot["rut_minus_spx_63"], "+.2%"),
-        ("ETH/BTC", rot["eth_btc"], ".5f"),
-        (
-            "Altcoin season index (coins, date)",
-            None
-            if doc["altseason"]["index"] is None
-            else "{index:.0f} ({universe_size:.0f}, {date})".format(**doc["altseason"]),
-            "",
-        ),
-    ):
-        facts.add_row(label, value if isinstance(value, str) else _num(value, fmt))
-    console.print(facts)
-
-    if doc["breakouts"]:
-        table = Table(title="Russell 2000 breakouts in the last year")
-        for column in ("date", "kind", "level", "close", "volume x avg", "held"):
-            table.add_column(column)
-        for event in doc["breakouts"][-10:]:
-            conf = event["confirmations"]
-            held = next((v for k, v in conf.items() if k.startswith("held_")), None)
-            table.add_row(
-                event["date"],
-                event["kind"],
-                _num(event["level"]),
-                _num(event["close"]),
-                _num(conf.get("volume_ratio"), ".2f"),
-                {True: "yes", False: "no", None: "pending"}[held],
-            )
-        console.print(table)
-    ctx = doc["context"]
-    for coin in ("BTC", "ETH"):
-        c = ctx.get(coin) or {}
-        if c:
-            console.print(
-                f"{coin} reset context ({c['date']}): drawdown 90d {_num(c.get('dd_90d'), '.1%')}, "
-                f"1y {_num(c.get('dd_365d'), '.1%')}, monthly declines {_num(c.get('monthly_declines'), '.0f')}, "
-                f"30d vol {_num(c.get('vol_30d'), '.0%')}"
-                + (f", OI 30d {_num(c.get('oi_chg_30d'), '+.1%')}" if c.get("oi_chg_30d") is not None else "")
-            )
-    if doc["events"]:
-        console.print(
-            "Calendar: " + "; ".join(f"{e['date']} {e['title']} ({e['days_from_as_of']:+d}d)" for e in doc["events"])
-        )
-    for note in doc["notes"]:
-        err_console.print(f"[yellow]note:[/] {note}")
-    if doc["stale"]:
-        err_console.print(f"[yellow]stale as of this time (their rules read unknown):[/] {', '.join(doc['stale'])}")
-
-
-STUDY_STATE_KEY = "study:last"
+    console.print(result.summary(), highlight=False, markup=False)
 
 
 def _int_list(text: str, what: str) -> tuple[int, ...]:
@@ -394,6 +205,15 @@ def _int_list(text: str, what: str) -> tuple[int, ...]:
     if not values or min(values) < 1:
         raise RiskcurveError(f"{what} must be positive whole numbers, got {text!r}")
     return values
+
+
+def _day(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise RiskcurveError(f"{what} {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 @app.command()
@@ -417,86 +237,38 @@ def study(
     db: DbOption = None,
 ) -> None:
     """Did small-cap breakouts lead crypto? Event study, lead-lag, sweep, backtest and a verdict."""
-    from riskcurve.data.panel import AlignedPanel
-    from riskcurve.study.inputs import build_inputs
-    from riskcurve.study.lab import StudyConfig, run_study
+    from riskcurve.service import StudyRequest
 
     try:
         if grid not in ("default", "full"):
             raise RiskcurveError(f"--grid must be 'default' or 'full', got {grid!r}")
-        for label, value in (("--start", start), ("--end", end)):
-            if value is not None:
-                try:
-                    date.fromisoformat(value)
-                except ValueError:
-                    raise RiskcurveError(f"{label} {value!r} is not a date (YYYY-MM-DD)") from None
-        config = StudyConfig(horizons=_int_list(horizons, "--horizons"), grid=grid)  # type: ignore[arg-type]
-        settings = _settings(db)
-        catalog = _catalog(settings)
-        names = [part.strip() for part in followers.split(",") if part.strip()]
-        with Store(settings.db_path, read_only=True) as store, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RiskcurveWarning)
-            panel = AlignedPanel(store, catalog, resolve_as_of(as_of, store, leader))
-            inputs = build_inputs(panel, leader, names, start=start, end=end)
-            with _progress() as progress, _sweep_mapper(scheduler) as mapper:
-                task = progress.add_task("study", total=100)
-                result = run_study(
-                    inputs,
-                    config,
-                    progress=lambda label, frac: progress.update(task, completed=100 * frac, description=label),
-                    lead_lag=_lead_lag_runner(),
-                    sweep_mapper=mapper,
-                )
-        doc = result.to_dict()
-        doc["warnings"] = sorted({str(w.message) for w in caught if issubclass(w.category, RiskcurveWarning)})
-        with Store(settings.db_path) as store:  # brief write: the cached result the dashboard serves
-            store.set_state(STUDY_STATE_KEY, json.dumps(doc))
+        request = StudyRequest(
+            leader=leader,
+            followers=tuple(part.strip() for part in followers.split(",") if part.strip()),
+            horizons=_int_list(horizons, "--horizons"),
+            grid=grid,  # type: ignore[arg-type]
+            start=_day(start, "--start"),
+            end=_day(end, "--end"),
+            scheduler=scheduler,
+        )
+        with _progress() as progress:
+            task = progress.add_task("study", total=100)
+            run = _service(db).study(
+                request,
+                as_of,
+                progress=lambda label, frac: progress.update(task, completed=100 * frac, description=label),
+            )
         if out is not None:
-            _write_study(out, result, doc)
+            run.write(out)
     except RiskcurveError as exc:
         _fail(str(exc))
         return
     if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.write(json.dumps(run.to_dict(), indent=2) + "\n")
         return
-    console.print(result.summary(), highlight=False)
+    console.print(run.summary(), highlight=False, markup=False)
     if out is not None:
         console.print(f"written to {out}/")
-
-
-@contextmanager
-def _sweep_mapper(scheduler: str | None) -> Iterator[Any]:
-    """None runs the sweep here; otherwise on a dask.distributed cluster (imported only then)."""
-    if scheduler is None:
-        yield None
-        return
-    from riskcurve.study.distributed import dask_mapper
-
-    try:
-        with dask_mapper(scheduler) as mapper:
-            yield mapper
-    except OSError as exc:
-        raise RiskcurveError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc})") from exc
-
-
-def _lead_lag_runner() -> Any:
-    """Lead-lag with a 6-hour grace: a UTC-day crypto close ~4 h after the US close is paired with that
-    session (the same interval), so same-day co-movement is not mistaken for a one-week lead."""
-    from riskcurve.study.leadlag import lead_lag
-
-    return lambda inputs: lead_lag(inputs, inputs.equities, follower_grace=pd.Timedelta(hours=6))
-
-
-def _write_study(out: Path, result: Any, doc: dict[str, Any]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "study.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    (out / "verdict.txt").write_text(result.summary() + "\n", encoding="utf-8")
-    result.to_frame().to_csv(out / "event_study.csv", index=False)
-    pd.DataFrame(doc["events"]).to_csv(out / "events.csv", index=False)
-    for name, study in result.event_studies.items():
-        study.table.to_csv(out / f"events_{name}.csv", index=False)
-    if result.sweep is not None:
-        result.sweep.to_frame().to_csv(out / "sweep.csv", index=False)
 
 
 # -- show it: report, serve, watch ------------------------------------------------------------------
@@ -512,31 +284,15 @@ def report(
     from riskcurve.report import build_report
 
     try:
-        settings = _settings(db)
-        catalog = _catalog(settings)
-        with Store(settings.db_path, read_only=True) as store:
-            moment = resolve_as_of(as_of, store)
-            study = _cached_study(store.get_state(STUDY_STATE_KEY))
-            info = build_report(store, catalog, settings, moment, out, study=study)
+        info = build_report(_service(db), as_of, out)
     except RiskcurveError as exc:
         _fail(str(exc))
         return
     console.print(
-        f"wrote {info.path} ({info.size_bytes / 1e6:.1f} MB): stage {info.stage} {info.stage_name} "
-        f"as of {info.as_of.isoformat()}, built in {info.seconds:.1f} s"
+        f"wrote {info.path} ({info.size_bytes / 1e6:.1f} MB): {info.headline} as of {info.as_of.isoformat()}, "
+        f"built in {info.seconds:.1f} s; {info.study_note}",
+        highlight=False,
     )
-
-
-def _cached_study(text: str | None) -> dict[str, Any] | None:
-    """The last `riskcurve study` result stored in the store, if any and readable."""
-    if not text:
-        return None
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        err_console.print("[yellow]note:[/] the stored study result is not valid JSON; run `riskcurve study` again")
-        return None
-    return doc if isinstance(doc, dict) else None
 
 
 @app.command()
@@ -551,8 +307,8 @@ def serve(
     from riskcurve.web import serve as run_server
 
     try:
-        settings = _settings(db)
-        run_server(settings.db_path, host=host, port=port, catalog_paths=settings.catalog_paths, settings=settings)
+        # A request waits at most a second for a writer (update, watch), then answers 503 Retry-After.
+        run_server(_service(db, lock_wait=1.0), host=host, port=port)
     except RiskcurveError as exc:
         _fail(str(exc))
 
@@ -588,8 +344,7 @@ def watch(
     try:
         seconds = parse_interval(interval)
         channels = channels_from(webhook, email, os.environ)
-        settings = _settings(db, data_dir)
-        catalog = _catalog(settings)
+        rc = _service(db, data_dir)
     except RiskcurveError as exc:
         _fail(str(exc))
         return
@@ -597,7 +352,7 @@ def watch(
     logger, handler = logging.getLogger("riskcurve"), logging_handler(redactor)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    watcher = Watcher(settings, catalog, channels)
+    watcher = Watcher(rc, channels)
     try:
         if once:
             result = watcher.cycle()

@@ -15,15 +15,17 @@ from typing import Any
 
 from platformdirs import user_config_dir, user_data_dir
 
-from riskcurve.errors import RiskcurveError
+from riskcurve.errors import ConfigError, RiskcurveError
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where things live; the sections other layers read (``stages``, ``study``) stay plain mappings."""
+    """Where things live, plus the raw ``[board]`` and ``[stages]`` tables (the service parses them once
+    into typed configurations, see ``riskcurve.service.parse_sections``)."""
 
     db_path: Path
     data_dir: Path | None = None
+    config_path: Path | None = None  # the TOML file the sections came from (named in config errors)
     catalog_paths: tuple[Path, ...] = ()
     event_paths: tuple[Path, ...] = ()
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -37,6 +39,9 @@ class Settings:
             db_path=db_path if db_path is not None else self.db_path,
             data_dir=data_dir if data_dir is not None else self.data_dir,
         )
+
+
+SECTIONS = frozenset({"paths", "board", "stages"})
 
 
 def default_db_path() -> Path:
@@ -53,17 +58,25 @@ def _config_file(env: Mapping[str, str]) -> Path | None:
     return path if path.exists() else None
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the config file and the environment (``RISKCURVE_DB``, ``RISKCURVE_DATA_DIR``,
-    ``RISKCURVE_CATALOG``, ``RISKCURVE_EVENTS``)."""
+def load_settings(env: Mapping[str, str] | None = None, *, config_path: Path | None = None) -> Settings:
+    """Settings from the config file (``config_path``, else the default one) and the environment
+    (``RISKCURVE_DB``, ``RISKCURVE_DATA_DIR``, ``RISKCURVE_CATALOG``, ``RISKCURVE_EVENTS``)."""
     env = os.environ if env is None else env
     raw: dict[str, Any] = {}
-    path = _config_file(env)
+    if config_path is not None and not config_path.exists():
+        raise RiskcurveError(f"config file {config_path} does not exist")
+    path = config_path or _config_file(env)
     if path is not None:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise RiskcurveError(f"{path}: not valid TOML: {exc}") from exc
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    unknown = sorted(set(raw) - SECTIONS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown sections {unknown}; known: {sorted(SECTIONS)}")
+    for name, value in raw.items():
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table of settings, got {value!r}")
     paths = raw.get("paths", {})
     db = env.get("RISKCURVE_DB") or paths.get("db")
     data_dir = env.get("RISKCURVE_DATA_DIR") or paths.get("data_dir")
@@ -74,7 +87,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         db_path=Path(db).expanduser() if db else default_db_path(),
         data_dir=Path(data_dir).expanduser() if data_dir else None,
+        config_path=path,
         catalog_paths=tuple(Path(p).expanduser() for p in catalog_paths if p),
         event_paths=tuple(Path(p).expanduser() for p in event_paths if p),
-        sections={k: v for k, v in raw.items() if k != "paths" and isinstance(v, dict)},
+        sections={k: v for k, v in raw.items() if k != "paths"},
     )

@@ -34,8 +34,22 @@ class RateLimitError(SourceError):
         super().__init__(message, retryable=True)
 
 
+class ConfigError(RiskcurveError):
+    """A settings file is malformed; the message names the file, the key and what was expected."""
+
+
+class AsOfError(RiskcurveError, ValueError):
+    """An as-of text that is not 'latest', a date or a timestamp, or a moment outside the accepted range."""
+
+
 class StoreError(RiskcurveError):
     """The store cannot be opened or migrated."""
+
+
+class StoreBusy(StoreError):
+    """A writer (`riskcurve update` or `watch`) holds DuckDB's file lock; retry in a few seconds."""
+
+    retry_after = 5
 
 
 class RiskcurveWarning(UserWarning):

@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import riskcurve
 from riskcurve.catalog import Catalog
 from riskcurve.cli import app
-from riskcurve.config import load_settings
 from riskcurve.data.store import Store
 from riskcurve.report.charts import CHARTS, display_levels, rut_chart, thin
 from riskcurve.report.html import render_report, study_sections
-from riskcurve.report.snapshot import Snapshot, take_snapshot
+from riskcurve.service import STUDY_STATE_KEY, Snapshot, StudyChoice, StudyRun
 from tests.conftest import latest_close
 from tests.show_helpers import Page, assert_figure_has_data, cli_status, copy_store
 
@@ -45,9 +45,8 @@ def page(built: tuple[str, str]) -> Page:
 
 
 @pytest.fixture(scope="module")
-def snapshot(real_store_path: Path, catalog: Catalog, latest: pd.Timestamp) -> Snapshot:
-    with Store(real_store_path, read_only=True) as store:
-        return take_snapshot(store, catalog, load_settings(), latest)
+def snapshot(real_store_path: Path, latest: pd.Timestamp) -> Snapshot:
+    return riskcurve.open(real_store_path).snapshot(latest)
 
 
 def test_cli_reports_what_it_wrote(built: tuple[str, str], real_store_path: Path, latest: pd.Timestamp) -> None:
@@ -55,7 +54,9 @@ def test_cli_reports_what_it_wrote(built: tuple[str, str], real_store_path: Path
     doc = cli_status(str(real_store_path), "latest")
     assert doc["as_of"] == latest.isoformat()
     said = " ".join(output.split())
-    assert "wrote" in said and f"stage {doc['stage']} {doc['stage_name']} as of {doc['as_of']}" in said
+    headline = "stage unknown" if doc["stage"] is None else f"stage {doc['stage']} {doc['stage_name']}"
+    assert "wrote" in said and f"{headline} as of {doc['as_of']}" in said
+    assert "no study: no study stored yet" in said
     assert "built in" in said
     assert re.search(r"built in \d+\.\d s", html)
     assert 1_000_000 < len(html.encode()) < 8_000_000  # plotly.js (~5 MB) plus light figures
@@ -91,7 +92,8 @@ def test_status_numbers_equal_status_json(page: Page, real_store_path: Path) -> 
     embedded = json.loads(page.by_id("status-data").text)
     assert embedded == reference
     card = page.by_id("status")
-    assert card.attrs["data-stage"] == str(reference["stage"]) and card.attrs["data-as-of"] == reference["as_of"]
+    stage = "unknown" if reference["stage"] is None else str(reference["stage"])
+    assert card.attrs["data-stage"] == stage and card.attrs["data-as-of"] == reference["as_of"]
     assert page.by_id("stage-name").text.strip() == reference["stage_name"]
     rows = page.find("tr", class_="rule") + page.find("tr", class_="rule first")
     expected = {r["metric"]: r for s in reference["stages"] for r in s["rules"]}
@@ -109,26 +111,45 @@ def test_status_numbers_equal_status_json(page: Page, real_store_path: Path) -> 
     ]
 
 
+def _run(as_of: str, document: dict[str, Any]) -> StudyRun:
+    return StudyRun(
+        as_of=pd.Timestamp(as_of, tz="UTC"),
+        fingerprint="f00d",
+        computed_at=pd.Timestamp("2026-12-01 09:00", tz="UTC"),
+        document=document,
+    )
+
+
 def test_study_section_is_optional(page: Page, snapshot: Snapshot) -> None:
-    assert "run riskcurve study to add the thesis test" in " ".join(page.by_id("study-missing").text.split())
+    assert "no study stored yet" in " ".join(page.by_id("study-missing").text.split())
     study: dict[str, Any] = {"verdict": "not supported", "p_value": 0.41, "horizons": [7, 30], "detail": {"n": 12}}
-    with_study = Page(render_report(snapshot, started=time.perf_counter(), study=study))
-    assert json.loads(with_study.by_id("study-data").text) == study
+    run = _run("2026-01-02 00:00", study)
+    with_study = Page(render_report(snapshot, started=time.perf_counter(), study=StudyChoice(run)))
+    assert json.loads(with_study.by_id("study-data").text) == run.to_dict()
     assert any(td.text == "not supported" for td in with_study.find("td"))
+    assert "study as of 2026-01-02 00:00 UTC (data f00d" in with_study.by_id("study-label").text
     assert not [e for e in with_study.elements if e.attrs.get("id") == "study-missing"]
 
 
-def test_cli_report_includes_the_last_study_run(real_store_path: Path, tmp_path: Path) -> None:
+def test_a_report_shows_only_a_study_of_its_own_time(real_store_path: Path, tmp_path: Path) -> None:
+    """A study as of 2026-03-31 belongs in a report as of 2026-06-15, never in one as of 2015-01-01."""
     path = copy_store(real_store_path, tmp_path)
-    study = {"leader": "RUT", "verdict": {"ETH": "no evidence"}, "seconds": 1.5}
+    run = _run("2026-03-31 20:00", {"leader": "RUT", "verdict": {"ETH": "no evidence"}, "seconds": 1.5})
     with Store(path) as store:
-        store.set_state("study:last", json.dumps(study))
-    out = tmp_path / "with-study.html"
-    result = CliRunner().invoke(app, ["report", "--out", str(out), "--as-of", "2026-06-15", "--db", str(path)])
-    assert result.exit_code == 0, result.output
-    page = Page(out.read_text(encoding="utf-8"))
-    assert json.loads(page.by_id("study-data").text) == study
+        store.set_state(STUDY_STATE_KEY, json.dumps(run.to_dict()))
+    later, earlier = tmp_path / "later.html", tmp_path / "earlier.html"
+    shown = CliRunner().invoke(app, ["report", "--out", str(later), "--as-of", "2026-06-15", "--db", str(path)])
+    assert shown.exit_code == 0, shown.output
+    page = Page(later.read_text(encoding="utf-8"))
+    assert json.loads(page.by_id("study-data").text) == run.to_dict()
     assert json.loads(page.by_id("status-data").text)["stage_name"] == "Large caps rally"
+    assert "shows the study as of 2026-03-31 20:00 UTC" in " ".join(shown.output.split())
+
+    hidden = CliRunner().invoke(app, ["report", "--out", str(earlier), "--as-of", "2015-01-01", "--db", str(path)])
+    assert hidden.exit_code == 0, hidden.output
+    old = Page(earlier.read_text(encoding="utf-8"))
+    assert not [e for e in old.elements if e.attrs.get("id") == "study-data"]
+    assert "later than this view" in " ".join(old.by_id("study-missing").text.split())
 
 
 def test_a_large_study_result_is_embedded_once_and_summarised() -> None:
@@ -144,11 +165,11 @@ def test_a_large_study_result_is_embedded_once_and_summarised() -> None:
 
 
 def test_snapshot_status_is_the_cli_document(snapshot: Snapshot, real_store_path: Path) -> None:
-    assert snapshot.status == cli_status(str(real_store_path), "latest")
+    assert snapshot.status.to_dict() == cli_status(str(real_store_path), "latest")
     assert set(snapshot.components.columns) == {"WALCL", "WTREGEN", "RRPONTSYD"}
     last = snapshot.components.dropna().iloc[-1]
     assert last["WALCL"] - last["WTREGEN"] - last["RRPONTSYD"] == pytest.approx(
-        snapshot.status["net_liquidity"]["usd_bn"]
+        snapshot.status.to_dict()["net_liquidity"]["usd_bn"]
     )
 
 

@@ -1,4 +1,4 @@
-"""The API's cache: one board per (store version, visible data, last session), exact at every moment."""
+"""The API's cache: one board per (store version, visible data, last session, stale inputs), exact at every moment."""
 
 from __future__ import annotations
 
@@ -8,44 +8,63 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import riskcurve
 from riskcurve.catalog import Catalog
-from riskcurve.config import load_settings
 from riskcurve.data.store import Store
-from riskcurve.report.snapshot import take_snapshot
-from riskcurve.web.cache import BadAsOf, StoreView
+from riskcurve.errors import AsOfError
+from riskcurve.service import STUDY_STATE_KEY, StudyRun
+from riskcurve.web.cache import StoreView
 from tests.conftest import latest_close
 from tests.show_helpers import copy_store
 
 
-def test_moments_with_the_same_data_share_a_board_and_stay_exact(real_store_path: Path, catalog: Catalog) -> None:
-    view = StoreView(real_store_path, catalog, load_settings())
+def view_of(path: Path) -> StoreView:
+    return StoreView(riskcurve.open(path))
+
+
+def test_moments_with_the_same_data_share_a_board_and_stay_exact(real_store_path: Path) -> None:
+    view = view_of(real_store_path)
     first = view.resolve("latest")
     later = first + pd.Timedelta(minutes=10)  # nothing is published in between
     after_fred = first + pd.Timedelta(hours=2)  # the next FRED daily values are out by then
     assert view.key(first) == view.key(later) != view.key(after_fred)
     cached = view.snapshot(view.key(first), later)
-    with Store(real_store_path, read_only=True) as store:
-        fresh = take_snapshot(store, catalog, load_settings(), later)
-    assert cached.status == fresh.status  # as_of, ages and stale flags moved to the later moment
+    fresh = riskcurve.open(real_store_path).snapshot(later)
+    assert cached.status.to_dict() == fresh.status.to_dict()  # as_of, ages and stale flags moved to later
     pd.testing.assert_frame_equal(cached.freshness, fresh.freshness)
-    assert json.loads(view.status_json(later)) == fresh.status
+    assert json.loads(view.status_json(later)) == fresh.status.to_dict()
+
+
+def test_a_moment_with_staler_inputs_is_recomputed(real_store_path: Path) -> None:
+    """Days after the newest close nothing new is published, but the inputs go stale: the cached board
+    must not keep announcing the stage it had while they were fresh."""
+    view = view_of(real_store_path)
+    first = view.resolve("latest")
+    weeks_later = first + pd.Timedelta(days=20)
+    assert view.key(first)[1:3] == view.key(weeks_later)[1:3]  # same data, same last session
+    assert view.snapshot(view.key(first), first).status.stage is not None
+    stale = view.snapshot(view.key(weeks_later), weeks_later)
+    fresh = riskcurve.open(real_store_path).status(weeks_later)
+    assert stale.status.stage is None and stale.status.to_dict() == fresh.to_dict()
 
 
 def test_resolve_follows_the_status_command_rules(real_store_path: Path, catalog: Catalog, data_dir: Path) -> None:
-    view = StoreView(real_store_path, catalog, load_settings())
+    view = view_of(real_store_path)
     assert view.resolve("latest") == latest_close(data_dir, catalog)  # the newest RUT close's publication
     assert view.resolve("2026-08-21") == pd.Timestamp("2026-08-21T23:59:59.999999Z")  # end of that UTC day
     assert view.resolve("2026-08-21T12:00:00+02:00") == pd.Timestamp("2026-08-21T10:00:00Z")
-    with pytest.raises(BadAsOf, match="is not a date"):
+    with pytest.raises(AsOfError, match="2026-02-30"):
         view.resolve("2026-02-30")
 
 
-def test_a_new_store_version_is_seen_at_once(real_store_path: Path, catalog: Catalog, tmp_path: Path) -> None:
+def test_a_new_store_version_is_seen_at_once(real_store_path: Path, tmp_path: Path) -> None:
     path = copy_store(real_store_path, tmp_path)
-    view = StoreView(path, catalog, load_settings())
-    assert view.study_text() is None
+    view = view_of(path)
+    now = pd.Timestamp.now(tz="UTC")
+    assert view.study(now)["study"] is None
     signature = view.signature()
+    run = StudyRun(pd.Timestamp("2026-01-02", tz="UTC"), "cafe", pd.Timestamp("2026-12-01", tz="UTC"), {"verdict": {}})
     with Store(path) as store:
-        store.set_state("study:last", '{"verdict": "supported"}')
+        store.set_state(STUDY_STATE_KEY, json.dumps(run.to_dict()))
     assert view.signature() != signature
-    assert view.study_text() == '{"verdict": "supported"}'
+    assert view.study(now)["study"] == run.to_dict()

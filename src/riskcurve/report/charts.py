@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from riskcurve.measures.board import Board
-from riskcurve.report.snapshot import Snapshot
+from riskcurve.snapshot import Snapshot
 from riskcurve.stages import STAGE_NAMES
 
 DAILY_YEARS = 3  # the most recent years keep every point

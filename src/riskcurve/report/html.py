@@ -23,12 +23,10 @@ import pandas as pd
 import plotly.offline
 from markupsafe import Markup
 
-from riskcurve.catalog import Catalog
-from riskcurve.config import Settings
-from riskcurve.data.store import Store
 from riskcurve.report.charts import CHARTS, build_figures
-from riskcurve.report.snapshot import Snapshot, take_snapshot
 from riskcurve.report.study_charts import study_figures
+from riskcurve.service import Riskcurve, Snapshot, StudyChoice
+from riskcurve.stages import Status
 
 
 @dataclass(frozen=True)
@@ -39,8 +37,8 @@ class ReportInfo:
     size_bytes: int
     seconds: float
     as_of: pd.Timestamp
-    stage: int
-    stage_name: str
+    headline: str  # "stage 3 Small caps lead" or "stage unknown"
+    study_note: str  # which study the report shows, or why none
     charts: tuple[str, ...]
 
 
@@ -51,11 +49,6 @@ def _num(value: object, spec: str = ",.2f") -> str:
     if isinstance(value, int | float):
         return format(value, spec)
     return str(value)
-
-
-def _held(confirmations: dict[str, Any]) -> bool | None:
-    """The hold check of a breakout (its key names the number of closes, e.g. ``held_3``)."""
-    return next((v for k, v in confirmations.items() if k.startswith("held_")), None)
 
 
 @cache
@@ -69,7 +62,6 @@ def template_env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _num
-    env.filters["held"] = _held
     return env
 
 
@@ -91,9 +83,9 @@ def package_version() -> str:
         return "dev"
 
 
-def render_card(status: dict[str, Any]) -> str:
+def render_card(status: Status) -> str:
     """The status card as an HTML fragment (used by the report and the dashboard's /ui/card)."""
-    return template_env().get_template("_status_card.html.j2").render(status=status)
+    return template_env().get_template("_status_card.html.j2").render(status=status.to_dict())
 
 
 STUDY_INLINE_LIMIT = 2_000  # characters of JSON shown as text; larger parts stay in the embedded JSON only
@@ -117,17 +109,19 @@ def study_sections(study: dict[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
-def render_report(snapshot: Snapshot, *, started: float, study: dict[str, Any] | None = None) -> str:
-    """The report's HTML text for ``snapshot``; it reports the time since ``started`` (perf_counter)
-    as its build time, measured once the charts are built, just before the page is rendered."""
+def render_report(snapshot: Snapshot, *, started: float, study: StudyChoice) -> str:
+    """The report's HTML text for ``snapshot`` and the study it may show; it reports the time since
+    ``started`` (perf_counter) as its build time, measured once the charts are built."""
     figures = build_figures(snapshot)
+    status = snapshot.status.to_dict()
+    doc = study.run.to_dict() if study.run is not None else None
     charts = [{"name": name, "json": script_json(fig.to_json())} for name, fig in figures.items()]
     study_charts = (
         [
             {"id": "study-" + name.replace(":", "-"), "json": script_json(fig.to_json())}
-            for name, fig in study_figures(study).items()
+            for name, fig in study_figures(doc).items()
         ]
-        if study is not None and "event_study" in study
+        if doc is not None and "event_study" in doc
         else []
     )
     seconds = time.perf_counter() - started
@@ -135,13 +129,14 @@ def render_report(snapshot: Snapshot, *, started: float, study: dict[str, Any] |
         template_env()
         .get_template("report.html.j2")
         .render(
-            status=snapshot.status,
-            status_json=script_json(json.dumps(snapshot.status)),
+            status=status,
+            status_json=script_json(json.dumps(status)),
             charts=charts,
-            study=study,
+            study=doc,
+            study_missing=study.reason,
             study_charts=study_charts,
-            sections=study_sections(study) if study is not None else None,
-            study_json=script_json(json.dumps(study)) if study is not None else "",
+            sections=study_sections(doc) if doc is not None else None,
+            study_json=script_json(json.dumps(doc)) if doc is not None else "",
             plotly_js=Markup(plotly_js()),
             seconds=seconds,
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -165,30 +160,22 @@ def _write_atomically(path: Path, text: str) -> int:
     return len(data)
 
 
-def build_report(
-    store: Store,
-    catalog: Catalog,
-    settings: Settings,
-    as_of: pd.Timestamp | datetime | str | None,
-    out_path: Path | str,
-    study: dict[str, Any] | None = None,
-) -> ReportInfo:
-    """Write one self-contained HTML report of the state as of ``as_of`` (None: now) to ``out_path``.
-
-    ``study``: results of `riskcurve study` to show in their own section; without them the section
-    says how to add them.
-    """
+def build_report(rc: Riskcurve, as_of: str | pd.Timestamp | None, out_path: Path | str) -> ReportInfo:
+    """Write one self-contained HTML report of the state as of ``as_of`` (None: now) to ``out_path``,
+    with the stored study when it belongs to that time (computed as of then or earlier)."""
     started = time.perf_counter()
-    snapshot = take_snapshot(store, catalog, settings, as_of)
+    snapshot = rc.snapshot(as_of)
+    study = rc.study_for(snapshot.as_of)
     html = render_report(snapshot, started=started, study=study)
     path = Path(out_path)
     size = _write_atomically(path, html)
+    status = snapshot.status
     return ReportInfo(
         path=path,
         size_bytes=size,
         seconds=time.perf_counter() - started,
         as_of=snapshot.as_of,
-        stage=int(snapshot.status["stage"]),
-        stage_name=str(snapshot.status["stage_name"]),
+        headline="stage unknown" if status.stage is None else f"stage {status.stage} {status.name}",
+        study_note=f"shows the {study.run.label}" if study.run is not None else f"no study: {study.reason}",
         charts=tuple(c.name for c in CHARTS),
     )

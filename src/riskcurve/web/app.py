@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -23,12 +23,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from riskcurve.catalog import load_catalog
-from riskcurve.config import Settings, load_settings
-from riskcurve.errors import CatalogError
+from riskcurve.errors import AsOfError, CatalogError, StoreError
 from riskcurve.report.charts import CHARTS
 from riskcurve.report.html import package_version, plotly_js, template_env
-from riskcurve.web.cache import BadAsOf, NoSuchField, StoreUnavailable, StoreView
+from riskcurve.service import Riskcurve
+from riskcurve.web.cache import NoSuchField, StoreView
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_COOKIE = "riskcurve_token"
@@ -126,21 +125,14 @@ def _token_of(request: Request) -> tuple[str | None, bool]:
     return request.cookies.get(TOKEN_COOKIE), False
 
 
-def create_app(
-    db_path: Path | str,
-    catalog_paths: Sequence[Path] = (),
-    token: str | None = None,
-    *,
-    settings: Settings | None = None,
-) -> FastAPI:
-    """The API and dashboard over the store at ``db_path``.
+def create_app(rc: Riskcurve, token: str | None = None) -> FastAPI:
+    """The API and dashboard over the service ``rc`` (open it with ``lock_wait`` of a second or so:
+    a request waits that long for a writer before answering 503).
 
     ``token``: when given, every request must present it (``Authorization: Bearer ...``, ``?token=``,
     or the cookie a ``?token=`` visit sets so the dashboard's own requests carry it).
     """
-    settings = (settings or load_settings()).with_overrides(db_path=Path(db_path))
-    paths = tuple(catalog_paths) or settings.catalog_paths
-    view = StoreView(Path(db_path), load_catalog(paths), settings)
+    view = StoreView(rc)
     app = FastAPI(
         title="riskcurve",
         version=package_version(),
@@ -156,12 +148,13 @@ def create_app(
     def moment(as_of: str | None) -> pd.Timestamp:
         try:
             return view.resolve(as_of)
-        except BadAsOf as exc:
+        except AsOfError as exc:
             raise _bad("as_of", str(exc)) from None
 
-    @app.exception_handler(StoreUnavailable)
-    async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+    @app.exception_handler(StoreError)
+    async def store_unavailable(request: Request, exc: StoreError) -> JSONResponse:
+        retry = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry)} if retry else None
         return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
 
     if token:
@@ -248,22 +241,20 @@ def create_app(
         "/api/study",
         response_model=None,
         responses={
-            200: {"description": "the JSON document the last `riskcurve study` stored"},
+            200: {"description": "the last `riskcurve study` result, with its as-of, data fingerprint and run time"},
             404: {"model": Problem},
             **unavailable,
+            **bad_input,
         },
         tags=["api"],
     )
-    async def study() -> Response:
-        """The cached result of the last study run (app_state key 'study:last')."""
-        text = await anyio.to_thread.run_sync(view.study_text)
-        if text is None:
-            raise HTTPException(404, "no study result stored yet: run `riskcurve study` first")
-        try:
-            json.loads(text)
-        except ValueError:
-            raise HTTPException(500, "the stored study result is not valid JSON; run `riskcurve study` again") from None
-        return _json(text.encode())
+    async def study(as_of: AsOfQuery = None) -> Response:
+        """The stored study, shown only for an ``as_of`` at or after its own (a later study has seen
+        events an earlier view has not); 404 says why there is none."""
+        choice = await anyio.to_thread.run_sync(view.study, moment(as_of))
+        if choice["study"] is None:
+            raise HTTPException(404, choice["reason"])
+        return _json(json.dumps(choice["study"]).encode())
 
     @app.get("/api/charts", response_model=None, responses={**unavailable, **bad_input}, tags=["dashboard"])
     async def charts(as_of: AsOfQuery = None) -> Response:

@@ -1,18 +1,17 @@
-"""What the API serves, computed from read-only store connections and cached per store version.
+"""What the API serves, computed by the service and cached per store version.
 
 Why a cache: the indicator board behind a status takes one to two seconds on the full history, and the
 dashboard asks for it on every page load. A status depends on the moment T only through (a) the data
-visible at T, which is fixed by the newest ``available_at`` at or before T, and (b) the last NYSE
-session closed by T; everything else (the moment itself, the ages of the series) is patched in by
-``Snapshot.at``. So one board serves every request between two publications, and a new store version
-(file modification time and size of the DuckDB file and its WAL) empties the cache by changing the key.
+visible at T, fixed by the newest ``available_at`` at or before T, (b) the last NYSE session closed by
+T, and (c) which core series are stale at T (a stage on stale inputs is unknown); everything else (the
+moment itself, the ages of the series) is patched in by ``Snapshot.at``. So one board serves every
+request between two publications, and a new store version (file modification time and size of the
+DuckDB file and its WAL) empties the cache by changing the key.
 
-Why connections per computation: DuckDB gives one process the file for writing *or* many processes
-for reading, never both (checked with DuckDB 2.0: a read-only open fails with "Could not set lock"
-while `riskcurve update` holds the file, and an update fails while a reader is open). The server
-therefore never keeps a connection between requests. Requests answered from the cache need no
+The service opens a read-only connection per computation, never kept between requests: DuckDB gives
+one process the file for writing *or* many for reading. Requests answered from the cache need no
 connection at all; one that needs the store while a writer holds it gets ``StoreBusy`` (HTTP 503 with
-Retry-After) and nothing is copied.
+Retry-After).
 """
 
 from __future__ import annotations
@@ -20,59 +19,22 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any, TypeVar
 
-import numpy as np
 import pandas as pd
 
-from riskcurve.catalog import Catalog
-from riskcurve.config import Settings
-from riskcurve.data.panel import AlignedPanel, decision_times, nyse_sessions, parse_as_of
-from riskcurve.data.store import Store
-from riskcurve.errors import RiskcurveError, StoreError
-from riskcurve.measures.board import BoardConfig
+from riskcurve._json import jsonable, records
 from riskcurve.report.charts import CHARTS, freshness_table
 from riskcurve.report.html import render_card
-from riskcurve.report.snapshot import Snapshot, breakout_record, take_snapshot
+from riskcurve.service import Riskcurve, Snapshot, StoreFacts
 
-LEADER = "RUT"
 T = TypeVar("T")
-
-
-class StoreUnavailable(RiskcurveError):
-    """The store cannot be read right now (missing, wrong schema, or locked by a writer)."""
-
-    retry_after: int | None = None
-
-
-class StoreBusy(StoreUnavailable):
-    """A writer (`riskcurve update` or `watch`) holds DuckDB's file lock; retry in a few seconds."""
-
-    retry_after = 5
-
-
-class BadAsOf(ValueError):
-    """An ``as_of`` text that is neither 'latest', a date nor a timestamp."""
 
 
 class NoSuchField(LookupError):
     """The series exists but has no observations of the requested field."""
-
-
-@dataclass(frozen=True)
-class StoreFacts:
-    """Small facts about one store version, loaded once per version (one connection)."""
-
-    available_ns: np.ndarray  # sorted distinct available_at, int64 ns UTC
-    latest: pd.Timestamp | None  # when the newest leader close was published ('latest')
-    coverage: dict[str, dict[str, Any]]
-    fields: dict[str, tuple[str, ...]]
-    study: str | None  # app_state "study:last", written by `riskcurve study`
 
 
 class _Lru(OrderedDict[Any, Any]):
@@ -92,14 +54,11 @@ def _iso(value: Any) -> str | None:
 
 
 class StoreView:
-    """Read-only, cached access to one store for the web app (see the module doc)."""
+    """Cached answers of one service for the web app (see the module doc)."""
 
-    def __init__(self, db_path: Path, catalog: Catalog, settings: Settings, *, snapshots: int = 8) -> None:
-        self.db_path = Path(db_path)
-        self.catalog = catalog
-        self.settings = settings
-        self._board_start = pd.Timestamp(BoardConfig.from_mapping(settings.section("board")).start)
-        self._decisions = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
+    def __init__(self, rc: Riskcurve, *, snapshots: int = 8) -> None:
+        self.rc = rc
+        self.db_path = rc.db_path
         self._lock = threading.Lock()  # guards the dictionaries below (held briefly)
         self._compute_lock = threading.Lock()  # one board computation at a time (CPU-bound)
         self._facts_lock = threading.Lock()
@@ -108,7 +67,7 @@ class StoreView:
         self._figures: _Lru = _Lru(snapshots)
         self._responses: _Lru = _Lru(256)
 
-    # -- store access ------------------------------------------------------------------------------
+    # -- store versions ----------------------------------------------------------------------------
     def signature(self) -> tuple[int, ...]:
         """Identity of the store's current version: (mtime ns, size) of the file and of its WAL."""
         out: list[int] = []
@@ -121,25 +80,8 @@ class StoreView:
                 out += [stat.st_mtime_ns, stat.st_size]
         return tuple(out)
 
-    @contextmanager
-    def connect(self) -> Iterator[Store]:
-        """A read-only connection for one computation; StoreBusy while a writer holds the file."""
-        try:
-            store = Store(self.db_path, read_only=True, lock_wait=1.0)
-        except StoreError as exc:
-            text = str(exc)
-            if "lock" in text.lower():
-                raise StoreBusy(
-                    "the store is being written (riskcurve update or watch holds its lock); retry in a few seconds"
-                ) from exc
-            raise StoreUnavailable(text) from exc
-        try:
-            yield store
-        finally:
-            store.close()
-
     def facts(self) -> tuple[tuple[int, ...], StoreFacts]:
-        """Facts of the current store version, loaded on the first request that sees it."""
+        """Facts of the current store version, read by the service on the first request that sees it."""
         signature = self.signature()
         current = self._facts
         if current is not None and current[0] == signature:
@@ -148,58 +90,18 @@ class StoreView:
             current = self._facts
             if current is not None and current[0] == signature:
                 return current
-            loaded = (signature, self._load_facts())
+            loaded = (signature, self.rc.facts())
             self._facts = loaded
             return loaded
 
-    def _load_facts(self) -> StoreFacts:
-        with self.connect() as store:
-            stamps = store.con.execute(
-                "SELECT DISTINCT epoch_ns(available_at) AS ns FROM observations ORDER BY ns"
-            ).fetchnumpy()["ns"]
-            latest = store.scalar(
-                "SELECT max(available_at) FROM observations WHERE series_id = ? AND field = 'close'", [LEADER]
-            )
-            coverage = {str(r["series_id"]): dict(r) for r in store.coverage().to_dict("records")}
-            pairs = store.con.execute(
-                "SELECT DISTINCT series_id, field FROM observations ORDER BY series_id, field"
-            ).fetchall()
-            study = store.get_state("study:last")
-        fields: dict[str, list[str]] = {}
-        for sid, field in pairs:
-            fields.setdefault(str(sid), []).append(str(field))
-        return StoreFacts(
-            available_ns=np.asarray(stamps, dtype="int64"),
-            latest=None if latest is None else pd.Timestamp(str(latest)).tz_convert("UTC"),
-            coverage=coverage,
-            fields={sid: tuple(values) for sid, values in fields.items()},
-            study=study,
-        )
-
     # -- moments -----------------------------------------------------------------------------------
     def resolve(self, text: str | None) -> pd.Timestamp:
-        """'latest' (when the newest Russell 2000 close was published), a date (end of that UTC day),
-        a timestamp, or None (now): the same rules as ``riskcurve status --as-of``."""
+        """The service's as-of rules, with 'latest' answered from the cached facts."""
         if text is not None and text.strip().lower() == "latest":
             latest = self.facts()[1].latest
-            if latest is None:
-                raise StoreUnavailable(f"the store holds no {LEADER} closes yet: run `riskcurve update`")
-            return latest
-        try:
-            return parse_as_of(text)
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise BadAsOf(f"as_of {text!r} is not a date (YYYY-MM-DD), an ISO timestamp or 'latest': {exc}") from None
-
-    def _data_key(self, facts: StoreFacts, moment: pd.Timestamp) -> tuple[Any, ...]:
-        """What a snapshot at ``moment`` depends on besides the moment itself (see the module doc)."""
-        ns = moment.as_unit("ns").value
-        seen = int(np.searchsorted(facts.available_ns, ns, side="right")) - 1
-        stamp = int(facts.available_ns[seen]) if seen >= 0 else None
-        done = int(np.searchsorted(self._decisions, ns, side="right")) - 1
-        session = int(self._decisions[done]) if done >= 0 else None
-        # Before the board's first session the status is dated by the moment itself: no sharing.
-        early = session is None or pd.Timestamp(session, tz="UTC") < self._board_start.tz_localize("UTC")
-        return (stamp, session, moment if early else None)
+            if latest is not None:
+                return latest
+        return self.rc.resolve(text)
 
     def _cached(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
         with self._lock:
@@ -215,10 +117,18 @@ class StoreView:
     def key(self, moment: pd.Timestamp) -> tuple[Any, ...]:
         """The cache key of the snapshot at ``moment``: store version plus what the board depends on."""
         signature, facts = self.facts()
-        return (signature, *self._data_key(facts, moment))
+        return (signature, *self.rc.data_key(facts, moment))
 
     def snapshot(self, key: tuple[Any, ...], moment: pd.Timestamp) -> Snapshot:
-        """The snapshot of ``key`` seen at ``moment``; the board is computed at most once per key."""
+        """The snapshot of ``key`` seen at ``moment``; a board is computed at most once per key and
+        set of stale core series (staleness moves with the moment and makes a stage unknown)."""
+        base = self._computed(key, moment)
+        moved = base.at(moment)
+        if moved.stale == base.stale:
+            return moved
+        return self._computed((*key, moved.stale), moment).at(moment)
+
+    def _computed(self, key: tuple[Any, ...], moment: pd.Timestamp) -> Snapshot:
         with self._lock:
             snap = self._snapshots.get(key)
         if snap is None:
@@ -226,15 +136,16 @@ class StoreView:
                 with self._lock:
                     snap = self._snapshots.get(key)
                 if snap is None:
-                    with self.connect() as store:
-                        snap = take_snapshot(store, self.catalog, self.settings, moment)
+                    snap = self.rc.snapshot(moment)
                     with self._lock:
                         self._snapshots.put(key, snap)
-        return snap.at(moment)
+        return snap
 
     def status_json(self, moment: pd.Timestamp) -> bytes:
         key = self.key(moment)
-        return self._cached(("status", key, moment), lambda: json.dumps(self.snapshot(key, moment).status).encode())
+        return self._cached(
+            ("status", key, moment), lambda: json.dumps(self.snapshot(key, moment).status.to_dict()).encode()
+        )
 
     def card_html(self, moment: pd.Timestamp) -> bytes:
         key = self.key(moment)
@@ -268,62 +179,32 @@ class StoreView:
                 for e in snap.board.breakouts
                 if (since is None or e.date.date() >= since) and (kind is None or e.kind == kind)
             ]
-            doc = {"as_of": snap.as_of.isoformat(), "series": LEADER, "count": len(events), "breakouts": events}
+            leader = self.rc.board_config.leader
+            doc = {"as_of": snap.as_of.isoformat(), "series": leader, "count": len(events), "breakouts": events}
             return json.dumps(doc).encode()
 
         return self._cached(("breakouts", key, moment, since, kind), build)
 
     # -- series ------------------------------------------------------------------------------------
     def series_list(self) -> bytes:
-        signature, facts = self.facts()
-
-        def build() -> bytes:
-            rows = []
-            for spec in self.catalog.values():
-                cov = facts.coverage.get(spec.id, {})
-                rows.append(
-                    {
-                        "id": spec.id,
-                        "name": spec.name,
-                        "asset_class": spec.asset_class,
-                        "kind": spec.kind,
-                        "units": spec.standard_units()[0],
-                        "frequency": spec.frequency,
-                        "calendar": spec.calendar,
-                        "value_field": spec.value_field,
-                        "fields": list(facts.fields.get(spec.id, ())),
-                        "rows": int(cov.get("rows", 0)),
-                        "first_date": _iso(cov.get("first_date")),
-                        "last_date": _iso(cov.get("last_date")),
-                        "last_update": _iso(cov.get("last_update")),
-                        "stablecoin": spec.stablecoin,
-                        "wrapped": spec.wrapped,
-                    }
-                )
-            return json.dumps(rows).encode()
-
-        return self._cached(("series", signature), build)
+        signature, _ = self.facts()
+        return self._cached(("series", signature), lambda: json.dumps(records(self.rc.series())).encode())
 
     def series_json(
         self, series_id: str, field: str | None, member: str, start: date | None, end: date | None
     ) -> bytes:
         """One series in standard units as known now (raises CatalogError for an unknown id)."""
-        spec = self.catalog[series_id]
+        spec = self.rc.catalog[series_id]
         signature, facts = self.facts()
         field = field or spec.value_field
         stored = facts.fields.get(spec.id, ())
         if stored and field not in stored:
             raise NoSuchField(f"series {spec.id} has no field {field!r}; it has {', '.join(stored)}")
         now = pd.Timestamp.now(tz="UTC")
-        stamp = self._data_key(facts, now)[0]
+        stamp = self.rc.data_key(facts, now)[0]
 
         def build() -> bytes:
-            with self.connect() as store:
-                values = AlignedPanel(store, self.catalog, now).series(spec.id, field, member)
-            if start is not None:
-                values = values[values.index >= pd.Timestamp(start)]
-            if end is not None:
-                values = values[values.index <= pd.Timestamp(end)]
+            values = self.rc.values(spec.id, field, member, start=start, end=end, as_of=now)
             doc = {
                 "id": spec.id,
                 "name": spec.name,
@@ -341,8 +222,11 @@ class StoreView:
 
         return self._cached(("series", signature, stamp, spec.id, field, member, start, end), build)
 
-    def study_text(self) -> str | None:
-        return self.facts()[1].study
+    def study(self, moment: pd.Timestamp) -> dict[str, Any]:
+        """The stored study for a view at ``moment`` (only one as of then or earlier), or why none."""
+        _, facts = self.facts()
+        choice = self.rc.study_for(moment, facts)
+        return {"study": choice.run.to_dict() if choice.run is not None else None, "reason": choice.reason}
 
     def health(self) -> dict[str, Any]:
         facts = self.facts()[1]
@@ -355,3 +239,16 @@ class StoreView:
             "latest": _iso(facts.latest),
             "cached_snapshots": len(self._snapshots),
         }
+
+
+def breakout_record(event: Any) -> dict[str, Any]:
+    """A breakout as the API shows it (the shape `status --json` uses for its breakouts)."""
+    return {
+        "series": event.series,
+        "date": event.date.date().isoformat(),
+        "kind": event.kind,
+        "level": float(event.level),
+        "close": float(event.close),
+        "held": event.held,
+        "confirmations": {k: jsonable(v) for k, v in event.confirmations.items()},
+    }

@@ -11,13 +11,12 @@ import ipaddress
 import logging
 import os
 import re
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
 
 import uvicorn
 
-from riskcurve.config import Settings
 from riskcurve.errors import RiskcurveError
+from riskcurve.service import Riskcurve
 from riskcurve.web.app import create_app
 
 MIN_TOKEN_LENGTH = 16
@@ -60,17 +59,10 @@ class RedactQueryToken(logging.Filter):
         return True
 
 
-def serve(
-    db_path: Path,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    catalog_paths: Sequence[Path] = (),
-    settings: Settings | None = None,
-) -> None:
-    """Serve the API and dashboard until interrupted (see the module doc for the token rule)."""
+def serve(rc: Riskcurve, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the API and dashboard over ``rc`` until interrupted (see the module doc for the token rule)."""
     token = token_for(host)
-    app = create_app(db_path, catalog_paths, token=token, settings=settings)
+    app = create_app(rc, token=token)
     config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
     logging.getLogger("uvicorn.access").addFilter(RedactQueryToken())  # after Config set logging up
     uvicorn.Server(config).run()

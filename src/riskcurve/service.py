@@ -1,0 +1,567 @@
+"""The public Python API and the one place that computes answers: ``riskcurve.open(db) -> Riskcurve``.
+
+The CLI, the report, the dashboard and the alerts are presenters: they ask a ``Riskcurve`` and show
+the typed result it returns (``Status``, ``Board``, ``Snapshot``, ``StudyRun``, ``UpdateReport``).
+Nothing here prints; nothing there opens the store or builds a panel.
+
+    >>> import riskcurve
+    >>> rc = riskcurve.open(data_dir="../shared/data")   # doctest: +SKIP
+    >>> rc.update(); rc.status("latest")                  # doctest: +SKIP
+
+Connections: DuckDB gives one process the file for writing *or* many for reading, never both. The
+service therefore holds no connection between calls: each read opens the file read-only for that
+computation, and ``update`` opens it for writing only to plan and to apply, never while downloading,
+so a dashboard keeps answering during a long live update (and ``watch`` goes the same way).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from riskcurve.catalog import Catalog, SeriesSpec, load_catalog
+from riskcurve.config import Settings, load_settings
+from riskcurve.data.panel import AlignedPanel, decision_times, nyse_sessions, parse_as_of
+from riskcurve.data.store import Store, UpdateReport
+from riskcurve.errors import AsOfError, ConfigError, RiskcurveError, RiskcurveWarning, StoreBusy, StoreError
+from riskcurve.events import CalendarEvent, load_events
+from riskcurve.measures.board import Board, BoardConfig, compute_board
+from riskcurve.snapshot import Snapshot
+from riskcurve.stages import CORE_SERIES, StageConfig, Status, build_status
+from riskcurve.thesis import LEADER, STUDY_HORIZONS
+
+__all__ = ["Riskcurve", "Snapshot", "StoreFacts", "StudyRequest", "StudyRun", "UpdateReport", "open"]
+
+STUDY_STATE_KEY = "study:last"
+LIQUIDITY_COMPONENTS = ("WALCL", "WTREGEN", "RRPONTSYD")
+SeriesProgress = Callable[[SeriesSpec, str], None]
+StudyProgress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class StudyRequest:
+    """What ``riskcurve study`` is asked: leader, followers (ALTS = top-10 alt basket), horizons, grid."""
+
+    leader: str = LEADER
+    followers: tuple[str, ...] = ("ETH", "BTC", "ALTS")
+    horizons: tuple[int, ...] = STUDY_HORIZONS
+    grid: Literal["default", "full"] = "default"
+    start: date | None = None
+    end: date | None = None
+    scheduler: str | None = None  # dask.distributed: 'local' or tcp://host:port
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """A study result and the time it belongs to: its as-of, the data it saw, when it ran.
+
+    ``result`` is the full in-memory result of a run in this process; a run read back from the store
+    has only its ``document`` (the JSON it was stored as), which is what report and dashboard show.
+    """
+
+    as_of: pd.Timestamp
+    fingerprint: str
+    computed_at: pd.Timestamp
+    document: dict[str, Any]
+    result: Any = field(default=None, repr=False)  # riskcurve.study.StudyResult (imported lazily)
+
+    @property
+    def label(self) -> str:
+        """Which study this is, in words a reader can match against the data shown beside it."""
+        return (
+            f"study as of {self.as_of:%Y-%m-%d %H:%M} UTC (data {self.fingerprint}, "
+            f"computed {self.computed_at:%Y-%m-%d %H:%M} UTC)"
+        )
+
+    def verdicts(self) -> dict[str, str]:
+        return dict(self.document.get("verdict") or {})
+
+    def summary(self) -> str:
+        body = self.result.summary() if self.result is not None else "\n".join(self.verdicts().values())
+        return f"{self.label}\n{body}"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Per follower and horizon: the event-study statistics with adjusted p-values."""
+        if self.result is not None:
+            return self.result.to_frame()
+        return pd.DataFrame(self.document.get("adjusted_p") or [])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "fingerprint": self.fingerprint,
+            "computed_at": self.computed_at.isoformat(),
+            "label": self.label,
+            **self.document,
+        }
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.label}</p>" + self.to_frame().to_html(index=False)
+
+    def write(self, out: Path) -> None:
+        """JSON, the verdict and CSV tables of the run into the folder ``out``."""
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "study.json").write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
+        (out / "verdict.txt").write_text(self.summary() + "\n", encoding="utf-8")
+        self.to_frame().to_csv(out / "event_study.csv", index=False)
+        pd.DataFrame(self.document.get("events") or []).to_csv(out / "events.csv", index=False)
+        if self.result is not None:
+            for name, study in self.result.event_studies.items():
+                study.table.to_csv(out / f"events_{name}.csv", index=False)
+            if self.result.sweep is not None:
+                self.result.sweep.to_frame().to_csv(out / "sweep.csv", index=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> StudyRun | None:
+        """A stored run, or None when the text is not one (an older format, or damaged)."""
+        try:
+            doc = json.loads(text)
+            meta = {k: doc.pop(k) for k in ("as_of", "fingerprint", "computed_at")}
+            doc.pop("label", None)
+            return cls(
+                as_of=pd.Timestamp(meta["as_of"]).tz_convert("UTC"),
+                fingerprint=str(meta["fingerprint"]),
+                computed_at=pd.Timestamp(meta["computed_at"]).tz_convert("UTC"),
+                document=doc,
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+@dataclass(frozen=True)
+class StudyChoice:
+    """The stored study a view at some as-of may show, or why it shows none."""
+
+    run: StudyRun | None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """Small facts about one store version, read in one visit (the dashboard caches them per version)."""
+
+    available_ns: np.ndarray  # sorted distinct available_at, int64 ns UTC
+    latest: pd.Timestamp | None  # when the newest leader close was published ('latest')
+    coverage: dict[str, dict[str, Any]]
+    fields: dict[str, tuple[str, ...]]
+    study: StudyRun | None
+    fingerprint: str
+
+
+def parse_sections(settings: Settings) -> tuple[BoardConfig, StageConfig]:
+    """``[board]`` and ``[stages]`` as typed configurations, checked once: an error names the file,
+    the key and what was expected (pydantic checks the types the dataclasses declare)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    where = str(settings.config_path or "settings")
+    parsed: list[Any] = []
+    for name, cls in (("board", BoardConfig), ("stages", StageConfig)):
+        try:
+            config = cls.from_mapping(settings.section(name))
+            parsed.append(TypeAdapter(cls).validate_python(asdict(config)))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()
+            )
+            raise ConfigError(f"{where}: [{name}] {problems}") from None
+        except (RiskcurveError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return parsed[0], parsed[1]
+
+
+def _fingerprint(store: Store) -> str:
+    """A short digest of what the store holds (rows, newest publication, last fetch), for studies."""
+    row = store.con.execute(
+        "SELECT count(*), max(available_at), max(fetched_at) FROM observations"
+    ).fetchall()[0]
+    return hashlib.sha256(repr(tuple(str(v) for v in row)).encode()).hexdigest()[:12]
+
+
+class Riskcurve:
+    """One store, one catalog, one set of settings; every answer riskcurve gives comes from here."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, *, lock_wait: float = 15.0) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.lock_wait = lock_wait
+        self.board_config, self.stage_config = parse_sections(settings)
+        self.calendar: list[CalendarEvent] = load_events(settings.event_paths)
+        self._decisions = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
+
+    @property
+    def db_path(self) -> Path:
+        return self.settings.db_path
+
+    # -- connections ---------------------------------------------------------------------------
+    @contextmanager
+    def reader(self) -> Iterator[Store]:
+        """A read-only connection for one computation; StoreBusy while a writer holds the file."""
+        try:
+            store = Store(self.db_path, read_only=True, lock_wait=self.lock_wait)
+        except StoreError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusy(
+                    "the store is being written (riskcurve update or watch holds its lock); retry in a few seconds"
+                ) from exc
+            raise
+        try:
+            yield store
+        finally:
+            store.close()
+
+    @contextmanager
+    def writer(self) -> Iterator[Store]:
+        """A read-write connection, held briefly (plan, apply, record a delivery or a study)."""
+        try:
+            store = Store(self.db_path, lock_wait=self.lock_wait)
+        except StoreError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusy(f"the store {self.db_path} is in use by another process: {exc}") from exc
+            raise
+        try:
+            yield store
+        finally:
+            store.close()
+
+    # -- moments -------------------------------------------------------------------------------
+    def resolve(self, as_of: str | pd.Timestamp | None) -> pd.Timestamp:
+        """'latest' (when the newest leader close was published), a date (end of that UTC day), an ISO
+        timestamp, or None (now), as a UTC moment. A moment in the future is refused."""
+        if isinstance(as_of, str) and as_of.strip().lower() == "latest":
+            latest = self.facts().latest
+            if latest is None:
+                raise RiskcurveError(f"as_of latest: the store holds no {LEADER} closes yet; run `riskcurve update`")
+            return latest
+        try:
+            return parse_as_of(as_of)
+        except AsOfError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise AsOfError(
+                f"as_of {as_of!r} is not 'latest', a date (YYYY-MM-DD) or an ISO timestamp ({exc})"
+            ) from None
+
+    def facts(self) -> StoreFacts:
+        """What the store holds, in one read: publication times, 'latest', coverage, fields, last study."""
+        with self.reader() as store:
+            stamps = store.con.execute(
+                "SELECT DISTINCT epoch_ns(available_at) AS ns FROM observations ORDER BY ns"
+            ).fetchnumpy()["ns"]
+            latest = store.scalar(
+                "SELECT max(available_at) FROM observations WHERE series_id = ? AND field = 'close'", [LEADER]
+            )
+            coverage = {str(r["series_id"]): dict(r) for r in store.coverage().to_dict("records")}
+            pairs = store.con.execute(
+                "SELECT DISTINCT series_id, field FROM observations ORDER BY series_id, field"
+            ).fetchall()
+            study_text = store.get_state(STUDY_STATE_KEY)
+            fingerprint = _fingerprint(store)
+        fields: dict[str, list[str]] = {}
+        for sid, name in pairs:
+            fields.setdefault(str(sid), []).append(str(name))
+        return StoreFacts(
+            available_ns=np.asarray(stamps, dtype="int64"),
+            latest=None if latest is None else pd.Timestamp(str(latest)).tz_convert("UTC"),
+            coverage=coverage,
+            fields={sid: tuple(values) for sid, values in fields.items()},
+            study=StudyRun.from_json(study_text) if study_text else None,
+            fingerprint=fingerprint,
+        )
+
+    def data_key(self, facts: StoreFacts, moment: pd.Timestamp) -> tuple[Any, ...]:
+        """What a snapshot at ``moment`` depends on besides the moment itself: the newest publication
+        it sees and the last NYSE session closed by then (see ``Snapshot.at``)."""
+        ns = moment.as_unit("ns").value
+        seen = int(np.searchsorted(facts.available_ns, ns, side="right")) - 1
+        stamp = int(facts.available_ns[seen]) if seen >= 0 else None
+        done = int(np.searchsorted(self._decisions, ns, side="right")) - 1
+        session = int(self._decisions[done]) if done >= 0 else None
+        # Before the board's first session the status is dated by the moment itself: no sharing.
+        first = pd.Timestamp(self.board_config.start).tz_localize("UTC")
+        early = session is None or pd.Timestamp(session, tz="UTC") < first
+        return (stamp, session, moment if early else None)
+
+    # -- data ----------------------------------------------------------------------------------
+    def update(
+        self,
+        series: Sequence[str] | None = None,
+        *,
+        since: date | None = None,
+        on_series: SeriesProgress | None = None,
+    ) -> UpdateReport:
+        """Fetch new and revised observations: plan with the store open, download with it closed, apply.
+
+        From the CSV directory when one is configured, else from the live providers (incrementally).
+        Failures are reported per series in the result, never raised; the others land.
+        """
+        from riskcurve.data.update import apply_fetched, csv_sources, fetch_all, live_sources, plan_update
+
+        specs = self.catalog.select(series)
+        data_dir = self.settings.data_dir
+        sources = csv_sources(data_dir) if data_dir else live_sources()
+        incremental = data_dir is None
+        with self.writer() as store:
+            plan = plan_update(store, specs, since=since, incremental=incremental)
+        fetched = fetch_all(plan, specs, sources, incremental=incremental, on_series=on_series)
+        with self.writer() as store:
+            return apply_fetched(store, fetched, specs)
+
+    def series(self) -> pd.DataFrame:
+        """The catalog with what the store holds of each series (one row per series)."""
+        facts = self.facts() if self.db_path.exists() else None
+        coverage = facts.coverage if facts else {}
+        fields = facts.fields if facts else {}
+        rows = []
+        for spec in self.catalog.values():
+            cov = coverage.get(spec.id, {})
+            rows.append(
+                {
+                    "id": spec.id,
+                    "name": spec.name,
+                    "asset_class": spec.asset_class,
+                    "kind": spec.kind,
+                    "units": spec.standard_units()[0],
+                    "frequency": spec.frequency,
+                    "calendar": spec.calendar,
+                    "value_field": spec.value_field,
+                    "fields": list(fields.get(spec.id, ())),
+                    "rows": int(cov.get("rows", 0)),
+                    "first_date": _day(cov.get("first_date")),
+                    "last_date": _day(cov.get("last_date")),
+                    "last_update": _moment(cov.get("last_update")),
+                    "stablecoin": spec.stablecoin,
+                    "wrapped": spec.wrapped,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def values(
+        self,
+        series_id: str,
+        field: str | None = None,
+        member: str = "",
+        *,
+        start: date | None = None,
+        end: date | None = None,
+        as_of: str | pd.Timestamp | None = None,
+    ) -> pd.Series:
+        """One series on its own dates, in standard units, as known at ``as_of`` (None: now)."""
+        spec = self.catalog[series_id]
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            values = AlignedPanel(store, self.catalog, moment).series(spec.id, field or spec.value_field, member)
+        if start is not None:
+            values = values[values.index >= pd.Timestamp(start)]
+        if end is not None:
+            values = values[values.index <= pd.Timestamp(end)]
+        return values
+
+    # -- the monitor ---------------------------------------------------------------------------
+    def board(self, as_of: str | pd.Timestamp | None = None) -> Board:
+        """Every indicator on NYSE sessions as known at ``as_of``; ``board(...).frame`` is the DataFrame."""
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            return compute_board(AlignedPanel(store, self.catalog, moment), self.board_config)
+
+    def status(self, as_of: str | pd.Timestamp | None = None) -> Status:
+        """The stage, its evidence and its context as known at ``as_of`` (None: now; 'latest')."""
+        moment = self.resolve(as_of)
+        with self.reader() as store, _notes() as notes:
+            panel = AlignedPanel(store, self.catalog, moment)
+            status = self._status(panel, compute_board(panel, self.board_config))
+        return replace(status, notes=sorted({*status.notes, *notes}))
+
+    def _status(self, panel: AlignedPanel, board: Board) -> Status:
+        core = [sid for sid in CORE_SERIES if sid in self.catalog]
+        return build_status(board, self.stage_config, calendar=self.calendar, freshness=panel.staleness(core))
+
+    def timeline(
+        self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
+    ) -> pd.DataFrame:
+        """Runs of the confirmed stage (start, end, stage, name, sessions) as known at ``end``."""
+        runs = self.status(end).timeline
+        if start is not None and len(runs):
+            runs = runs[runs["end"] >= pd.Timestamp(parse_as_of(start).date())].reset_index(drop=True)
+        return runs
+
+    def snapshot(self, as_of: str | pd.Timestamp | None = None) -> Snapshot:
+        """Board, status, timeline, chart inputs and freshness of every series at ``as_of``, computed once."""
+        started = time.perf_counter()
+        moment = self.resolve(as_of)
+        with self.reader() as store, _notes() as notes:
+            panel = AlignedPanel(store, self.catalog, moment)
+            board = compute_board(panel, self.board_config)
+            status = self._status(panel, board)
+            components = _components(panel, pd.DatetimeIndex(board.frame.index))
+            freshness = panel.staleness(list(self.catalog))
+        freshness.insert(0, "name", [self.catalog[sid].name for sid in freshness.index])
+        freshness.insert(1, "frequency", [self.catalog[sid].frequency for sid in freshness.index])
+        status = replace(status, notes=sorted({*status.notes, *notes}))
+        return Snapshot(
+            as_of=panel.as_of,
+            status=status,
+            board=board,
+            timeline=status.timeline,
+            components=components,
+            freshness=freshness,
+            round_levels=tuple(self.board_config.breakout.round_levels),
+            seconds=time.perf_counter() - started,
+        )
+
+    # -- the alert ledger ----------------------------------------------------------------------
+    def undelivered(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (channel, alert key) pairs have not been delivered yet (the ledger survives restarts)."""
+        if not self.db_path.exists():
+            return set(pairs)
+        with self.reader() as store:
+            return {(channel, key) for channel, key in pairs if store.get_state(_ledger_key(channel, key)) is None}
+
+    def record_deliveries(self, delivered: Sequence[tuple[str, str, str]]) -> None:
+        """Remember (channel, alert key, subject) deliveries, all or none, so none is ever sent twice."""
+        now = pd.Timestamp.now(tz="UTC").isoformat()
+        with self.writer() as store, store.transaction():
+            for channel, key, subject in delivered:
+                store.set_state(_ledger_key(channel, key), json.dumps({"sent_at": now, "subject": subject}))
+
+    # -- the lab -------------------------------------------------------------------------------
+    def study(
+        self,
+        request: StudyRequest | None = None,
+        as_of: str | pd.Timestamp | None = None,
+        *,
+        progress: StudyProgress | None = None,
+        keep: bool = True,
+    ) -> StudyRun:
+        """Run the thesis lab as of ``as_of`` and (with ``keep``) store it for report and dashboard."""
+        from riskcurve.study.inputs import build_inputs
+        from riskcurve.study.lab import StudyConfig, run_study
+        from riskcurve.study.leadlag import lead_lag
+
+        req = request or StudyRequest()
+        if req.grid not in ("default", "full"):
+            raise RiskcurveError(f"grid must be 'default' or 'full', got {req.grid!r}")
+        if not req.horizons or min(req.horizons) < 1:
+            raise RiskcurveError(f"horizons must be positive whole numbers of days, got {list(req.horizons)}")
+        config = StudyConfig(horizons=tuple(req.horizons), grid=req.grid)
+        moment = self.resolve(as_of)
+        with self.reader() as store, _notes() as notes:
+            fingerprint = _fingerprint(store)
+            panel = AlignedPanel(store, self.catalog, moment)
+            inputs = build_inputs(panel, req.leader, list(req.followers), start=req.start, end=req.end)
+            with _sweep_mapper(req.scheduler) as mapper:
+                result = run_study(
+                    inputs,
+                    config,
+                    progress=progress,
+                    # A UTC-day crypto close ~4 h after the US close is paired with that session (6 h
+                    # grace), so same-day co-movement is not mistaken for a one-week lead.
+                    lead_lag=lambda i: lead_lag(i, i.equities, follower_grace=pd.Timedelta(hours=6)),
+                    sweep_mapper=mapper,
+                )
+        document = result.to_dict()
+        document["warnings"] = sorted(notes)
+        run = StudyRun(
+            as_of=moment,
+            fingerprint=fingerprint,
+            computed_at=pd.Timestamp.now(tz="UTC").floor("s"),
+            document=document,
+            result=result,
+        )
+        if keep:
+            with self.writer() as store:
+                store.set_state(STUDY_STATE_KEY, json.dumps(run.to_dict()))
+        return run
+
+    def study_for(self, as_of: pd.Timestamp, facts: StoreFacts | None = None) -> StudyChoice:
+        """The stored study a view at ``as_of`` may show: only one computed as of that time or earlier,
+        since a later study has seen events the view has not."""
+        run = (facts or self.facts()).study
+        if run is None:
+            return StudyChoice(None, "no study stored yet: run `riskcurve study`")
+        if run.as_of > as_of:
+            return StudyChoice(
+                None,
+                f"the stored {run.label} is later than this view ({as_of:%Y-%m-%d %H:%M} UTC) "
+                "and has seen events it has not; run `riskcurve study --as-of` for this time",
+            )
+        return StudyChoice(run)
+
+
+def _ledger_key(channel: str, key: str) -> str:
+    return f"alert:{channel}:{key}"
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _moment(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
+def _components(panel: AlignedPanel, sessions: pd.DatetimeIndex) -> pd.DataFrame:
+    """Net-liquidity components in USD bn as published by each session's close (the liquidity chart)."""
+    ids = [sid for sid in LIQUIDITY_COMPONENTS if sid in panel.catalog]
+    if not ids:
+        return pd.DataFrame(index=sessions)
+    frame = panel.on_clock(ids, decision_times("nyse", sessions))
+    frame.index = sessions
+    return frame
+
+
+@contextmanager
+def _notes() -> Iterator[list[str]]:
+    """Collect riskcurve's typed data caveats (short samples, unit conversions) as notes, not prints."""
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RiskcurveWarning)
+        yield notes
+    notes.extend(sorted({str(w.message) for w in caught if issubclass(w.category, RiskcurveWarning)}))
+
+
+@contextmanager
+def _sweep_mapper(scheduler: str | None) -> Iterator[Any]:
+    """None runs the sweep here; otherwise on a dask.distributed cluster (imported only then)."""
+    if scheduler is None:
+        yield None
+        return
+    from riskcurve.study.distributed import dask_mapper
+
+    try:
+        with dask_mapper(scheduler) as mapper:
+            yield mapper
+    except OSError as exc:
+        raise RiskcurveError(f"scheduler {scheduler}: cannot reach the dask scheduler ({exc})") from exc
+
+
+def open(
+    db: str | Path | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    config: str | Path | None = None,
+    lock_wait: float = 15.0,
+) -> Riskcurve:
+    """The service over the store ``db`` (default: settings, then the user data dir).
+
+    ``data_dir`` makes ``update`` read that CSV directory instead of live providers; ``config`` is a
+    TOML settings file (default: ``RISKCURVE_CONFIG`` or the user config dir).
+    """
+    settings = load_settings(config_path=Path(config) if config is not None else None).with_overrides(
+        db_path=Path(db).expanduser() if db is not None else None,
+        data_dir=Path(data_dir).expanduser() if data_dir is not None else None,
+    )
+    return Riskcurve(settings, load_catalog(settings.catalog_paths), lock_wait=lock_wait)

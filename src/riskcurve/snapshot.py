@@ -1,0 +1,64 @@
+"""One as-of view of everything the report and the dashboard show, computed once and shared.
+
+The indicator board is the expensive part (about a second on the full data); the report, every chart
+and the status card all read the same board, so it is computed once per as-of moment here, with the
+same status the service gives ``riskcurve status``, so the numbers agree to the last digit.
+
+``Snapshot.at`` moves a snapshot to another moment that sees the same data and the same last NYSE
+session: only the moment itself and the ages of the series change, which is what lets the dashboard
+cache one board for every request between two publications. Whether a series is *stale* can change
+with the moment too, and a stage on stale inputs is unknown, so the caller compares ``stale`` before
+and after and recomputes when it differs (see ``riskcurve.web.cache``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from riskcurve.measures.board import Board
+from riskcurve.stages import Status
+from riskcurve.thesis import STALE_AFTER
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The board, the status and the chart inputs as of one moment (UTC)."""
+
+    as_of: pd.Timestamp
+    status: Status
+    board: Board
+    timeline: pd.DataFrame  # runs of the confirmed stage: start, end, stage, name, sessions
+    components: pd.DataFrame  # net-liquidity components in USD bn on the board's sessions
+    freshness: pd.DataFrame  # every catalog series: name, frequency, last_date, published, age_days, stale
+    round_levels: tuple[float, ...]
+    seconds: float  # time taken to compute it
+
+    @property
+    def stale(self) -> tuple[str, ...]:
+        """Core series stale at this moment (what makes a stage unknown)."""
+        return tuple(self.status.stale)
+
+    def at(self, as_of: pd.Timestamp) -> Snapshot:
+        """The same snapshot seen at ``as_of``, a moment with the same data and last session."""
+        moment = pd.Timestamp(as_of).tz_convert("UTC")
+        if moment == self.as_of:
+            return self
+        freshness = aged(self.freshness, moment)
+        core = self.status.freshness
+        status = replace(self.status, as_of=moment, freshness=freshness.loc[core.index, list(core.columns)])
+        return replace(self, as_of=moment, status=status, freshness=freshness)
+
+
+def aged(freshness: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
+    """Ages and stale flags at ``moment``, with AlignedPanel.staleness's rule (age > STALE_AFTER)."""
+    last = pd.DatetimeIndex(freshness["last_date"]).as_unit("ns")
+    age_ns = moment.tz_localize(None).as_unit("ns").value - last.asi8
+    limit_ns = np.array([STALE_AFTER[str(f)].value for f in freshness["frequency"]], dtype="int64")
+    known = ~last.isna()
+    out = freshness.copy()
+    out["age_days"] = np.where(known, age_ns / pd.Timedelta(days=1).value, np.nan)
+    out["stale"] = ~known | (age_ns > limit_ns)  # a series with no observation is stale
+    return out

@@ -1,0 +1,159 @@
+"""The service layer: the public Python API and the one place answers are computed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import riskcurve
+from riskcurve.data.store import Store
+from riskcurve.errors import AsOfError, ConfigError
+from riskcurve.service import STUDY_STATE_KEY, Riskcurve, StudyRun
+from riskcurve.catalog import Catalog
+from tests.conftest import latest_close
+
+
+@pytest.fixture
+def rc(real_store_path: Path) -> Riskcurve:
+    return riskcurve.open(real_store_path)
+
+
+def test_two_lines_from_a_fresh_interpreter(real_store_path: Path, data_dir: Path) -> None:
+    code = (
+        "import riskcurve; s = riskcurve.open(r'%s').status('latest'); "
+        "print(type(s).__name__, s.session.date()); print(type(riskcurve.open(r'%s').board('latest').frame).__name__)"
+    ) % (real_store_path, real_store_path)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    last_rut = pd.read_csv(data_dir / "equities" / "RUT.csv")["date"].iloc[-1]
+    assert out.stdout.split() == ["Status", last_rut, "DataFrame"]
+
+
+def test_latest_is_when_the_newest_leader_close_was_published(
+    rc: Riskcurve, data_dir: Path, catalog: Catalog
+) -> None:
+    assert rc.resolve("latest") == latest_close(data_dir, catalog)
+    assert rc.resolve("2024-03-01") == pd.Timestamp("2024-03-01 23:59:59.999999", tz="UTC")
+    assert rc.resolve("2024-03-01T20:00:00-05:00") == pd.Timestamp("2024-03-02 01:00", tz="UTC")
+
+
+@pytest.mark.parametrize("text", ["", "nan", "NaT", "-1", "yesterday", "0001-01-01", "2262-04-11"])
+def test_bad_as_of_is_a_clear_error(rc: Riskcurve, text: str) -> None:
+    with pytest.raises(AsOfError, match="as_of|as-of"):
+        rc.resolve(text)
+
+
+def test_a_future_as_of_is_refused(rc: Riskcurve) -> None:
+    tomorrow = (pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=2)).date().isoformat()
+    with pytest.raises(AsOfError, match="future"):
+        rc.status(tomorrow)
+
+
+def test_config_errors_name_the_file_the_key_and_what_was_expected(tmp_path: Path, real_store_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[board]\nreturn_window = "a quarter"\n')
+    with pytest.raises(ConfigError) as err:
+        riskcurve.open(real_store_path, config=config)
+    assert str(config) in str(err.value) and "return_window" in str(err.value) and "integer" in str(err.value)
+
+    config.write_text("[bord]\nreturn_window = 42\n")
+    with pytest.raises(ConfigError, match=r"unknown sections \['bord'\]"):
+        riskcurve.open(real_store_path, config=config)
+
+    config.write_text("[stages.thresholds]\nno_such_metric = 1\n")
+    with pytest.raises(ConfigError, match="no_such_metric"):
+        riskcurve.open(real_store_path, config=config)
+
+
+def test_settings_are_parsed_once_into_typed_sections(tmp_path: Path, real_store_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[board]\nreturn_window = 42\n[stages]\nconfirm_sessions = 5\n")
+    rc = riskcurve.open(real_store_path, config=config)
+    assert rc.board_config.return_window == 42 and rc.stage_config.confirm_sessions == 5
+    status = rc.status("latest")  # a changed window keeps the metric names: classify does not raise
+    assert status.session is not None
+
+
+def test_update_downloads_with_the_store_closed(data_copy: Path, tmp_path: Path) -> None:
+    """While the update fetches, another connection (the dashboard) can open the store."""
+    db = tmp_path / "svc.duckdb"
+    rc = riskcurve.open(db, data_dir=data_copy)
+    rc.update(["RUT"])
+    readable: list[bool] = []
+
+    def during_fetch(spec: object, source: str) -> None:
+        with Store(db, read_only=True, lock_wait=0.0) as store:
+            readable.append(store.row_count() > 0)
+
+    report = rc.update(["WALCL", "BTC"], on_series=during_fetch)
+    assert report.ok and readable == [True, True]
+
+
+def _stored_run(as_of: str) -> StudyRun:
+    return StudyRun(
+        as_of=pd.Timestamp(as_of, tz="UTC"),
+        fingerprint="abc123",
+        computed_at=pd.Timestamp("2026-12-01 10:00", tz="UTC"),
+        document={"leader": "RUT", "verdict": {"ETH": "ETH: no evidence"}, "events": []},
+    )
+
+
+def test_a_study_is_shown_only_from_its_own_as_of(real_store_path: Path, tmp_path: Path) -> None:
+    db = tmp_path / "study.duckdb"
+    shutil.copy(real_store_path, db)
+    rc = riskcurve.open(db)
+    assert rc.study_for(pd.Timestamp("2026-01-01", tz="UTC")).reason.startswith("no study stored yet")
+    run = _stored_run("2025-06-30 20:00")
+    with Store(db) as store:
+        store.set_state(STUDY_STATE_KEY, json.dumps(run.to_dict()))
+    early = rc.study_for(pd.Timestamp("2015-01-01", tz="UTC"))
+    assert early.run is None and "later than this view" in str(early.reason)
+    later = rc.study_for(pd.Timestamp("2025-07-01", tz="UTC")).run
+    assert later is not None and later.as_of == run.as_of and later.fingerprint == "abc123"
+    assert later.verdicts() == {"ETH": "ETH: no evidence"}
+    assert "study as of 2025-06-30 20:00 UTC (data abc123" in later.summary()
+
+
+def test_a_damaged_stored_study_reads_as_none() -> None:
+    assert StudyRun.from_json("{not json") is None
+    assert StudyRun.from_json(json.dumps({"verdict": "old format without as_of"})) is None
+
+
+def test_the_alert_ledger_remembers_deliveries(real_store_path: Path, tmp_path: Path) -> None:
+    db = tmp_path / "ledger.duckdb"
+    shutil.copy(real_store_path, db)
+    rc = riskcurve.open(db)
+    pairs = [("webhook", "stage:3:2026-01-08"), ("email", "stage:3:2026-01-08")]
+    assert rc.undelivered(pairs) == set(pairs)
+    rc.record_deliveries([("webhook", "stage:3:2026-01-08", "subject")])
+    assert rc.undelivered(pairs) == {("email", "stage:3:2026-01-08")}
+
+
+def test_status_and_snapshot_agree(rc: Riskcurve) -> None:
+    moment = rc.resolve("latest")
+    assert rc.status(moment).to_dict() == rc.snapshot(moment).status.to_dict()
+
+
+def test_series_is_the_catalog_with_coverage(rc: Riskcurve, data_dir: Path) -> None:
+    frame = rc.series().set_index("id")
+    assert len(frame) == len(rc.catalog)
+    assert frame.loc["RUT", "last_date"] == pd.read_csv(data_dir / "equities" / "RUT.csv")["date"].iloc[-1]
+    assert frame.loc["WALCL", "units"] == "usd_billions" and bool(frame.loc["USDT", "stablecoin"])
+
+
+def test_presenters_only_talk_to_the_service() -> None:
+    """cli, alerts, report and web hold no store, panel or SQL: they present what the service returns."""
+    src = Path(riskcurve.__file__).parent
+    presenters = [src / "cli.py", src / "alerts.py", *(src / "report").rglob("*.py"), *(src / "web").rglob("*.py")]
+    offending = [
+        f"{path.relative_to(src)}: {needle}"
+        for path in presenters
+        for needle in ("riskcurve.data", "AlignedPanel", "Store(", "SELECT ", ".execute(")
+        if needle in path.read_text(encoding="utf-8")
+    ]
+    assert offending == []
