@@ -32,9 +32,6 @@ STALE_AFTER: Final[dict[str, pd.Timedelta]] = {
 CRYPTO_STALE: Final = pd.Timedelta(days=5)
 #: Net liquidity: a carried H.4.1 component older than this (two missed weekly prints) is unknown.
 LIQUIDITY_STALE: Final = pd.Timedelta(days=14)
-#: Lead-lag: a follower close is paired with a leader close only if it is the follower's own bar
-#: for that moment; this bounds how far back the search for it may go at all.
-FOLLOWER_MAX_STALENESS: Final = pd.Timedelta(days=7)
 
 # Altcoin season index (Blockchaincenter: top 50 ex stablecoins and wrapped, 90-day returns vs BTC).
 ALTSEASON_TOP_N: Final = 50
