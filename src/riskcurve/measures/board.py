@@ -259,8 +259,8 @@ def _liquidity_and_credit(
     levels.index = seen.index = index
     # Net liquidity from the components as published by each close; a component whose newest
     # observation is older than LIQUIDITY_STALE (two missed weekly prints) makes the sum unknown.
-    fresh = (index.to_numpy()[:, None] - seen[components].to_numpy()) <= LIQUIDITY_STALE.to_timedelta64()
-    parts = levels[components].where(fresh)
+    parts, parts_seen = panel.on_clock_dated(components, times, max_age=LIQUIDITY_STALE)
+    parts.index = parts_seen.index = index
     net = (parts[walcl] - parts[tga] - parts[rrp]).rename("net_liquidity")
     out: Columns = {"net_liquidity": net}
     out.update({f"net_liquidity_{k}": v for k, v in changes(net.dropna()).items()})
@@ -270,7 +270,7 @@ def _liquidity_and_credit(
     out.update({f"hy_oas_{k}": v for k, v in hy_oas(levels[hy].dropna(), rank_years=cfg.hy_rank_years).items()})
     out.update({f"real_yield_{k}": v for k, v in real_yield(levels[real_10y].dropna()).items()})
     out["curve_10y3m"] = curve_10y3m(levels[nominal_10y].dropna(), levels[bill_3m].dropna())
-    net_date = _older(*(seen[c] for c in components))
+    net_date = _older(*(parts_seen[c] for c in components))
     dates: Columns = {k: net_date for k in out if k.startswith("net_liquidity")}
     dates.update({k: _older(seen[treast], seen[mbs]) for k in ("treasury_monthly", "mbs_monthly")})
     dates["tga_chg_13w"] = seen[tga]
