@@ -70,9 +70,9 @@ def riskcurve_timeline(path: Path) -> tuple[StageHistory, pd.DataFrame, pd.DataF
 # ------------------------------------------------------------------------------------- plain pandas
 PEER_RULES: dict[int, list[tuple[str, str, float]]] = {
     1: [("hy_oas_chg_13w", "<=", 0.0), ("hy_oas_pct_rank", "<=", 50.0), ("net_liquidity_chg_13w", ">=", 0.0)],
-    2: [("spx_vs_ma200", ">=", 0.0), ("spx_ret_63", ">=", 0.03), ("nasdaq_ret_63", ">=", 0.0)],
-    3: [("rut_minus_spx_63", ">=", 0.0), ("rut_minus_nasdaq_63", ">=", 0.0), ("sessions_since_breakout", "<=", 63.0)],
-    4: [("eth_ret_30d", ">=", 0.05), ("eth_btc_vs_ma50", ">=", 0.0), ("altseason", ">=", 50.0)],
+    2: [("spx_vs_ma200", ">=", 0.0), ("spx_ret", ">=", 0.03), ("nasdaq_ret", ">=", 0.0)],
+    3: [("rut_minus_spx", ">=", 0.0), ("rut_minus_nasdaq", ">=", 0.0), ("sessions_since_breakout", "<=", 63.0)],
+    4: [("eth_ret", ">=", 0.05), ("eth_btc_vs_ma50", ">=", 0.0), ("altseason", ">=", 50.0)],
 }
 PEER_NAMES = {0: "No rotation", 1: "Credit easing", 2: "Large caps rally", 3: "Small caps lead", 4: "Crypto follows"}
 METRICS = [metric for rules in PEER_RULES.values() for metric, _, _ in rules]
@@ -205,10 +205,10 @@ def pandas_board() -> pd.DataFrame:
         closes[sid] = _on_clock(clock, close, _equity_available(close.index), 5)
     ret = {sid: close / close.shift(63) - 1 for sid, close in closes.items()}
     out["spx_vs_ma200"] = closes["SPX"] / closes["SPX"].rolling(200).mean() - 1
-    out["spx_ret_63"] = ret["SPX"]
-    out["nasdaq_ret_63"] = ret["NDX"].fillna(ret["IXIC"])
-    out["rut_minus_spx_63"] = ret["RUT"] - ret["SPX"]
-    out["rut_minus_nasdaq_63"] = ret["RUT"] - out["nasdaq_ret_63"]
+    out["spx_ret"] = ret["SPX"]
+    out["nasdaq_ret"] = ret["NDX"].fillna(ret["IXIC"])
+    out["rut_minus_spx"] = ret["RUT"] - ret["SPX"]
+    out["rut_minus_nasdaq"] = ret["RUT"] - out["nasdaq_ret"]
 
     # Russell 2000 breakouts on its own full history; sessions since the last one.
     rut = _csv("equities/RUT.csv", "close")
@@ -220,7 +220,7 @@ def pandas_board() -> pd.DataFrame:
     btc, eth = _csv("crypto/BTC.csv", "close"), _csv("crypto/ETH.csv", "close")
     eth_days = eth.asfreq("D")
     eth_ret = (eth_days / eth_days.shift(30) - 1).dropna()
-    out["eth_ret_30d"] = _on_clock(clock, eth_ret, _crypto_available(eth_ret.index), 5)
+    out["eth_ret"] = _on_clock(clock, eth_ret, _crypto_available(eth_ret.index), 5)
     pair = pd.concat({"ETH": eth, "BTC": btc}, axis=1, join="inner")
     eth_btc = pair["ETH"] / pair["BTC"]
     vs_ma = (eth_btc / eth_btc.rolling(50).mean() - 1).dropna()
@@ -336,7 +336,7 @@ def main() -> None:
     peer = {"stage": int(peer_stage.iloc[-1]), "since": peer_timeline["start"].iloc[-1]}
     report(
         f"status as of {AS_OF:%Y-%m-%d %H:%M} UTC: riskcurve stage {status.stage} ({status.name}) since "
-        f"{status.since:%Y-%m-%d}, plain pandas stage {peer['stage']} since {peer['since']:%Y-%m-%d}; "
+        f"{status.confirmed_since:%Y-%m-%d}, plain pandas stage {peer['stage']} since {peer['since']:%Y-%m-%d}; "
         f"timeline {len(board):,} sessions, {len(timeline)} runs (plain pandas {len(peer_timeline)})",
         [
             (

@@ -4,7 +4,7 @@ Run: ``.venv/bin/python benchmarks/bench_study.py``. Prints a table; asserts not
 
 1. Breakout sweep, 500 definitions x 200 followers x 6 horizons on 9,000 leader sessions and
    4,000 follower days: ``run_sweep`` vs the idiomatic pandas loop in
-   ``riskcurve.study._reference.sweep`` (timed on a subset of definitions and extrapolated
+   ``tests/study/_reference.sweep`` (timed on a subset of definitions and extrapolated
    linearly, which the output says).
 2. 10,000 stationary-bootstrap resamples of a mean (95% percentile CI) on 4,000 days:
    ``stationary_bootstrap_ci`` vs ``arch.bootstrap.StationaryBootstrap.conf_int``.
@@ -24,16 +24,21 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import contextlib  # noqa: E402
 import importlib.util  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from arch.bootstrap import StationaryBootstrap  # noqa: E402
 
 from riskcurve.errors import ShortSampleWarning  # noqa: E402
-from riskcurve.study import SweepGrid, _reference, granger_causality, run_sweep, stationary_bootstrap_ci  # noqa: E402
+from riskcurve.study import SweepGrid, granger_causality, run_sweep, stationary_bootstrap_ci  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test-only reference versions
+from tests.study import _reference  # noqa: E402
 
 N_LEADER, N_FOLLOWER_DAYS, N_FOLLOWERS = 9_000, 4_000, 200
 HORIZONS = (7, 14, 30, 45, 60, 90)

@@ -30,8 +30,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from _common import DATA_DIR, best_of
 import riskcurve
+from _common import DATA_DIR, best_of
 from riskcurve.report import build_report
 
 console = Console(width=140)

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from riskcurve.catalog import Catalog
 from riskcurve.cli import app
 from riskcurve.data.panel import STALE_AFTER
-from riskcurve.stages import CORE_SERIES
+from riskcurve.stages import core_series
+from riskcurve.thesis import ALTSEASON_MAX_RANKING_AGE
 from tests.conftest import cell_count, first_session_from, last_date, latest_close, stale_in_files
 
 runner = CliRunner()
@@ -78,7 +79,11 @@ def test_status_json_as_of_latest(real_store_path: Path, data_dir: Path, catalog
     assert doc["session"] == last_date(data_dir, "equities/RUT.csv").date().isoformat()
     assert doc["stage"] in range(5) and len(doc["stages"]) == 4
     assert all({"metric", "value", "threshold", "passed"} <= set(r) for s in doc["stages"] for r in s["rules"])
-    assert any("fewer than 50 eligible coins" in note for note in doc["notes"])
+    # The altcoin-season index reads unknown, with the reason, once the market-cap ranking is too old.
+    ranking = last_date(data_dir, "crypto/market/cmc_monthly_top200_snapshots.csv")
+    altseason = doc["altseason"]
+    if pd.Timestamp(doc["session"]) - ranking > ALTSEASON_MAX_RANKING_AGE:
+        assert altseason["index"] is None and f"ranking is from {ranking.date()}" in altseason["reason"]
 
 
 def test_status_table_names_stale_series(real_store_path: Path, data_dir: Path, catalog: Catalog) -> None:
@@ -88,8 +93,8 @@ def test_status_table_names_stale_series(real_store_path: Path, data_dir: Path, 
     day = first_session_from(crypto_last + STALE_AFTER["daily"] + pd.Timedelta(days=1)).date().isoformat()
     result = runner.invoke(app, ["status", "--as-of", day, "--db", str(real_store_path)])
     assert result.exit_code == 0, result.output
-    assert "Evidence: every rule" in result.output
-    expected = stale_in_files(data_dir, catalog, CORE_SERIES, pd.Timestamp(f"{day} 23:59:59.999999", tz="UTC"))
+    assert "Small caps lead" in result.output and "-> unknown" in result.output  # every rule, with its verdict
+    expected = stale_in_files(data_dir, catalog, core_series(catalog), pd.Timestamp(f"{day} 23:59:59.999999", tz="UTC"))
     assert {"BTC", "ETH"} <= set(expected)
     text = " ".join(result.output.split())
     named = text.split("stale as of this time (their rules read unknown): ")[1].split(", ")

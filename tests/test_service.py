@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 import riskcurve
+from riskcurve.catalog import Catalog
 from riskcurve.data.store import Store
 from riskcurve.errors import AsOfError, ConfigError
 from riskcurve.service import STUDY_STATE_KEY, Riskcurve, StudyRun
-from riskcurve.catalog import Catalog
 from tests.conftest import latest_close
 
 
@@ -25,10 +25,11 @@ def rc(real_store_path: Path) -> Riskcurve:
 
 
 def test_two_lines_from_a_fresh_interpreter(real_store_path: Path, data_dir: Path) -> None:
+    db = str(real_store_path)
     code = (
-        "import riskcurve; s = riskcurve.open(r'%s').status('latest'); "
-        "print(type(s).__name__, s.session.date()); print(type(riskcurve.open(r'%s').board('latest').frame).__name__)"
-    ) % (real_store_path, real_store_path)
+        f"import riskcurve; s = riskcurve.open({db!r}).status('latest'); print(type(s).__name__, s.session.date())\n"
+        f"print(type(riskcurve.open({db!r}).board('latest').frame).__name__)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     last_rut = pd.read_csv(data_dir / "equities" / "RUT.csv")["date"].iloc[-1]
     assert out.stdout.split() == ["Status", last_rut, "DataFrame"]
@@ -44,7 +45,7 @@ def test_latest_is_when_the_newest_leader_close_was_published(
 
 @pytest.mark.parametrize("text", ["", "nan", "NaT", "-1", "yesterday", "0001-01-01", "2262-04-11"])
 def test_bad_as_of_is_a_clear_error(rc: Riskcurve, text: str) -> None:
-    with pytest.raises(AsOfError, match="as_of|as-of"):
+    with pytest.raises(AsOfError, match=r"as_of|as-of"):
         rc.resolve(text)
 
 

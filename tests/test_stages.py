@@ -14,26 +14,26 @@ from riskcurve.data.store import Store
 from riskcurve.errors import CatalogError
 from riskcurve.events import load_events
 from riskcurve.measures.board import Board, BoardConfig, compute_board
-from riskcurve.stages import CORE_SERIES, Rule, StageConfig, _confirm, build_status, classify, status_at
+from riskcurve.stages import Rule, StageConfig, _confirm, build_status, classify, core_series, status_at
 from tests.conftest import first_session_from, last_date, stale_in_files
 
 METRICS = {
     1: ("hy_oas_chg_13w", "hy_oas_pct_rank", "net_liquidity_chg_13w"),
-    2: ("spx_vs_ma200", "spx_ret_63", "nasdaq_ret_63"),
-    3: ("rut_minus_spx_63", "rut_minus_nasdaq_63", "sessions_since_breakout"),
-    4: ("eth_ret_30d", "eth_btc_vs_ma50", "altseason"),
+    2: ("spx_vs_ma200", "spx_ret", "nasdaq_ret"),
+    3: ("rut_minus_spx", "rut_minus_nasdaq", "sessions_since_breakout"),
+    4: ("eth_ret", "eth_btc_vs_ma50", "altseason"),
 }
 PASS = {
     "hy_oas_chg_13w": -0.1,
     "hy_oas_pct_rank": 20.0,
     "net_liquidity_chg_13w": 50.0,
     "spx_vs_ma200": 0.05,
-    "spx_ret_63": 0.06,
-    "nasdaq_ret_63": 0.04,
-    "rut_minus_spx_63": 0.02,
-    "rut_minus_nasdaq_63": 0.03,
+    "spx_ret": 0.06,
+    "nasdaq_ret": 0.04,
+    "rut_minus_spx": 0.02,
+    "rut_minus_nasdaq": 0.03,
     "sessions_since_breakout": 5.0,
-    "eth_ret_30d": 0.2,
+    "eth_ret": 0.2,
     "eth_btc_vs_ma50": 0.05,
     "altseason": 80.0,
 }
@@ -42,12 +42,12 @@ FAIL = {
     "hy_oas_pct_rank": 90.0,
     "net_liquidity_chg_13w": -50.0,
     "spx_vs_ma200": -0.05,
-    "spx_ret_63": -0.06,
-    "nasdaq_ret_63": -0.04,
-    "rut_minus_spx_63": -0.02,
-    "rut_minus_nasdaq_63": -0.03,
+    "spx_ret": -0.06,
+    "nasdaq_ret": -0.04,
+    "rut_minus_spx": -0.02,
+    "rut_minus_nasdaq": -0.03,
     "sessions_since_breakout": 100.0,
-    "eth_ret_30d": -0.2,
+    "eth_ret": -0.2,
     "eth_btc_vs_ma50": -0.05,
     "altseason": 20.0,
 }
@@ -104,8 +104,8 @@ def test_confirmation_delays_switches() -> None:
 
 
 def test_a_rule_on_a_metric_the_board_lacks_is_a_clear_error() -> None:
-    with pytest.raises(CatalogError, match=r"does not compute: \['spx_ret_63'\]"):
-        classify(_frame([{1}]).drop(columns=["spx_ret_63"]))
+    with pytest.raises(CatalogError, match=r"does not compute: \['spx_ret'\]"):
+        classify(_frame([{1}]).drop(columns=["spx_ret"]))
 
 
 def test_thresholds_come_from_config() -> None:
@@ -129,10 +129,10 @@ def test_follow_window_and_since_on_a_hand_built_board() -> None:
     )
     status = build_status(board, StageConfig(confirm_sessions=2))
     assert status.raw_stage == 3 and status.stage == 3
-    assert status.since == pd.Timestamp("2024-01-05")  # raw stage 3 from 01-04, confirmed on its 2nd session
+    assert status.confirmed_since == pd.Timestamp("2024-01-05")  # raw stage 3 from 01-04, confirmed on its 2nd session
     doc = status.to_dict()
     assert [s["active"] for s in doc["stages"]] == [False, False, True, False]
-    assert doc["stages"][2]["since"] == "2024-01-04"
+    assert doc["stages"][2]["rules_passing_since"] == "2024-01-04"
     assert doc["follow_window"] is None
 
 
@@ -171,7 +171,7 @@ def test_status_of_2026_01_09(real_store: Store, catalog: Catalog) -> None:
     assert any(e["title"].startswith("Directive: ~$200B agency MBS") for e in doc["events"])
     assert doc["stale"] == []
     last_run = doc["timeline"][-1]
-    assert (last_run["stage"], last_run["end"]) == (3, "2026-01-09") and last_run["start"] <= doc["since"]
+    assert (last_run["stage"], last_run["end"]) == (3, "2026-01-09") and last_run["start"] <= doc["confirmed_since"]
     rule = doc["stages"][2]["rules"][2]
     assert rule["metric"] == "sessions_since_breakout" and rule["value"] == 1 and rule["passed"] is True
 
@@ -186,7 +186,7 @@ def test_stale_series_are_named_and_their_rules_unknown(real_store: Store, catal
     panel = AlignedPanel(real_store, catalog, day.date().isoformat())
     doc = status_at(panel).to_dict()
     assert doc["session"] == day.date().isoformat()
-    expected = stale_in_files(data_dir, catalog, CORE_SERIES, panel.as_of)
+    expected = stale_in_files(data_dir, catalog, core_series(catalog), panel.as_of)
     assert {"BTC", "ETH"} <= set(expected) and doc["stale"] == expected
     assert [r["passed"] for r in doc["stages"][3]["rules"]] == [None, None, None]
 

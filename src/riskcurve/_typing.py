@@ -19,6 +19,19 @@ AssetClass = Literal[
     "crypto_market",
     "derivatives",
 ]
+#: What a series is to the thesis (catalog ``role``); code asks the catalog by role, not by id.
+Role = Literal[
+    "leader",  # the index whose breakout starts step 3 (Russell 2000)
+    "leader_volume",  # a tradable proxy whose volume confirms the leader's breakouts (IWM)
+    "large_cap",  # step 2's broad large-cap index (S&P 500)
+    "tech",  # step 2's tech index (Nasdaq-100)
+    "tech_proxy",  # stands in for ``tech`` where its feed has ended (Nasdaq Composite)
+    "liquidity_component",  # net liquidity = Fed assets - TGA - RRP
+    "purchases",  # Fed holdings whose pace is reported (Treasuries, MBS)
+    "credit",  # step 1's credit spread (HY OAS)
+    "rate",  # yields the board reports (real yield, curve)
+    "follower",  # crypto assets the thesis expects to follow (BTC, ETH)
+]
 SourceName = Literal["csvdir", "fred", "yahoo", "ccxt", "coingecko"]
 
 # Columns of the standard frame every source returns (see data/sources/base.py).

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
-from riskcurve._typing import AssetClass, Calendar, Frequency, SeriesKind
+from riskcurve._typing import AssetClass, Calendar, Frequency, Role, SeriesKind
 from riskcurve.errors import CatalogError
 
 OHLCV_FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume", "market_cap")
@@ -110,6 +110,7 @@ class SeriesSpec:
     allow_nonpositive: bool = False
     description: str = ""
     main_field: str | None = None
+    role: Role | None = None
 
     @property
     def is_price(self) -> bool:
@@ -152,11 +153,20 @@ class Catalog(Mapping[str, SeriesSpec]):
         specs = [self[i] for i in ids] if ids else list(self._specs.values())
         return [s for s in specs if asset_class is None or s.asset_class == asset_class]
 
+    def by_role(self, role: Role) -> list[str]:
+        """Ids of the series with ``role``, in catalog order (e.g. ``by_role("liquidity_component")``)."""
+        return [s.id for s in self._specs.values() if s.role == role]
+
+    def one(self, role: Role) -> str:
+        """The id of the single series with ``role``; CatalogError when there is none or several."""
+        ids = self.by_role(role)
+        if len(ids) != 1:
+            raise CatalogError(f"the catalog needs exactly one series with role {role!r}, has {ids}")
+        return ids[0]
+
     def crypto_universe(self) -> list[SeriesSpec]:
         """Coins eligible for altcoin measures: crypto prices that are neither stablecoins nor wrapped."""
-        return [
-            s for s in self._specs.values() if s.asset_class == "crypto" and not (s.stablecoin or s.wrapped)
-        ]
+        return [s for s in self._specs.values() if s.asset_class == "crypto" and not (s.stablecoin or s.wrapped)]
 
 
 def _require(entry: Mapping[str, Any], key: str, where: str) -> Any:
@@ -209,14 +219,10 @@ def _parse_entry(entry: Mapping[str, Any], where: str) -> SeriesSpec:
     return SeriesSpec(
         id=sid,
         name=str(_require(entry, "name", where)),
-        asset_class=cast(
-            AssetClass, _literal(_require(entry, "asset_class", where), AssetClass, "asset_class", where)
-        ),
+        asset_class=cast(AssetClass, _literal(_require(entry, "asset_class", where), AssetClass, "asset_class", where)),
         kind=cast(SeriesKind, _literal(_require(entry, "kind", where), SeriesKind, "kind", where)),
         units=str(_require(entry, "units", where)),
-        frequency=cast(
-            Frequency, _literal(_require(entry, "frequency", where), Frequency, "frequency", where)
-        ),
+        frequency=cast(Frequency, _literal(_require(entry, "frequency", where), Frequency, "frequency", where)),
         calendar=cast(Calendar, _literal(_require(entry, "calendar", where), Calendar, "calendar", where)),
         release=release,
         symbols=dict(entry.get("symbols", {})),
@@ -227,6 +233,7 @@ def _parse_entry(entry: Mapping[str, Any], where: str) -> SeriesSpec:
         allow_nonpositive=bool(entry.get("allow_nonpositive", False)),
         description=str(entry.get("description", "")),
         main_field=entry.get("main_field"),
+        role=cast(Role, _literal(entry["role"], Role, "role", where)) if "role" in entry else None,
     )
 
 

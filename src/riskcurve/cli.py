@@ -218,7 +218,7 @@ def _day(text: str | None, what: str) -> date | None:
 
 @app.command()
 def study(
-    leader: Annotated[str, typer.Option("--leader", help="Leader series id")] = "RUT",
+    leader: Annotated[str | None, typer.Option("--leader", help="Leader series id [default: RUT]")] = None,
     followers: Annotated[
         str, typer.Option("--followers", help="Follower ids; ALTS = top-10 alt basket")
     ] = "ETH,BTC,ALTS",

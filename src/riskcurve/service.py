@@ -38,22 +38,22 @@ from riskcurve.errors import AsOfError, ConfigError, RiskcurveError, RiskcurveWa
 from riskcurve.events import CalendarEvent, load_events
 from riskcurve.measures.board import Board, BoardConfig, compute_board
 from riskcurve.snapshot import Snapshot
-from riskcurve.stages import CORE_SERIES, StageConfig, Status, build_status
-from riskcurve.thesis import LEADER, STUDY_HORIZONS
+from riskcurve.stages import StageConfig, Status, build_status, core_series
+from riskcurve.thesis import STUDY_HORIZONS
 
 __all__ = ["Riskcurve", "Snapshot", "StoreFacts", "StudyRequest", "StudyRun", "UpdateReport", "open"]
 
 STUDY_STATE_KEY = "study:last"
-LIQUIDITY_COMPONENTS = ("WALCL", "WTREGEN", "RRPONTSYD")
 SeriesProgress = Callable[[SeriesSpec, str], None]
 StudyProgress = Callable[[str, float], None]
 
 
 @dataclass(frozen=True)
 class StudyRequest:
-    """What ``riskcurve study`` is asked: leader, followers (ALTS = top-10 alt basket), horizons, grid."""
+    """What ``riskcurve study`` is asked: leader (None: the catalog's), followers (ALTS = top-10 alt
+    basket), horizons, grid."""
 
-    leader: str = LEADER
+    leader: str | None = None
     followers: tuple[str, ...] = ("ETH", "BTC", "ALTS")
     horizons: tuple[int, ...] = STUDY_HORIZONS
     grid: Literal["default", "full"] = "default"
@@ -206,6 +206,11 @@ class Riskcurve:
     def db_path(self) -> Path:
         return self.settings.db_path
 
+    @property
+    def leader(self) -> str:
+        """The series whose breakouts the thesis starts from (``[board] leader``, the Russell 2000)."""
+        return self.board_config.leader
+
     # -- connections ---------------------------------------------------------------------------
     @contextmanager
     def reader(self) -> Iterator[Store]:
@@ -244,7 +249,9 @@ class Riskcurve:
         if isinstance(as_of, str) and as_of.strip().lower() == "latest":
             latest = self.facts().latest
             if latest is None:
-                raise RiskcurveError(f"as_of latest: the store holds no {LEADER} closes yet; run `riskcurve update`")
+                raise RiskcurveError(
+                    f"as_of latest: the store holds no {self.leader} closes yet; run `riskcurve update`"
+                )
             return latest
         try:
             return parse_as_of(as_of)
@@ -262,7 +269,7 @@ class Riskcurve:
                 "SELECT DISTINCT epoch_ns(available_at) AS ns FROM observations ORDER BY ns"
             ).fetchnumpy()["ns"]
             latest = store.scalar(
-                "SELECT max(available_at) FROM observations WHERE series_id = ? AND field = 'close'", [LEADER]
+                "SELECT max(available_at) FROM observations WHERE series_id = ? AND field = 'close'", [self.leader]
             )
             coverage = {str(r["series_id"]): dict(r) for r in store.coverage().to_dict("records")}
             pairs = store.con.execute(
@@ -386,8 +393,8 @@ class Riskcurve:
         return replace(status, notes=sorted({*status.notes, *notes}))
 
     def _status(self, panel: AlignedPanel, board: Board) -> Status:
-        core = [sid for sid in CORE_SERIES if sid in self.catalog]
-        return build_status(board, self.stage_config, calendar=self.calendar, freshness=panel.staleness(core))
+        freshness = panel.staleness(core_series(self.catalog))
+        return build_status(board, self.stage_config, calendar=self.calendar, freshness=freshness)
 
     def timeline(
         self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
@@ -461,7 +468,8 @@ class Riskcurve:
         with self.reader() as store, _notes() as notes:
             fingerprint = _fingerprint(store)
             panel = AlignedPanel(store, self.catalog, moment)
-            inputs = build_inputs(panel, req.leader, list(req.followers), start=req.start, end=req.end)
+            leader = req.leader or self.leader
+            inputs = build_inputs(panel, leader, list(req.followers), start=req.start, end=req.end)
             with _sweep_mapper(req.scheduler) as mapper:
                 result = run_study(
                     inputs,
@@ -515,7 +523,7 @@ def _moment(value: Any) -> str | None:
 
 def _components(panel: AlignedPanel, sessions: pd.DatetimeIndex) -> pd.DataFrame:
     """Net-liquidity components in USD bn as published by each session's close (the liquidity chart)."""
-    ids = [sid for sid in LIQUIDITY_COMPONENTS if sid in panel.catalog]
+    ids = panel.catalog.by_role("liquidity_component")
     if not ids:
         return pd.DataFrame(index=sessions)
     frame = panel.on_clock(ids, decision_times("nyse", sessions))

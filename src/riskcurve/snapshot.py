@@ -6,9 +6,8 @@ same status the service gives ``riskcurve status``, so the numbers agree to the 
 
 ``Snapshot.at`` moves a snapshot to another moment that sees the same data and the same last NYSE
 session: only the moment itself and the ages of the series change, which is what lets the dashboard
-cache one board for every request between two publications. Whether a series is *stale* can change
-with the moment too, and a stage on stale inputs is unknown, so the caller compares ``stale`` before
-and after and recomputes when it differs (see ``riskcurve.web.cache``).
+cache one board for every request between two publications. (Whether the stage is known depends on
+the leader's close on the last session, which is part of that condition, not on the moment.)
 """
 
 from __future__ import annotations
@@ -35,11 +34,6 @@ class Snapshot:
     freshness: pd.DataFrame  # every catalog series: name, frequency, last_date, published, age_days, stale
     round_levels: tuple[float, ...]
     seconds: float  # time taken to compute it
-
-    @property
-    def stale(self) -> tuple[str, ...]:
-        """Core series stale at this moment (what makes a stage unknown)."""
-        return tuple(self.status.stale)
 
     def at(self, as_of: pd.Timestamp) -> Snapshot:
         """The same snapshot seen at ``as_of``, a moment with the same data and last session."""

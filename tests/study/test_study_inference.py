@@ -14,7 +14,6 @@ from riskcurve.errors import DataValidationError, ShortSampleWarning
 from riskcurve.study import (
     HypothesisTest,
     _kernels,
-    _reference,
     block_bootstrap_pvalue,
     granger_causality,
     min_detectable_effect,
@@ -25,6 +24,7 @@ from riskcurve.study import (
     stepm,
 )
 from riskcurve.study.inference import holm, lead_lag_scan
+from tests.study import _reference
 
 
 def _ar1(rng: np.random.Generator, n: int, phi: float = 0.6, mu: float = 0.0) -> np.ndarray:

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from riskcurve.errors import DataValidationError, ShortSampleWarning
-from riskcurve.study import SweepGrid, SweepResult, _kernels, _reference, run_sweep
+from riskcurve.study import SweepGrid, SweepResult, _kernels, run_sweep
 from riskcurve.study.sweep import (
     breakout_events,
     entry_map_after,
     forward_log_returns,
 )
+from tests.study import _reference
 from tests.study.study_data import random_walk_close
 
 # Small enough for the pure-Python reference, varied enough to hit every branch.

@@ -30,15 +30,25 @@ import pandas as pd
 from riskcurve._typing import Calendar
 from riskcurve.catalog import Catalog, SeriesSpec
 from riskcurve.data.store import Store
+from riskcurve.errors import RiskcurveError
+from riskcurve.thesis import STALE_AFTER
+
+__all__ = ["STALE_AFTER", "AlignedPanel", "AsOfError", "FutureAsOfError", "parse_as_of"]
 
 NYSE_CLOSE_TIME = pd.Timedelta(hours=16)  # regular close, New York time (conservative on early closes)
+#: Earliest as-of accepted: before it no series of the catalog has data, and far-off years are
+#: not representable in nanosecond timestamps anyway.
+EARLIEST_AS_OF = pd.Timestamp("1900-01-01", tz="UTC")
+#: A clock a little ahead of ours (or a request made a moment later) is not "the future".
+_CLOCK_SLACK = pd.Timedelta(minutes=5)
 
-# How old the last observation may be before a series counts as stale, by frequency.
-STALE_AFTER: dict[str, pd.Timedelta] = {
-    "daily": pd.Timedelta(days=5),
-    "weekly": pd.Timedelta(days=12),
-    "monthly": pd.Timedelta(days=95),  # dated the 1st, published ~8 weeks later
-}
+
+class AsOfError(RiskcurveError, ValueError):
+    """An as-of moment that is not a date, or outside the accepted range (presenters: exit 2 / HTTP 422)."""
+
+
+class FutureAsOfError(AsOfError):
+    """An as-of moment after now: nothing is known about it yet."""
 
 
 @cache
@@ -70,16 +80,40 @@ def decision_times(calendar: Calendar, days: pd.DatetimeIndex) -> pd.DatetimeInd
 
 def parse_as_of(moment: pd.Timestamp | str | datetime | None) -> pd.Timestamp:
     """An as-of moment in UTC: None is now, a bare date the end of that UTC day (shared by the CLI,
-    the panel and the dashboard so all three read the same text the same way)."""
+    the panel and the dashboard so all three read the same text the same way).
+
+    Today's bare date is now (the rest of the day has not happened). Refuses, with an
+    :class:`AsOfError` naming the value, text that is not a date, moments before 1900-01-01, and
+    (:class:`FutureAsOfError`) moments after now.
+    """
+    now = pd.Timestamp(datetime.now(UTC))
     if moment is None:
-        return pd.Timestamp(datetime.now(UTC))
-    stamp = pd.Timestamp(moment)
+        return now
+    try:
+        stamp = pd.Timestamp(moment)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise AsOfError(f"as-of {moment!r} is not a date or moment ({exc})") from None
+    if stamp is pd.NaT or pd.isna(stamp):
+        raise AsOfError(f"as-of {moment!r} is not a date or moment")
     if stamp.tzinfo is None:
         # A bare date means "the end of that day in UTC": everything published that day is known.
         if stamp == stamp.normalize():
+            if stamp.normalize() == now.tz_localize(None).normalize():
+                return now
             stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
-        return stamp.tz_localize("UTC")
-    return stamp.tz_convert("UTC")
+        stamp = stamp.tz_localize("UTC")
+    else:
+        stamp = stamp.tz_convert("UTC")
+    if stamp < EARLIEST_AS_OF:
+        raise AsOfError(
+            f"as-of {moment!r} is before {EARLIEST_AS_OF:%Y-%m-%d}; accepted: {EARLIEST_AS_OF:%Y-%m-%d} .. now"
+        )
+    if stamp > now + _CLOCK_SLACK:
+        raise FutureAsOfError(
+            f"as-of {moment!r} is in the future (now is {now:%Y-%m-%d %H:%M} UTC); "
+            f"accepted: {EARLIEST_AS_OF:%Y-%m-%d} .. now"
+        )
+    return stamp.as_unit("ns")
 
 
 class AlignedPanel:
@@ -176,25 +210,40 @@ class AlignedPanel:
 
         Carrying a *level* to a later decision time is what a trader sees on their screen; but a series
         whose newest observation is older than ``max_age`` ("auto": by its frequency, see STALE_AFTER;
-        None: never) reads NaN, so a discontinued feed never looks flat. Returns over such a clock
-        must still come from ``returns`` (own calendar) to avoid stale-price returns.
+        None: never) reads NaN, so a discontinued feed never looks flat. Never take a return from
+        these values: use ``on_clock_dated`` and keep only observations dated on the bar itself.
+        """
+        return self.on_clock_dated(series_ids, times, field, max_age=max_age)[0]
+
+    def on_clock_dated(
+        self,
+        series_ids: Sequence[str],
+        times: pd.DatetimeIndex,
+        field: str | None = None,
+        *,
+        max_age: pd.Timedelta | str | None = "auto",
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``on_clock`` and, beside it, the observation date of each value (NaT where none).
+
+        The dates say what each figure is true for, and let a caller tell a price observed on the
+        bar from one carried to it (a return needs both endpoints observed).
         """
         times = _as_utc_index(times)
         self.preload(series_ids, [field] if field else None)
-        out = {}
+        values, dates = {}, {}
         for sid in series_ids:
             spec = self.catalog[sid]
             rows = self._rows(sid, field or spec.value_field)
             rows = rows[rows["member"] == ""]
             age = STALE_AFTER[spec.frequency] if max_age == "auto" else max_age
-            out[sid] = _asof_by_availability(
+            values[sid], dates[sid] = _asof_by_availability(
                 rows["date"].to_numpy(),
                 rows["value"].to_numpy(),
                 rows["available_at"],
                 times,
                 max_age=None if age is None else pd.Timedelta(age),
             )
-        return pd.DataFrame(out, index=times)
+        return pd.DataFrame(values, index=times), pd.DataFrame(dates, index=times)
 
     def align(
         self,
@@ -204,14 +253,25 @@ class AlignedPanel:
         max_age: pd.Timedelta | None = None,
     ) -> pd.Series:
         """Put a series computed on bar dates of ``calendar`` (a 30-day ETH return, an altcoin index)
-        onto decision times: bar d counts from the moment bar d is complete, never earlier."""
+        onto decision times: bar d counts from the moment bar d is complete, never earlier.
+        NaN bars are skipped (the last known value is carried); see ``align_dated`` to keep them."""
+        return self.align_dated(derived.dropna(), calendar, times, max_age)[0]
+
+    def align_dated(
+        self,
+        derived: pd.Series,
+        calendar: Calendar,
+        times: pd.DatetimeIndex,
+        max_age: pd.Timedelta | None = None,
+    ) -> tuple[pd.Series, pd.Series]:
+        """``align`` that keeps NaN bars (a bar known to be unknown stays unknown, it does not
+        revive the bar before it), and the bar date of each value (NaT where none)."""
         times = _as_utc_index(times)
-        derived = derived.dropna()
         known = pd.Series(decision_times(calendar, pd.DatetimeIndex(derived.index)))
-        values = _asof_by_availability(
+        values, dates = _asof_by_availability(
             derived.index.to_numpy(), derived.to_numpy(dtype="float64"), known, times, max_age=max_age
         )
-        return pd.Series(values, index=times, name=derived.name)
+        return pd.Series(values, index=times, name=derived.name), pd.Series(dates, index=times, name=derived.name)
 
     def daily(
         self,
@@ -278,15 +338,18 @@ def _asof_by_availability(
     known: pd.Series,
     times: pd.DatetimeIndex,
     max_age: pd.Timedelta | None = None,
-) -> np.ndarray:
-    """Value of the newest *observation date* published by each time (strictly no look-ahead).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Value of the newest *observation date* published by each time (strictly no look-ahead),
+    and that observation date (datetime64, NaT where there is none).
 
     A late-published old date must not replace a newer observation, so only rows that extend the
     running maximum of observation dates (in publication order) can become current. With
-    ``max_age``, a value whose observation date is older than that at the decision time is NaN.
+    ``max_age``, a value whose observation date is older than that at the decision time is NaN
+    (its date is still reported: it is the last observation there is).
     """
+    out_dates = np.full(len(times), np.datetime64("NaT"), dtype="datetime64[ns]")
     if len(values) == 0:
-        return np.full(len(times), np.nan)
+        return np.full(len(times), np.nan), out_dates
     published_ns = pd.DatetimeIndex(pd.Series(known).array).tz_convert("UTC").as_unit("ns").asi8
     order = np.argsort(published_ns, kind="stable")
     published_ns = published_ns[order]
@@ -298,7 +361,8 @@ def _asof_by_availability(
     found = position >= 0
     safe = np.clip(position, 0, None)
     out = np.where(found, vals[safe], np.nan)
+    out_dates[found] = date_ns[safe][found].astype("datetime64[ns]")
     if max_age is not None:
         decision_day = times.tz_localize(None).normalize().as_unit("ns").asi8
         out[found & (decision_day - date_ns[safe] > max_age.value)] = np.nan
-    return out
+    return out, out_dates

@@ -8,25 +8,33 @@ crypto series are put on the clock only from the moment their UTC day is complet
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from riskcurve._typing import Role
 from riskcurve.data.panel import AlignedPanel, calendar_days, decision_times, nyse_sessions
-from riskcurve.errors import CatalogError
+from riskcurve.errors import CatalogError, ShortSampleWarning
 from riskcurve.measures.breadth import altcoin_season_index
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts, relative_strength
 from riskcurve.measures.context import crypto_reset_context
 from riskcurve.measures.credit import curve_10y3m, hy_oas, real_yield
-from riskcurve.measures.liquidity import MAX_STALENESS, changes, purchase_pace, tga_drawdown, zscore
-from riskcurve.measures.relative import eth_btc_trend, ratio
-
-LEVEL_SERIES = ("WALCL", "WTREGEN", "RRPONTSYD", "TREAST", "WSHOMCB", "BAMLH0A0HYM2", "DFII10", "DGS10", "DGS3MO")
-EQUITY_SERIES = ("RUT", "SPX", "NDX", "IXIC")
-CRYPTO_STALE = pd.Timedelta(days=5)
+from riskcurve.measures.liquidity import changes, purchase_pace, tga_drawdown, zscore
+from riskcurve.measures.relative import eth_btc_trend, ratio, return_spread
+from riskcurve.thesis import (
+    ALTSEASON_MAX_RANKING_AGE,
+    ALTSEASON_MIN_UNIVERSE,
+    ALTSEASON_TOP_N,
+    ALTSEASON_WINDOW_DAYS,
+    CRYPTO_RETURN_DAYS,
+    CRYPTO_STALE,
+    LIQUIDITY_STALE,
+    RETURN_WINDOW,
+)
 
 
 @dataclass(frozen=True)
@@ -38,12 +46,13 @@ class BoardConfig:
     breakout: BreakoutConfig = field(
         default_factory=lambda: BreakoutConfig(round_levels=tuple(float(x) for x in range(500, 5001, 100)))
     )
-    return_window: int = 63
-    crypto_return_days: int = 30
+    return_window: int = RETURN_WINDOW
+    crypto_return_days: int = CRYPTO_RETURN_DAYS
     hy_rank_years: float = 5.0
-    altseason_top_n: int = 50
-    altseason_window: int = 90
-    altseason_min_universe: int = 10
+    altseason_top_n: int = ALTSEASON_TOP_N
+    altseason_window: int = ALTSEASON_WINDOW_DAYS
+    altseason_min_universe: int = ALTSEASON_MIN_UNIVERSE
+    altseason_max_ranking_age_days: int = ALTSEASON_MAX_RANKING_AGE.days
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> BoardConfig:
@@ -68,13 +77,26 @@ class BoardConfig:
 
 @dataclass
 class Board:
-    """Indicators on NYSE sessions (``frame``), the leader's breakouts, and crypto-day detail."""
+    """Indicators on NYSE sessions (``frame``), the leader's breakouts, and crypto-day detail.
+
+    ``dates`` (same index as ``frame``, metric -> date) holds the date each figure is true for: the
+    last real observation behind it (the older input's, for a spread). Where a figure is NaN it
+    holds the last observation there was, so a reader can say *why* it is unknown. ``sources`` names
+    the series that fed a metric with a stand-in (``nasdaq_ret``: "NDX" or "IXIC"), per session.
+    ``windows`` says over what a metric is measured ("63-session"), so names never carry it.
+    ``names`` gives short names of the series the board read (``{"RUT": "Russell 2000"}``).
+    """
 
     as_of: pd.Timestamp
     frame: pd.DataFrame
     breakouts: list[BreakoutEvent]
     altseason: pd.DataFrame
     context: dict[str, pd.DataFrame]
+    dates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    windows: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    leader: str = "RUT"
 
     def latest(self) -> pd.Series:
         """The last session's indicators (what ``status`` reports)."""
@@ -106,22 +128,24 @@ def _sessions_since(events: list[BreakoutEvent], sessions: pd.DatetimeIndex) -> 
     return out
 
 
-def _daily_return(close: pd.Series, days: int) -> pd.Series:
-    """Return over ``days`` calendar days on a daily grid: needs a close exactly that many days back."""
-    close = close.dropna()
-    if close.empty:
-        return close
-    grid = close.reindex(pd.date_range(close.index[0], close.index[-1], freq="D"))
-    return (grid / grid.shift(days) - 1).dropna()
-
-
-def point_in_time_caps(panel: AlignedPanel, coins: list[str]) -> pd.DataFrame:
+def point_in_time_caps(
+    panel: AlignedPanel, coins: list[str], *, top_n: int | None = None, exclude: Sequence[str] = ()
+) -> pd.DataFrame:
     """Market-cap rankings as known on each date: the coins' own daily caps until the first monthly
     CoinMarketCap top-200 snapshot, the snapshots from then on (each a complete ranking from its date).
-    Rankings decide universes by what was big *then*, not by today's survivors."""
+    Rankings decide universes by what was big *then*, not by today's survivors.
+
+    With ``top_n``, a coin keeps its cap in a snapshot only if it ranks among the snapshot's
+    ``top_n`` members not in ``exclude``, counting members the catalog has no prices for: so the
+    universe is "the point-in-time top N that we can price", and its size says the coverage.
+    """
     daily_caps = pd.concat({c: panel.series(c, "market_cap") for c in coins}, axis=1).sort_index()
     snapshots = panel.members("CMC_TOP200", "market_cap") if "CMC_TOP200" in panel.catalog else pd.DataFrame()
     if len(snapshots):
+        if top_n is not None:
+            ranked = snapshots.drop(columns=[c for c in exclude if c in snapshots.columns])
+            ranked = ranked.where(ranked.rank(axis=1, ascending=False, method="first") <= top_n)
+            snapshots = ranked
         daily_caps = daily_caps[daily_caps.index < snapshots.index[0]]
         daily_caps = pd.concat([daily_caps, snapshots.reindex(columns=coins)]).sort_index()
     return daily_caps.reindex(columns=coins)
@@ -135,24 +159,60 @@ def crypto_closes(panel: AlignedPanel, coins: list[str]) -> pd.DataFrame:
     return closes.reindex(pd.date_range(closes.index[0], closes.index[-1], freq="D"))
 
 
+def _ranking_dates(caps: pd.DataFrame, days: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Date of the ranking row in force on each day (NaT before the first)."""
+    rows = pd.DatetimeIndex(caps.index[caps.notna().any(axis=1).to_numpy()])
+    pos = np.searchsorted(rows.to_numpy(), days.to_numpy(), side="right") - 1
+    out = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
+    out[pos >= 0] = rows.to_numpy()[pos[pos >= 0]]
+    return pd.DatetimeIndex(out)
+
+
+def _altseason_reasons(frame: pd.DataFrame, config: BoardConfig) -> pd.Series:
+    """Why the index is unknown on each day (None where it is known)."""
+    age = (pd.DatetimeIndex(frame.index) - pd.DatetimeIndex(frame["ranking_date"])).days.to_numpy()
+    size = frame["universe_size"].to_numpy()
+    reasons = np.full(len(frame), None, dtype=object)
+    thin = size < config.altseason_min_universe
+    old = age > config.altseason_max_ranking_age_days
+    reasons[np.isnan(frame["index"].to_numpy())] = "bitcoin has no 90-day return"
+    for i in np.flatnonzero(thin):
+        reasons[i] = (
+            f"only {int(size[i])} of the point-in-time top {config.altseason_top_n} have a complete "
+            f"{config.altseason_window}-day window (minimum {config.altseason_min_universe})"
+        )
+    for i in np.flatnonzero(old):
+        reasons[i] = (
+            f"the market-cap ranking is from {frame.index[i] - pd.Timedelta(days=int(age[i])):%Y-%m-%d}, "
+            f"{int(age[i])} days old (limit {config.altseason_max_ranking_age_days})"
+        )
+    reasons[np.isnan(age)] = "no market-cap ranking yet"
+    return pd.Series(reasons, index=frame.index)
+
+
 def _altseason(panel: AlignedPanel, config: BoardConfig) -> pd.DataFrame:
-    """Altcoin season index on UTC days, ranking by point-in-time market caps (no survivorship)."""
+    """Altcoin season index on UTC days, ranking by point-in-time market caps (no survivorship).
+
+    Columns: ``index`` (NaN when unknown), ``universe_size``, ``outperformers``, ``ranking_date``
+    (the ranking snapshot in force) and ``reason`` (why unknown). Too thin a universe or too old
+    a ranking reads unknown: a share of a handful of coins is not an altcoin season.
+    """
     catalog = panel.catalog
     coins = [s.id for s in catalog.crypto_universe()]
     closes = crypto_closes(panel, coins)
+    columns = ["index", "universe_size", "outperformers", "ranking_date", "reason"]
     if closes.empty or "BTC" not in closes or closes["BTC"].isna().all():
-        return pd.DataFrame({"index": [], "universe_size": [], "outperformers": []}, index=pd.DatetimeIndex([]))
+        return pd.DataFrame({c: [] for c in columns}, index=pd.DatetimeIndex([]))
     excluded = [s.id for s in catalog.values() if s.asset_class == "crypto" and (s.stablecoin or s.wrapped)]
-    index = altcoin_season_index(
-        closes,
-        point_in_time_caps(panel, coins),
-        closes["BTC"],
-        exclude=excluded,
-        top_n=config.altseason_top_n,
-        window=config.altseason_window,
-    )
-    # A share of a handful of coins is not an altcoin season: too thin a universe reads unknown.
-    index.loc[index["universe_size"] < config.altseason_min_universe, "index"] = np.nan
+    caps = point_in_time_caps(panel, coins, top_n=config.altseason_top_n, exclude=[*excluded, "BTC"])
+    with warnings.catch_warnings():  # thin universes are reported per day, below
+        warnings.simplefilter("ignore", ShortSampleWarning)
+        index = altcoin_season_index(
+            closes, caps, closes["BTC"], exclude=excluded, top_n=config.altseason_top_n, window=config.altseason_window
+        )
+    index["ranking_date"] = _ranking_dates(caps, pd.DatetimeIndex(index.index))
+    index["reason"] = _altseason_reasons(index, config)
+    index.loc[index["reason"].notna(), "index"] = np.nan
     return index
 
 
@@ -175,80 +235,209 @@ def _reset_context(panel: AlignedPanel, coin: str) -> pd.DataFrame:
     return context
 
 
-def compute_board(panel: AlignedPanel, config: BoardConfig | None = None) -> Board:
-    """All indicators as of ``panel.as_of``, one row per NYSE session since ``config.start``."""
-    cfg = config or BoardConfig()
-    coins = [s.id for s in panel.catalog.crypto_universe()]
-    panel.preload([*LEVEL_SERIES, *EQUITY_SERIES, "IWM", *coins], ["close", "value", "volume", "market_cap"])
-    sessions, times = _sessions(panel, cfg.start)
-    out = pd.DataFrame(index=pd.DatetimeIndex(sessions, name="date"))
+Columns = dict[str, pd.Series]
 
-    # Liquidity and credit: published levels as known at each close.
-    levels = panel.on_clock(LEVEL_SERIES, times)
-    levels.index = out.index
+
+def _older(*dates: pd.Series) -> pd.Series:
+    """Per row, the oldest of several observation dates (NaT if any is NaT): a figure built from
+    several inputs is true for the oldest of them."""
+    frame = pd.concat(dates, axis=1)
+    return frame.min(axis=1).where(frame.notna().all(axis=1))
+
+
+def _liquidity_and_credit(
+    panel: AlignedPanel, times: pd.DatetimeIndex, index: pd.DatetimeIndex, cfg: BoardConfig
+) -> tuple[Columns, Columns]:
+    """Published levels as known at each close: net liquidity, purchases, TGA, credit, rates."""
+    catalog = panel.catalog
+    components = catalog.by_role("liquidity_component")
+    walcl, tga, rrp = components
+    treast, mbs = catalog.by_role("purchases")
+    hy = catalog.one("credit")
+    real_10y, nominal_10y, bill_3m = catalog.by_role("rate")
+    levels, seen = panel.on_clock_dated([*components, treast, mbs, hy, real_10y, nominal_10y, bill_3m], times)
+    levels.index = seen.index = index
     # Net liquidity from the components as published by each close; a component whose newest
-    # observation is older than MAX_STALENESS (two missed weekly prints) makes the sum unknown.
-    parts = panel.on_clock(("WALCL", "WTREGEN", "RRPONTSYD"), times, max_age=MAX_STALENESS)
-    net = pd.Series(
-        (parts["WALCL"] - parts["WTREGEN"] - parts["RRPONTSYD"]).to_numpy(), index=out.index, name="net_liquidity"
-    )
-    out["net_liquidity"] = net
-    out = out.join(changes(net.dropna()).add_prefix("net_liquidity_"))
+    # observation is older than LIQUIDITY_STALE (two missed weekly prints) makes the sum unknown.
+    parts, parts_seen = panel.on_clock_dated(components, times, max_age=LIQUIDITY_STALE)
+    parts.index = parts_seen.index = index
+    net = (parts[walcl] - parts[tga] - parts[rrp]).rename("net_liquidity")
+    out: Columns = {"net_liquidity": net}
+    out.update({f"net_liquidity_{k}": v for k, v in changes(net.dropna()).items()})
     out["net_liquidity_z1y"] = zscore(net.dropna())
-    out = out.join(purchase_pace(levels["TREAST"].dropna(), levels["WSHOMCB"].dropna()))
-    out["tga_chg_13w"] = tga_drawdown(levels["WTREGEN"].dropna())
-    out = out.join(hy_oas(levels["BAMLH0A0HYM2"].dropna(), rank_years=cfg.hy_rank_years).add_prefix("hy_oas_"))
-    out = out.join(real_yield(levels["DFII10"].dropna()).add_prefix("real_yield_"))
-    out["curve_10y3m"] = curve_10y3m(levels["DGS10"].dropna(), levels["DGS3MO"].dropna())
+    out.update(dict(purchase_pace(levels[treast].dropna(), levels[mbs].dropna()).items()))
+    out["tga_chg_13w"] = tga_drawdown(levels[tga].dropna())
+    out.update({f"hy_oas_{k}": v for k, v in hy_oas(levels[hy].dropna(), rank_years=cfg.hy_rank_years).items()})
+    out.update({f"real_yield_{k}": v for k, v in real_yield(levels[real_10y].dropna()).items()})
+    out["curve_10y3m"] = curve_10y3m(levels[nominal_10y].dropna(), levels[bill_3m].dropna())
+    net_date = _older(*(parts_seen[c] for c in components))
+    dates: Columns = {k: net_date for k in out if k.startswith("net_liquidity")}
+    dates.update({k: _older(seen[treast], seen[mbs]) for k in ("treasury_monthly", "mbs_monthly")})
+    dates["tga_chg_13w"] = seen[tga]
+    dates.update({k: seen[hy] for k in out if k.startswith("hy_oas_")})
+    dates.update({k: seen[real_10y] for k in out if k.startswith("real_yield_")})
+    dates["curve_10y3m"] = _older(seen[nominal_10y], seen[bill_3m])
+    return out, dates
 
-    # Equities: own-calendar closes (the clock is their calendar); stale feeds read NaN.
-    closes = panel.on_clock(EQUITY_SERIES, times)
-    closes.index = out.index
+
+def _equities(
+    panel: AlignedPanel, times: pd.DatetimeIndex, index: pd.DatetimeIndex, cfg: BoardConfig
+) -> tuple[Columns, Columns, Columns]:
+    """Closes, returns, spreads and ratios from closes observed on each session itself.
+
+    A close carried from an earlier session (a feed that ended, a missing day) is a level a screen
+    shows, not a price that moved: a return, spread or ratio needs both of its endpoints observed
+    on their own sessions, so across a carried price it is NaN, never a fake zero.
+    """
+    catalog = panel.catalog
+    leader, large, tech, proxy = cfg.leader, catalog.one("large_cap"), catalog.one("tech"), catalog.one("tech_proxy")
+    ids = list(dict.fromkeys([leader, large, tech, proxy]))
+    closes, seen = panel.on_clock_dated(ids, times)
+    closes.index = seen.index = index
+    real = closes.where(seen.to_numpy() == index.to_numpy()[:, None])
     window = cfg.return_window
-    for sid in EQUITY_SERIES:
-        out[f"{sid.lower()}_close"] = closes[sid]
-        out[f"{sid.lower()}_ret_{window}"] = closes[sid] / closes[sid].shift(window) - 1
-    out["spx_vs_ma200"] = closes["SPX"] / closes["SPX"].rolling(200).mean() - 1
-    # The Nasdaq-100 feed can lag (NDX ends before IXIC in shared/data): where NDX's return is unknown
-    # the Composite's stands in, as a return (never a spliced level).
-    out[f"nasdaq_ret_{window}"] = out[f"ndx_ret_{window}"].fillna(out[f"ixic_ret_{window}"])
-    leader = cfg.leader.lower()
-    for other in ("SPX", "NDX"):
-        pair = closes[[cfg.leader, other]].dropna()
-        out[f"{leader}_{other.lower()}_ratio"] = ratio(pair[cfg.leader], pair[other])
-    out[f"{leader}_minus_spx_{window}"] = out[f"{leader}_ret_{window}"] - out[f"spx_ret_{window}"]
-    out[f"{leader}_minus_nasdaq_{window}"] = out[f"{leader}_ret_{window}"] - out[f"nasdaq_ret_{window}"]
-    rs = relative_strength(closes[cfg.leader], {"SPX": closes["SPX"], "NDX": closes["NDX"]}, window)
-    out[f"{leader}_rs_streak"] = rs["streak_all"]
+    out: Columns = {}
+    dates: Columns = {}
+    for sid in ids:
+        key = sid.lower()
+        out[f"{key}_close"] = closes[sid]
+        out[f"{key}_ret"] = real[sid] / real[sid].shift(window) - 1
+        dates[f"{key}_close"] = dates[f"{key}_ret"] = seen[sid]
+    out["spx_vs_ma200"] = real[large] / real[large].rolling(200).mean() - 1
+    dates["spx_vs_ma200"] = seen[large]
+    # The Nasdaq-100 feed can lag (NDX ends before IXIC in shared/data): where NDX's return is
+    # unknown the Composite's stands in, always as a whole window of one series (never a spliced
+    # level), and ``sources`` says which series fed each session.
+    use_tech = out[f"{tech.lower()}_ret"].notna()
+    use_proxy = ~use_tech & out[f"{proxy.lower()}_ret"].notna()
+    source = pd.Series(None, index=index, dtype=object)
+    source[use_proxy.to_numpy()] = proxy
+    source[use_tech.to_numpy()] = tech
+    out["nasdaq_ret"] = out[f"{tech.lower()}_ret"].where(use_tech, out[f"{proxy.lower()}_ret"])
+    dates["nasdaq_ret"] = seen[tech].where(use_tech | ~use_proxy, seen[proxy])
+    lead = leader.lower()
+    out[f"{lead}_minus_spx"] = return_spread(real[leader], real[large], window)
+    dates[f"{lead}_minus_spx"] = _older(seen[leader], seen[large])
+    spread_tech = return_spread(real[leader], real[tech], window)
+    spread_proxy = return_spread(real[leader], real[proxy], window)
+    out[f"{lead}_minus_nasdaq"] = spread_tech.where(use_tech, spread_proxy.where(use_proxy))
+    dates[f"{lead}_minus_nasdaq"] = _older(seen[leader], dates["nasdaq_ret"])
+    for other in (large, tech):
+        out[f"{lead}_{other.lower()}_ratio"] = ratio(real[leader], real[other])
+        dates[f"{lead}_{other.lower()}_ratio"] = _older(seen[leader], seen[other])
+    rs = relative_strength(real[leader], {large: real[large], tech: real[tech]}, window)
+    out[f"{lead}_rs_streak"] = rs["streak_all"].reindex(index)
+    dates[f"{lead}_rs_streak"] = _older(seen[leader], seen[large], seen[tech])
+    return out, dates, {"nasdaq_ret": source, f"{lead}_minus_nasdaq": source}
 
-    breakouts = detect_breakouts(
-        panel.series(cfg.leader),
-        cfg.breakout,
-        volume=panel.series("IWM", "volume"),
-        others={"SPX": panel.series("SPX"), "NDX": panel.series("NDX")},
-        name=cfg.leader,
-    )
-    out["sessions_since_breakout"] = _sessions_since(breakouts, out.index)
 
-    # Crypto: computed on UTC days, on the clock only once the day is complete.
-    btc, eth = panel.series("BTC"), panel.series("ETH")
-    days = cfg.crypto_return_days
+def _crypto(
+    panel: AlignedPanel, times: pd.DatetimeIndex, index: pd.DatetimeIndex, cfg: BoardConfig, altseason: pd.DataFrame
+) -> tuple[Columns, Columns]:
+    """Crypto measures computed on UTC days, on the clock only once their day is complete."""
+    out: Columns = {}
+    dates: Columns = {}
+
+    def put(name: str, series: pd.Series) -> None:
+        values, days = panel.align_dated(series, "crypto_utc", times, CRYPTO_STALE)
+        out[name] = pd.Series(values.to_numpy(), index=index)
+        dates[name] = pd.Series(days.to_numpy(), index=index)
+
+    btc, eth = (panel.series(c) for c in panel.catalog.by_role("follower"))
     for coin, close in (("btc", btc), ("eth", eth)):
-        out[f"{coin}_close"] = panel.align(close, "crypto_utc", times, CRYPTO_STALE).to_numpy()
-        out[f"{coin}_ret_{days}d"] = panel.align(
-            _daily_return(close, days), "crypto_utc", times, CRYPTO_STALE
-        ).to_numpy()
+        put(f"{coin}_close", close)
+        put(f"{coin}_ret", _daily_return(close, cfg.crypto_return_days))
     pair = pd.concat({"ETH": eth, "BTC": btc}, axis=1, join="inner")
     if len(pair):
         trend = eth_btc_trend(pair["ETH"], pair["BTC"])
-        out["eth_btc"] = panel.align(trend["value"], "crypto_utc", times, CRYPTO_STALE).to_numpy()
-        out["eth_btc_vs_ma50"] = panel.align(
-            trend["value"] / trend["ma_50"] - 1, "crypto_utc", times, CRYPTO_STALE
-        ).to_numpy()
+        put("eth_btc", trend["value"])
+        put("eth_btc_vs_ma50", trend["value"] / trend["ma_50"] - 1)
     else:
-        out["eth_btc"] = out["eth_btc_vs_ma50"] = np.nan
+        for name in ("eth_btc", "eth_btc_vs_ma50"):
+            out[name] = pd.Series(np.nan, index=index)
+            dates[name] = pd.Series(pd.NaT, index=index)
+    put("altseason", altseason["index"].astype("float64"))
+    put("altseason_universe", altseason["universe_size"].astype("float64"))
+    return out, dates
+
+
+def _daily_return(close: pd.Series, days: int) -> pd.Series:
+    """Return over ``days`` calendar days on a daily grid: needs a close exactly that many days back
+    (NaN on a day without one, so a hole is unknown rather than yesterday's value)."""
+    close = close.dropna()
+    if close.empty:
+        return close
+    grid = close.reindex(pd.date_range(close.index[0], close.index[-1], freq="D"))
+    return (grid / grid.shift(days) - 1).iloc[days:]
+
+
+def _short_name(name: str) -> str:
+    """ "Russell 2000 price index" -> "Russell 2000": how a sentence names an index."""
+    for suffix in (" price index", " index"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def compute_board(panel: AlignedPanel, config: BoardConfig | None = None) -> Board:
+    """All indicators as of ``panel.as_of``, one row per NYSE session since ``config.start``."""
+    cfg = config or BoardConfig()
+    catalog = panel.catalog
+    coins = [s.id for s in catalog.crypto_universe()]
+    roles: tuple[Role, ...] = (
+        "liquidity_component", "purchases", "credit", "rate", "large_cap", "tech", "tech_proxy", "leader_volume",
+    )  # fmt: skip
+    used = [cfg.leader, *(sid for role in roles for sid in catalog.by_role(role))]
+    panel.preload([*used, *coins], ["close", "value", "volume", "market_cap"])
+    sessions, times = _sessions(panel, cfg.start)
+    index = pd.DatetimeIndex(sessions, name="date")
+
+    columns, dates = _liquidity_and_credit(panel, times, index, cfg)
+    equity, equity_dates, sources = _equities(panel, times, index, cfg)
+    columns.update(equity)
+    dates.update(equity_dates)
+
+    large, tech = catalog.one("large_cap"), catalog.one("tech")
+    breakouts = detect_breakouts(
+        panel.series(cfg.leader),
+        cfg.breakout,
+        volume=panel.series(catalog.one("leader_volume"), "volume"),
+        others={large: panel.series(large), tech: panel.series(tech)},
+        name=cfg.leader,
+    )
+    # Unknown on a session without a leader close: a breakout could have happened unseen.
+    leader_seen = dates[f"{cfg.leader.lower()}_close"]
+    since = pd.Series(_sessions_since(breakouts, index), index=index)
+    columns["sessions_since_breakout"] = since.where(leader_seen.to_numpy() == index.to_numpy())
+    dates["sessions_since_breakout"] = leader_seen
+
     altseason = _altseason(panel, cfg)
-    out["altseason"] = panel.align(altseason["index"], "crypto_utc", times, CRYPTO_STALE).to_numpy()
-    out["altseason_universe"] = panel.align(altseason["universe_size"], "crypto_utc", times, CRYPTO_STALE).to_numpy()
-    context = {coin: _reset_context(panel, coin) for coin in ("BTC", "ETH")}
-    return Board(as_of=panel.as_of, frame=out, breakouts=breakouts, altseason=altseason, context=context)
+    crypto, crypto_dates = _crypto(panel, times, index, cfg, altseason)
+    columns.update(crypto)
+    dates.update(crypto_dates)
+
+    frame = pd.DataFrame({k: v.reindex(index) for k, v in columns.items()}, index=index)
+    when = pd.DataFrame({k: pd.DatetimeIndex(v.reindex(index)) for k, v in dates.items()}, index=index)
+    windows = {
+        f"{s.lower()}_ret": f"{cfg.return_window}-session" for s in (cfg.leader, large, tech, catalog.one("tech_proxy"))
+    }
+    windows.update(
+        {
+            k: f"{cfg.return_window}-session"
+            for k in ("nasdaq_ret", f"{cfg.leader.lower()}_minus_spx", f"{cfg.leader.lower()}_minus_nasdaq")
+        }
+    )
+    windows.update({"btc_ret": f"{cfg.crypto_return_days}-day", "eth_ret": f"{cfg.crypto_return_days}-day"})
+    windows["altseason"] = f"{cfg.altseason_window}-day"
+    return Board(
+        as_of=panel.as_of,
+        frame=frame,
+        breakouts=breakouts,
+        altseason=altseason,
+        context={coin: _reset_context(panel, coin) for coin in ("BTC", "ETH")},
+        dates=when,
+        sources=pd.DataFrame(sources, index=index),
+        windows=windows,
+        names={sid: _short_name(catalog[sid].name) for sid in used if sid in catalog},
+        leader=cfg.leader,
+    )

@@ -48,6 +48,8 @@ class BreakoutEvent:
     level: float
     close: float
     confirmations: dict[str, Confirmation] = field(default_factory=dict)
+    #: Whether the close stayed above the level for ``hold_closes`` closes; None while pending.
+    held: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -310,8 +312,9 @@ def detect_breakouts(
     # without re-validating the whole series per event (hundreds of events on a long history).
     s = clean_series(close, "detect_breakouts")
     dates = pd.DatetimeIndex([e.date for e in events])
-    held = _held_all(s.to_numpy(), pd.DatetimeIndex(s.index).get_indexer(dates),
-                     np.array([e.level for e in events]), cfg.hold_closes)
+    held = _held_all(
+        s.to_numpy(), pd.DatetimeIndex(s.index).get_indexer(dates), np.array([e.level for e in events]), cfg.hold_closes
+    )
     extras: list[dict[str, Confirmation]] = [{f"held_{cfg.hold_closes}": h} for h in held]
     if volume is not None:
         v = clean_series(volume, "detect_breakouts: volume")
@@ -329,7 +332,10 @@ def detect_breakouts(
             extra["rs_beats_all"] = None if beats[i] is None else bool(beats[i])
             extra["rs_streak"] = float(streak[i])
             extra.update({f"rs_excess_{k}": float(values[i]) for k, values in excess.items()})
-    return [replace(e, confirmations={**e.confirmations, **extra}) for e, extra in zip(events, extras, strict=True)]
+    return [
+        replace(e, confirmations={**e.confirmations, **extra}, held=h)
+        for e, extra, h in zip(events, extras, held, strict=True)
+    ]
 
 
 def _held_all(values: np.ndarray, positions: np.ndarray, levels: np.ndarray, c: int) -> list[bool | None]:
@@ -339,4 +345,3 @@ def _held_all(values: np.ndarray, positions: np.ndarray, levels: np.ndarray, c: 
         window = values[pos : pos + c]
         out.append(False if (window <= level).any() else (None if len(window) < c else True))
     return out
-

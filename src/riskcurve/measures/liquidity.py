@@ -24,9 +24,8 @@ from riskcurve.measures._common import (
     warm,
     warn_short,
 )
+from riskcurve.thesis import LIQUIDITY_STALE
 
-#: Default age beyond which a carried component counts as unknown (two missed weekly prints).
-MAX_STALENESS = pd.Timedelta(days=14)
 #: Weeks per month, to turn a 4-week change into a monthly pace (52 weeks / 12 months).
 WEEKS_PER_MONTH = 52 / 12
 
@@ -36,7 +35,7 @@ def net_liquidity(
     tga: pd.Series,
     rrp: pd.Series,
     *,
-    max_staleness: pd.Timedelta | None = MAX_STALENESS,
+    max_staleness: pd.Timedelta | None = LIQUIDITY_STALE,
 ) -> pd.Series:
     """Net liquidity = WALCL - WTREGEN - RRPONTSYD in USD billions, on a daily calendar grid.
 

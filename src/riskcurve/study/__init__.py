@@ -2,7 +2,7 @@
 
 Works on plain arrays and pandas objects handed to it and never knows where the numbers came
 from; the store and panel layers do the fetching and aligning. Compiled kernels live in
-``_kernels`` beside readable reference versions in ``_reference`` that the tests compare
+``_kernels`` beside readable reference versions in ``tests/study/_reference.py`` that the tests compare
 against.
 """
 

@@ -2,7 +2,7 @@
 
 Why a separate module: the kernels are the only code that must be fast, and keeping them free
 of pandas, labels and validation makes each one small enough to check line by line against
-the readable pandas versions in :mod:`riskcurve.study._reference`, which the tests compare
+the readable pandas versions in ``tests/study/_reference.py``, which the tests compare
 against. Callers (``sweep.py``, ``inference.py``, ``backtest.py``) validate and convert inputs
 first; the kernels assume what those callers guarantee (finite leader closes, positive
 horizons, entry indices in ``[-1, n_follower_bars)``).

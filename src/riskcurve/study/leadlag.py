@@ -56,7 +56,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.tsa.api import VAR
 
-from riskcurve.data.panel import decision_times
+from riskcurve.data.panel import decision_times, nyse_sessions
 from riskcurve.errors import DataValidationError, ShortSampleWarning
 from riskcurve.study.inference import MIN_OBSERVATIONS, HypothesisTest, granger_causality, lead_lag_scan
 from riskcurve.study.inputs import Follower, StudyInputs
@@ -64,8 +64,6 @@ from riskcurve.study.inputs import Follower, StudyInputs
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-#: A follower close older than this at the leader's close is no close (a gap, or a delisted coin).
-MAX_STALENESS = pd.Timedelta(days=7)
 #: Below this many complete weeks the weekly statistics are reported with a warning (two years).
 MIN_WEEKS = 104
 #: The default ``follower_grace``: a follower close counts only if it is no later than the equity close.
@@ -523,11 +521,25 @@ def _check_sessions(close: pd.Series, close_time: pd.DatetimeIndex, what: str) -
     return values
 
 
-def _follower_asof(follower: Follower, moments: pd.DatetimeIndex, grace: pd.Timedelta) -> tuple[FloatArray, FloatArray]:
-    """The follower's last close at or before each ``moment + grace`` (NaN if none within MAX_STALENESS).
+_DAY_NS = 86_400_000_000_000
 
-    Also returns how many hours before each moment that close happened (NaN where none), so a
-    report can state the offset its alignment implies instead of leaving it to the reader.
+
+def _own_bar_close(follower: Follower, cutoff_ns: np.ndarray) -> np.ndarray:
+    """When the follower's own bar last completed at or before each cutoff (UTC ns): the last UTC
+    midnight for crypto, the last NYSE 16:00 close otherwise."""
+    if follower.periods_per_year == 365:
+        return (cutoff_ns // _DAY_NS) * _DAY_NS
+    closes = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
+    return closes[np.clip(np.searchsorted(closes, cutoff_ns, side="right") - 1, 0, None)]
+
+
+def _follower_asof(follower: Follower, moments: pd.DatetimeIndex, grace: pd.Timedelta) -> tuple[FloatArray, FloatArray]:
+    """The follower's close of its own bar ending at or before each ``moment + grace`` (NaN if it has none).
+
+    Only that bar counts: an older close carried to the moment would make a return of zero (and
+    a correlation over fake flat days) where the follower simply has no data. Also returns how
+    many hours before each moment that close happened (NaN where none), so a report can state the
+    offset its alignment implies instead of leaving it to the reader.
     """
     if follower.close_time.tz is None or moments.tz is None:
         raise DataValidationError(f"follower {follower.name}: close times must be timezone-aware (UTC)")
@@ -546,7 +558,7 @@ def _follower_asof(follower: Follower, moments: pd.DatetimeIndex, grace: pd.Time
     out = np.full(len(moments), np.nan)
     hours = np.full(len(moments), np.nan)
     found = np.flatnonzero(position >= 0)
-    found = found[cutoff[found] - times[position[found]] <= MAX_STALENESS.as_unit("ns").value]
+    found = found[times[position[found]] == _own_bar_close(follower, cutoff[found])]
     out[found] = close[position[found]]
     hours[found] = (moments.as_unit("ns").asi8[found] - times[position[found]]) / 3.6e12
     return out, hours

@@ -2,9 +2,9 @@
 
 Why a cache: the indicator board behind a status takes one to two seconds on the full history, and the
 dashboard asks for it on every page load. A status depends on the moment T only through (a) the data
-visible at T, fixed by the newest ``available_at`` at or before T, (b) the last NYSE session closed by
-T, and (c) which core series are stale at T (a stage on stale inputs is unknown); everything else (the
-moment itself, the ages of the series) is patched in by ``Snapshot.at``. So one board serves every
+visible at T, fixed by the newest ``available_at`` at or before T, and (b) the last NYSE session closed
+by T (whether the leader closed on it decides whether the stage is known); everything else (the moment
+itself, the ages of the series) is patched in by ``Snapshot.at``. So one board serves every
 request between two publications, and a new store version (file modification time and size of the
 DuckDB file and its WAL) empties the cache by changing the key.
 
@@ -120,15 +120,7 @@ class StoreView:
         return (signature, *self.rc.data_key(facts, moment))
 
     def snapshot(self, key: tuple[Any, ...], moment: pd.Timestamp) -> Snapshot:
-        """The snapshot of ``key`` seen at ``moment``; a board is computed at most once per key and
-        set of stale core series (staleness moves with the moment and makes a stage unknown)."""
-        base = self._computed(key, moment)
-        moved = base.at(moment)
-        if moved.stale == base.stale:
-            return moved
-        return self._computed((*key, moved.stale), moment).at(moment)
-
-    def _computed(self, key: tuple[Any, ...], moment: pd.Timestamp) -> Snapshot:
+        """The snapshot of ``key`` seen at ``moment``; the board is computed at most once per key."""
         with self._lock:
             snap = self._snapshots.get(key)
         if snap is None:
@@ -139,7 +131,7 @@ class StoreView:
                     snap = self.rc.snapshot(moment)
                     with self._lock:
                         self._snapshots.put(key, snap)
-        return snap
+        return snap.at(moment)
 
     def status_json(self, moment: pd.Timestamp) -> bytes:
         key = self.key(moment)
