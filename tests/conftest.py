@@ -152,12 +152,13 @@ def known_last_date(data_dir: Path, spec: SeriesSpec, as_of: pd.Timestamp) -> pd
 
 
 def stale_in_files(data_dir: Path, catalog: Catalog, ids: Iterable[str], as_of: pd.Timestamp) -> list[str]:
-    """The series (in ``ids`` order) whose newest published observation is older than STALE_AFTER at ``as_of``."""
+    """The series (in ``ids`` order) whose newest published observation is older than STALE_AFTER at
+    ``as_of``, counted in whole days (the as-of day minus the observation date)."""
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     stale = []
     for sid in ids:
         spec = catalog[sid]
         last = known_last_date(data_dir, spec, as_of)
-        if last is None or as_of.tz_localize(None) - last > STALE_AFTER[spec.frequency]:
+        if last is None or as_of.tz_localize(None).normalize() - last > STALE_AFTER[spec.frequency]:
             stale.append(sid)
     return stale

@@ -158,3 +158,16 @@ def test_presenters_only_talk_to_the_service() -> None:
         if needle in path.read_text(encoding="utf-8")
     ]
     assert offending == []
+
+
+def test_a_series_is_listed_stale_exactly_when_its_rules_read_unknown(rc: Riskcurve, data_dir: Path) -> None:
+    """Day by day past ETH's last close: the stale list and the ETH rule agree (one way of counting age)."""
+    eth_last = pd.read_csv(data_dir / "crypto" / "ETH.csv")["date"].iloc[-1]
+    seen = set()
+    for offset in range(3, 9):
+        day = (pd.Timestamp(eth_last) + pd.Timedelta(days=offset)).date().isoformat()
+        status = rc.status(day)
+        rule = next(r for st in status.stages for r in st.rules if r.metric == "eth_ret")
+        assert ("ETH" in status.stale) == (rule.passed is None), (day, status.stale, rule)
+        seen.add("ETH" in status.stale)
+    assert seen == {True, False}  # both sides of the limit were looked at

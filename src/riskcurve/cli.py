@@ -126,9 +126,7 @@ def _print_update(report: UpdateReport, db_path: Path) -> None:
             r.source,
         )
     console.print(table)
-    new = sum(r.new_rows for r in report.results)
-    revised = sum(r.revised_rows for r in report.results)
-    console.print(f"{len(report.results)} series: {new} new rows, {revised} revised rows, {len(report.failed)} failed")
+    console.print(report.summary())
     if report.failed:
         failed = Table(title="failed series (nothing stored for them)", style="red")
         failed.add_column("series")

@@ -38,7 +38,7 @@ from riskcurve.errors import AsOfError, ConfigError, RiskcurveError, RiskcurveWa
 from riskcurve.events import CalendarEvent, load_events
 from riskcurve.measures.board import Board, BoardConfig, compute_board
 from riskcurve.snapshot import Snapshot
-from riskcurve.stages import StageConfig, Status, build_status, core_series
+from riskcurve.stages import StageConfig, Status, status_at
 from riskcurve.thesis import STUDY_HORIZONS
 
 __all__ = ["Riskcurve", "Snapshot", "StoreFacts", "StudyRequest", "StudyRun", "UpdateReport", "open"]
@@ -393,8 +393,7 @@ class Riskcurve:
         return replace(status, notes=sorted({*status.notes, *notes}))
 
     def _status(self, panel: AlignedPanel, board: Board) -> Status:
-        freshness = panel.staleness(core_series(self.catalog))
-        return build_status(board, self.stage_config, calendar=self.calendar, freshness=freshness)
+        return status_at(panel, stage_config=self.stage_config, calendar=self.calendar, board=board)
 
     def timeline(
         self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None

@@ -49,7 +49,7 @@ class Snapshot:
 def aged(freshness: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
     """Ages and stale flags at ``moment``, with AlignedPanel.staleness's rule (age > STALE_AFTER)."""
     last = pd.DatetimeIndex(freshness["last_date"]).as_unit("ns")
-    age_ns = moment.tz_localize(None).as_unit("ns").value - last.asi8
+    age_ns = moment.tz_localize(None).normalize().as_unit("ns").value - last.asi8  # whole days, as panel.staleness
     limit_ns = np.array([STALE_AFTER[str(f)].value for f in freshness["frequency"]], dtype="int64")
     known = ~last.isna()
     out = freshness.copy()

@@ -235,19 +235,6 @@ def _confirm(raw: np.ndarray, sessions: int) -> np.ndarray:
     return out
 
 
-def _breakout_dict(event: BreakoutEvent) -> dict[str, Any]:
-    return {
-        "series": event.series,
-        "date": event.date.date().isoformat(),
-        "kind": event.kind,
-        "level": event.level,
-        "close": event.close,
-        "held": event.held,
-        "volume_ratio": jsonable(event.confirmations.get("volume_ratio")),
-        "confirmations": {k: jsonable(v) for k, v in event.confirmations.items()},
-    }
-
-
 def _day(stamp: pd.Timestamp | None) -> str:
     return "unknown date" if stamp is None else f"{stamp:%Y-%m-%d}"
 
@@ -440,7 +427,7 @@ class Status:
             "raw_stage": self.raw_stage,
             "confirmed_since": jsonable(self.confirmed_since),
             "stages": [st.to_dict() for st in self.stages],
-            "breakouts": [_breakout_dict(e) for e in self.breakouts],
+            "breakouts": [e.to_dict() for e in self.breakouts],
             "net_liquidity": {
                 "usd_bn": ind.get("net_liquidity"),
                 "change_4w": ind.get("net_liquidity_chg_4w"),
@@ -714,8 +701,10 @@ def status_at(
     board_config: BoardConfig | None = None,
     stage_config: StageConfig | None = None,
     calendar: Sequence[CalendarEvent] = (),
+    board: Board | None = None,
 ) -> Status:
-    """The full status as of ``panel.as_of``: board, stages, freshness of the series it rests on."""
-    board = compute_board(panel, board_config)
+    """The full status as of ``panel.as_of``: board (computed unless given), stages, freshness of the
+    series it rests on."""
+    board = board if board is not None else compute_board(panel, board_config)
     freshness = panel.staleness(core_series(panel.catalog))
     return build_status(board, stage_config, calendar=calendar, freshness=freshness)

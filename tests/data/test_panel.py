@@ -108,10 +108,11 @@ def test_staleness(real_store: Store, catalog: Catalog, data_dir: Path) -> None:
         assert stale.loc[sid, "last_date"] == known_last_date(data_dir, catalog[sid], panel.as_of), sid
     assert stale.loc["RUT", "last_date"] == rut_last
 
-    # RUT itself: current to the end of the last day within its limit, stale the day after.
+    # RUT itself: current to the end of the last day within its limit (whole days, as the as-of joins
+    # count them, so a series is listed stale exactly when its values read unknown), stale the day after.
     limit = STALE_AFTER["daily"]
-    fresh = AlignedPanel(real_store, catalog, as_of=(rut_last + limit - pd.Timedelta(days=1)).date().isoformat())
-    late = AlignedPanel(real_store, catalog, as_of=(rut_last + limit).date().isoformat())
+    fresh = AlignedPanel(real_store, catalog, as_of=(rut_last + limit).date().isoformat())
+    late = AlignedPanel(real_store, catalog, as_of=(rut_last + limit + pd.Timedelta(days=1)).date().isoformat())
     assert not fresh.staleness(["RUT"]).loc["RUT", "stale"]
     assert late.staleness(["RUT"]).loc["RUT", "stale"] and late.staleness(["RUT"]).loc["RUT", "last_date"] == rut_last
 

@@ -314,7 +314,9 @@ class AlignedPanel:
                 )
                 continue
             last = pd.Timestamp(known["date"].max())
-            age = self.as_of.tz_localize(None) - last
+            # Whole days, as the as-of joins count them (decision day minus observation date), so a
+            # series is listed as stale exactly when its values on the clock read unknown.
+            age = self.as_of.tz_localize(None).normalize() - last
             rows.append(
                 {
                     "series": sid,

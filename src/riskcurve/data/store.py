@@ -16,12 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from riskcurve._json import records
 from riskcurve.catalog import SeriesSpec
 from riskcurve.errors import StoreError, UnitMismatchError
 
@@ -93,7 +95,21 @@ class UpdateReport:
         return not self.failed
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per series: status, new and revised rows, dates, source, message."""
         return pd.DataFrame([r.__dict__ for r in self.results])
+
+    def summary(self) -> str:
+        new = sum(r.new_rows for r in self.results)
+        revised = sum(r.revised_rows for r in self.results)
+        return f"{len(self.results)} series: {new} new rows, {revised} revised rows, {len(self.failed)} failed"
+
+    __str__ = summary
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "ok": self.ok, "summary": self.summary(), "series": records(self.to_frame())}
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + self.to_frame().to_html(index=False)
 
 
 def _frame(result: duckdb.DuckDBPyConnection) -> pd.DataFrame:

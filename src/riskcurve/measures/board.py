@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from riskcurve._json import jsonable
 from riskcurve._typing import Role
 from riskcurve.data.panel import AlignedPanel, calendar_days, decision_times, nyse_sessions
 from riskcurve.errors import CatalogError, ShortSampleWarning
@@ -23,7 +24,7 @@ from riskcurve.measures.breadth import altcoin_season_index
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts, relative_strength
 from riskcurve.measures.context import crypto_reset_context
 from riskcurve.measures.credit import curve_10y3m, hy_oas, real_yield
-from riskcurve.measures.liquidity import changes, purchase_pace, tga_drawdown, zscore
+from riskcurve.measures.liquidity import changes, net_liquidity, purchase_pace, tga_drawdown, zscore
 from riskcurve.measures.relative import eth_btc_trend, ratio, return_spread
 from riskcurve.thesis import (
     ALTSEASON_MAX_RANKING_AGE,
@@ -101,6 +102,41 @@ class Board:
     def latest(self) -> pd.Series:
         """The last session's indicators (what ``status`` reports)."""
         return self.frame.iloc[-1] if len(self.frame) else pd.Series(dtype="float64")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every indicator on every NYSE session (the board itself)."""
+        return self.frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """The last session's indicators, each with the date it is true for and its window."""
+        latest = self.latest()
+        dates = self.dates.iloc[-1] if len(self.dates) else pd.Series(dtype="datetime64[ns]")
+        return {
+            "as_of": self.as_of.isoformat(),
+            "session": jsonable(pd.Timestamp(self.frame.index[-1])) if len(self.frame) else None,
+            "sessions": len(self.frame),
+            "indicators": {
+                str(k): {"value": jsonable(v), "date": jsonable(dates.get(k)), "window": self.windows.get(str(k))}
+                for k, v in latest.items()
+            },
+            "breakouts": [e.to_dict() for e in self.breakouts],
+        }
+
+    def summary(self) -> str:
+        if self.frame.empty:
+            return f"indicator board as of {self.as_of:%Y-%m-%d %H:%M} UTC: no sessions"
+        first, last = self.frame.index[0], self.frame.index[-1]
+        known = int(self.latest().notna().sum())
+        return (
+            f"indicator board as of {self.as_of:%Y-%m-%d %H:%M} UTC: {len(self.frame):,} NYSE sessions "
+            f"{first:%Y-%m-%d} .. {last:%Y-%m-%d}, {known} of {self.frame.shape[1]} indicators known on the last, "
+            f"{len(self.breakouts):,} {self.leader} breakouts"
+        )
+
+    __str__ = summary
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + self.frame.tail(10).to_html()
 
 
 def _sessions(panel: AlignedPanel, start: str) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
@@ -261,7 +297,7 @@ def _liquidity_and_credit(
     # observation is older than LIQUIDITY_STALE (two missed weekly prints) makes the sum unknown.
     parts, parts_seen = panel.on_clock_dated(components, times, max_age=LIQUIDITY_STALE)
     parts.index = parts_seen.index = index
-    net = (parts[walcl] - parts[tga] - parts[rrp]).rename("net_liquidity")
+    net = net_liquidity(parts[walcl], parts[tga], parts[rrp])
     out: Columns = {"net_liquidity": net}
     out.update({f"net_liquidity_{k}": v for k, v in changes(net.dropna()).items()})
     out["net_liquidity_z1y"] = zscore(net.dropna())

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
+from riskcurve._json import jsonable
 from riskcurve.errors import DataValidationError
 from riskcurve.measures._common import clean_series, position, run_length, warn_short
 
@@ -50,6 +51,19 @@ class BreakoutEvent:
     confirmations: dict[str, Confirmation] = field(default_factory=dict)
     #: Whether the close stayed above the level for ``hold_closes`` closes; None while pending.
     held: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as JSON wants it (the one shape the status, the API and the report use)."""
+        return {
+            "series": self.series,
+            "date": self.date.date().isoformat(),
+            "kind": self.kind,
+            "level": float(self.level),
+            "close": float(self.close),
+            "held": self.held,
+            "volume_ratio": jsonable(self.confirmations.get("volume_ratio")),
+            "confirmations": {k: jsonable(v) for k, v in self.confirmations.items()},
+        }
 
 
 @dataclass(frozen=True)

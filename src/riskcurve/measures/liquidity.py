@@ -16,62 +16,39 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from riskcurve.errors import DataValidationError
 from riskcurve.measures._common import (
-    asof_positions,
-    asof_values,
+    as_float,
     clean_series,
     lagged_asof,
     warm,
     warn_short,
 )
-from riskcurve.thesis import LIQUIDITY_STALE
 
 #: Weeks per month, to turn a 4-week change into a monthly pace (52 weeks / 12 months).
 WEEKS_PER_MONTH = 52 / 12
 
 
-def net_liquidity(
-    walcl: pd.Series,
-    tga: pd.Series,
-    rrp: pd.Series,
-    *,
-    max_staleness: pd.Timedelta | None = LIQUIDITY_STALE,
-) -> pd.Series:
-    """Net liquidity = WALCL - WTREGEN - RRPONTSYD in USD billions, on a daily calendar grid.
+def net_liquidity(walcl: pd.Series, tga: pd.Series, rrp: pd.Series) -> pd.Series:
+    """Net liquidity = WALCL - WTREGEN - RRPONTSYD in USD billions, on the components' shared clock.
 
-    The components have different calendars (WALCL and the TGA are Wednesday levels, RRP is daily on
-    federal business days), so each is carried forward from its own last observation onto every
-    calendar day. Carrying is right here because these are *stocks*: the Fed's balance sheet on a
-    Thursday really is (as far as anyone can know) the Wednesday level until the next print; it is
-    not a price whose carried value would fake a zero return.
-
-    The grid runs from the first day on which all three components have been observed to the last
-    observation of any of them. A component older than ``max_staleness`` is treated as unknown
-    (NaN), so a discontinued or lagging feed does not silently freeze the sum; pass None to carry
-    without limit.
+    **Inputs must already be aligned** on one clock: each component's level as *published* by each
+    decision time, which is the panel's as-of join on availability (``AlignedPanel.on_clock``). A
+    carry by observation date instead would show a Wednesday H.4.1 level on Wednesday, a day before
+    it is published. Carrying a level is right for these *stocks* (the balance sheet on a Thursday
+    is, as far as anyone knows, Wednesday's), but the panel decides how long: a component it reports
+    as unknown (NaN: never published yet, or too old) makes the sum unknown on that row, so a lagging
+    feed never freezes it.
 
     Example (FRED, 2023-09-06): 8,101.318 - 470.881 - 1,606.244 = 6,024.193 bn, about $6.02T.
     """
-    parts = {
-        "WALCL": clean_series(walcl, "net_liquidity: walcl"),
-        "WTREGEN": clean_series(tga, "net_liquidity: tga"),
-        "RRPONTSYD": clean_series(rrp, "net_liquidity: rrp"),
-    }
-    if any(part.empty for part in parts.values()):
-        warn_short("net_liquidity", min(len(part) for part in parts.values()), 1)
-        return pd.Series([], index=pd.DatetimeIndex([]), dtype="float64", name="net_liquidity")
-    start = max(part.index[0] for part in parts.values())
-    end = max(part.index[-1] for part in parts.values())
-    grid = pd.date_range(start, end, freq="D")
-    carried = {}
-    for key, part in parts.items():
-        values = asof_values(part, grid)
-        if max_staleness is not None:
-            last_seen = pd.DatetimeIndex(part.index)[asof_positions(pd.DatetimeIndex(part.index), grid)]
-            values[np.asarray(grid - last_seen > max_staleness)] = np.nan
-        carried[key] = values
-    net = carried["WALCL"] - carried["WTREGEN"] - carried["RRPONTSYD"]
-    return pd.Series(net, index=grid, name="net_liquidity")
+    named = ((walcl, "walcl"), (tga, "tga"), (rrp, "rrp"))
+    parts = [as_float(part, f"net_liquidity: {name}") for part, name in named]
+    if not (parts[0].index.equals(parts[1].index) and parts[0].index.equals(parts[2].index)):
+        raise DataValidationError(
+            "net_liquidity: components are not aligned (different dates); put them on one clock first (the panel)"
+        )
+    return (parts[0] - parts[1] - parts[2]).rename("net_liquidity")
 
 
 def changes(series: pd.Series, weeks: Sequence[int] = (4, 13, 26)) -> pd.DataFrame:

@@ -160,6 +160,10 @@ class StudyResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        verdicts = "".join(f"<li>{text}</li>" for text in self.verdicts.values())
+        return f"<ul>{verdicts}</ul>" + self.to_frame().to_html(index=False)
+
     def to_dict(self) -> dict[str, Any]:
         sweep: dict[str, Any] | None = None
         if self.sweep is not None:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from riskcurve._json import jsonable, records
+from riskcurve._json import records
 from riskcurve.report.charts import CHARTS, freshness_table
 from riskcurve.report.html import render_card
 from riskcurve.service import Riskcurve, Snapshot, StoreFacts
@@ -167,7 +167,7 @@ class StoreView:
         def build() -> bytes:
             snap = self.snapshot(key, moment)
             events = [
-                breakout_record(e)
+                e.to_dict()
                 for e in snap.board.breakouts
                 if (since is None or e.date.date() >= since) and (kind is None or e.kind == kind)
             ]
@@ -232,15 +232,3 @@ class StoreView:
             "cached_snapshots": len(self._snapshots),
         }
 
-
-def breakout_record(event: Any) -> dict[str, Any]:
-    """A breakout as the API shows it (the shape `status --json` uses for its breakouts)."""
-    return {
-        "series": event.series,
-        "date": event.date.date().isoformat(),
-        "kind": event.kind,
-        "level": float(event.level),
-        "close": float(event.close),
-        "held": event.held,
-        "confirmations": {k: jsonable(v) for k, v in event.confirmations.items()},
-    }
