@@ -20,6 +20,7 @@ from rich.table import Table
 
 from riskcurve._json import records
 from riskcurve.errors import RiskcurveError
+from riskcurve.thesis import STUDY_HORIZONS
 
 if TYPE_CHECKING:
     from riskcurve.service import Riskcurve, UpdateReport
@@ -220,7 +221,9 @@ def study(
     followers: Annotated[
         str, typer.Option("--followers", help="Follower ids; ALTS = top-10 alt basket")
     ] = "ETH,BTC,ALTS",
-    horizons: Annotated[str, typer.Option("--horizons", help="Forward horizons in days")] = "7,30,60,90,180",
+    horizons: Annotated[str, typer.Option("--horizons", help="Forward horizons in days")] = ",".join(
+        str(h) for h in STUDY_HORIZONS
+    ),
     grid: Annotated[
         str, typer.Option("--grid", help="Breakout-definition sweep: default (24) or full (500)")
     ] = "default",

@@ -21,6 +21,8 @@ CRYPTO_RETURN_DAYS: Final = 30
 FOLLOW_WINDOW_DAYS: Final = (30, 90)
 #: Forward horizons of the event study, in days (one week to half a year).
 STUDY_HORIZONS: Final = (7, 30, 60, 90, 180)
+#: The horizons the thesis itself names ("within one to three months"): its lag claim is tested on these.
+THESIS_HORIZONS: Final = (30, 60, 90)
 
 #: How old a series' newest observation may be before it counts as stale, by frequency.
 STALE_AFTER: Final[dict[str, pd.Timedelta]] = {

@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from riskcurve.thesis import FOLLOW_WINDOW_DAYS
+
 TEMPLATE = "plotly_white"
 HEIGHT = 420
-THESIS_WINDOW = (30, 90)  # "crypto follows within one to three months"
 
 
 def _layout(fig: go.Figure, title: str, subtitle: str = "") -> go.Figure:
@@ -63,8 +64,8 @@ def event_paths(doc: dict[str, Any], follower: str) -> go.Figure:
         go.Scatter(x=day, y=_pct(path["mean"]), mode="lines", name="mean path", line={"width": 3, "color": "#1f77b4"})
     )
     fig.add_vrect(
-        x0=THESIS_WINDOW[0],
-        x1=THESIS_WINDOW[1],
+        x0=FOLLOW_WINDOW_DAYS[0],
+        x1=FOLLOW_WINDOW_DAYS[1],
         fillcolor="#f28e2b",
         opacity=0.08,
         line_width=0,

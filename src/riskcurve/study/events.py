@@ -29,8 +29,8 @@ from riskcurve.study.inference import (
 )
 from riskcurve.study.inputs import Follower, StudyInputs
 from riskcurve.study.sweep import entry_map_after, forward_log_returns
+from riskcurve.thesis import STUDY_HORIZONS
 
-DEFAULT_HORIZONS: tuple[int, ...] = (7, 30, 60, 90, 180)
 MIN_EVENTS_FOR_BLOCK_LENGTH = 8
 
 
@@ -139,7 +139,7 @@ def follower_event_study(
     follower: Follower,
     events: Sequence[BreakoutEvent],
     *,
-    horizons: Sequence[int] = DEFAULT_HORIZONS,
+    horizons: Sequence[int] = STUDY_HORIZONS,
     cooldown: int = 63,
     path_days: int = 180,
     reps: int = 5000,

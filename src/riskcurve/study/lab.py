@@ -24,7 +24,7 @@ from riskcurve.data.panel import decision_times
 from riskcurve.errors import DataValidationError, ShortSampleWarning
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts
 from riskcurve.study.backtest import BacktestResult, backtest_hold
-from riskcurve.study.events import DEFAULT_HORIZONS, FollowerEventStudy, decluster, follower_event_study, test_dict
+from riskcurve.study.events import FollowerEventStudy, decluster, follower_event_study, test_dict
 from riskcurve.study.inference import MultipleTestResult, holm, romano_wolf
 from riskcurve.study.inputs import Follower, StudyInputs
 from riskcurve.study.sweep import (
@@ -37,16 +37,16 @@ from riskcurve.study.sweep import (
     run_sweep,
     signal_excess_returns,
 )
+from riskcurve.thesis import STUDY_HORIZONS, THESIS_HORIZONS
 
 Progress = Callable[[str, float], None]
-THESIS_HORIZONS = (30, 60, 90)  # "one to three months"
 
 
 @dataclass(frozen=True)
 class StudyConfig:
     """Every choice the study makes, reported with its results."""
 
-    horizons: tuple[int, ...] = DEFAULT_HORIZONS
+    horizons: tuple[int, ...] = STUDY_HORIZONS
     grid: Literal["default", "full"] = "default"
     event_kinds: tuple[Literal["ath", "round_level", "rolling_high"], ...] = ("ath", "round_level")
     ath_min_gap: int = 250
