@@ -145,9 +145,11 @@ def _rut_breakout_dates(close: pd.Series) -> pd.DatetimeIndex:
 
 
 def _altseason() -> pd.Series:
-    """Share (%) of the top-50 coins by market cap (point in time) whose 90-day return beat BTC's."""
+    """Share (%) of the top-50 coins by market cap (point in time) whose 90-day return beat BTC's;
+    unknown below 20 coins with a full window or on a ranking more than 45 days old (thesis.py)."""
     universe = pd.read_csv(DATA_DIR / "crypto/universe.csv")
-    coins = universe.loc[(universe["is_stablecoin"] == 0) & (universe["is_wrapped"] == 0), "symbol"].tolist()
+    pegged = (universe["is_stablecoin"] == 1) | (universe["is_wrapped"] == 1)
+    coins = universe.loc[~pegged, "symbol"].tolist()
     frames = {
         coin: pd.read_csv(
             DATA_DIR / f"crypto/{coin}.csv", usecols=["date", "close", "market_cap"], parse_dates=["date"]
@@ -160,9 +162,14 @@ def _altseason() -> pd.Series:
     cmc = pd.read_csv(DATA_DIR / "crypto/market/cmc_monthly_top200_snapshots.csv", parse_dates=["date"])
     cmc = cmc.drop_duplicates(["date", "symbol"])  # a reused symbol: the higher-ranked coin keeps it
     snapshots = cmc.pivot(index="date", columns="symbol", values="market_cap")
+    # A snapshot's top 50 ex stablecoins, wrapped tokens and BTC, members we cannot price included.
+    snapshots = snapshots.drop(columns=[c for c in [*universe.loc[pegged, "symbol"], "BTC"] if c in snapshots])
+    snapshots = snapshots.where(snapshots.rank(axis=1, ascending=False, method="first") <= 50)
     ranking = pd.concat([daily_caps[daily_caps.index < snapshots.index[0]], snapshots]).reindex(columns=coins)
     ranking = ranking.where(ranking != 0).dropna(how="all")
     caps = ranking.reindex(closes.index, method="ffill")  # each row is a whole ranking, used as of its date
+    ranked_on = pd.Series(ranking.index, index=ranking.index).reindex(closes.index, method="ffill")
+    fresh = (closes.index - pd.DatetimeIndex(ranked_on)).days <= 45
 
     returns = closes / closes.shift(90) - 1
     btc = returns.pop("BTC")
@@ -172,7 +179,9 @@ def _altseason() -> pd.Series:
     size = top.sum(axis=1)
     winners = (top & returns.gt(btc, axis=0)).sum(axis=1)
     index = 100 * winners / size
-    return index.where((size >= 10) & btc.notna()).dropna()
+    # Unknown days stay in (NaN): a day known to be unknown must not let the day before it carry on.
+    index = index.where((size >= 20) & fresh & btc.notna())
+    return index.loc[index.first_valid_index() :]
 
 
 def pandas_board() -> pd.DataFrame:

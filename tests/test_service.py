@@ -171,3 +171,15 @@ def test_a_series_is_listed_stale_exactly_when_its_rules_read_unknown(rc: Riskcu
         assert ("ETH" in status.stale) == (rule.passed is None), (day, status.stale, rule)
         seen.add("ETH" in status.stale)
     assert seen == {True, False}  # both sides of the limit were looked at
+
+
+def test_timeline_and_notebook_views(rc: Riskcurve) -> None:
+    runs = rc.timeline("2020-01-01", "latest")
+    status = rc.status("latest")
+    assert runs["end"].min() >= pd.Timestamp("2020-01-01") and runs.iloc[-1]["end"] == status.session
+    assert runs.iloc[-1]["stage"] == status.stage and runs.iloc[-1]["start"] == status.confirmed_since
+    board = rc.board("latest")
+    for result in (status, board, rc.status("2021-03-31")):
+        assert "<table" in result._repr_html_() and str(result) == result.summary()
+    assert board.to_dict()["indicators"]["rut_minus_spx"]["window"] == "63-session"
+    assert list(status.to_frame().columns[:3]) == ["stage", "rule", "metric"]

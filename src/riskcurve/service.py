@@ -245,7 +245,11 @@ class Riskcurve:
     # -- moments -------------------------------------------------------------------------------
     def resolve(self, as_of: str | pd.Timestamp | None) -> pd.Timestamp:
         """'latest' (when the newest leader close was published), a date (end of that UTC day), an ISO
-        timestamp, or None (now), as a UTC moment. A moment in the future is refused."""
+        timestamp, or None (now, to the second: finer is false precision, and it lets the dashboard
+        answer every request within a second from one cached response), as a UTC moment. A moment in
+        the future is refused."""
+        if as_of is None:
+            return pd.Timestamp.now(tz="UTC").floor("s")
         if isinstance(as_of, str) and as_of.strip().lower() == "latest":
             latest = self.facts().latest
             if latest is None:
