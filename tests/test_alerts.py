@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -127,12 +128,15 @@ def test_alerts_from_a_real_status(status_doc: Status) -> None:
 
 def test_stale_data_are_announced_not_a_stage(real_store_path: Path, data_dir: Path) -> None:
     """Weeks after the newest close the stage is unknown: the alert says so, with the data date, once."""
-    now = riskcurve.open(real_store_path).status(None)
-    assert now.stage is None and now.session is not None
-    alerts = alerts_for(now)
-    assert [a.key for a in alerts] == [f"stale:{now.session:%Y-%m-%d}"]
+    rc = riskcurve.open(real_store_path)
+    now = rc.status(None)
     newest = f"{last_date(data_dir, 'equities/RUT.csv'):%Y-%m-%d}"
-    assert f"newest: the {now.session:%Y-%m-%d} close" in alerts[0].subject and newest in alerts[0].text
+    assert now.stage is None and f"{now.leader_close:%Y-%m-%d}" == newest
+    alerts = alerts_for(now)
+    assert [a.key for a in alerts] == [f"stale:{newest}"]
+    assert f"newest: the {newest} close" in alerts[0].subject and newest in alerts[0].text
+    a_week_earlier = rc.status(now.as_of - pd.Timedelta(days=7))  # another session, the same dead feed
+    assert a_week_earlier.session != now.session and [a.key for a in alerts_for(a_week_earlier)] == [f"stale:{newest}"]
 
 
 def test_webhook_retries_with_backoff_and_never_sends_twice(

@@ -97,7 +97,7 @@ def test_status_table_names_stale_series(real_store_path: Path, data_dir: Path, 
     expected = stale_in_files(data_dir, catalog, core_series(catalog), pd.Timestamp(f"{day} 23:59:59.999999", tz="UTC"))
     assert {"BTC", "ETH"} <= set(expected)
     text = " ".join(result.output.split())
-    named = text.split("stale as of this time (their rules read unknown): ")[1].split(", ")
+    named = text.split("stale series (newest observation older than its frequency allows): ")[1].split(", ")
     assert named == expected
 
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from riskcurve.catalog import Catalog
-from riskcurve.data.panel import AlignedPanel, AsOfError, FutureAsOfError, nyse_sessions, parse_as_of
+from riskcurve.data.panel import AlignedPanel, nyse_sessions, parse_as_of
 from riskcurve.data.store import Store
-from riskcurve.errors import RiskcurveError
+from riskcurve.errors import AsOfError, FutureAsOfError, RiskcurveError
 from riskcurve.measures.board import Board, BoardConfig, compute_board
 from riskcurve.stages import StageConfig, build_status, status_at
 from riskcurve.study.inputs import Follower

@@ -41,6 +41,7 @@ def test_latest_is_when_the_newest_leader_close_was_published(
     assert rc.resolve("latest") == latest_close(data_dir, catalog)
     assert rc.resolve("2024-03-01") == pd.Timestamp("2024-03-01 23:59:59.999999", tz="UTC")
     assert rc.resolve("2024-03-01T20:00:00-05:00") == pd.Timestamp("2024-03-02 01:00", tz="UTC")
+    assert rc.resolve("2024-03-01T00:00") == pd.Timestamp("2024-03-01 00:00", tz="UTC")  # midnight, as typed
 
 
 @pytest.mark.parametrize("text", ["", "nan", "NaT", "-1", "yesterday", "0001-01-01", "2262-04-11"])
@@ -69,6 +70,35 @@ def test_config_errors_name_the_file_the_key_and_what_was_expected(tmp_path: Pat
     config.write_text("[stages.thresholds]\nno_such_metric = 1\n")
     with pytest.raises(ConfigError, match="no_such_metric"):
         riskcurve.open(real_store_path, config=config)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[board]\nreturn_window = -5\n", r"\[board\] return_window: Input should be greater than or equal to 1"),
+        ('[board]\nstart = "yesterday"\n', r"\[board\]: start 'yesterday' is not a date"),
+        ('[board]\nleader = "NOPE"\n', r"\[board\] leader 'NOPE' is not in the catalog"),
+        ('[stages]\nmemory_sessions = "a"\n', r"\[stages\] memory_sessions: Input should be a valid integer"),
+        ('[stages.thresholds]\neth_ret = "high"\n', r"eth_ret must be a number, got 'high'"),
+        ("[stages]\nfollow_window_days = [90, 30]\n", r"follow_window_days must be \[start, end\]"),
+    ],
+)
+def test_every_config_mistake_is_named(tmp_path: Path, real_store_path: Path, text: str, message: str) -> None:
+    """A window below one would read a later close (look-ahead); the others would fail later, unclearly."""
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=message) as err:
+        riskcurve.open(real_store_path, config=config)
+    assert str(err.value).startswith(str(config))
+
+
+def test_a_renamed_threshold_still_works_and_says_so(tmp_path: Path, real_store_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[stages.thresholds]\nrut_minus_spx_63 = 0.01\n")
+    rc = riskcurve.open(real_store_path, config=config)
+    rule = next(r for rules in rc.stage_config.rules.values() for r in rules if r.metric == "rut_minus_spx")
+    assert rule.threshold == 0.01
+    assert any("'rut_minus_spx_63' is now 'rut_minus_spx'" in note for note in rc.status("latest").notes)
 
 
 def test_settings_are_parsed_once_into_typed_sections(tmp_path: Path, real_store_path: Path) -> None:

@@ -98,8 +98,8 @@ def _fmt(value: Any, spec: str = ",.2f") -> str:
 
 
 def _data_date(status: Status) -> str:
-    """The date the status is true for, in words ("the 2026-10-09 close")."""
-    return f"the {status.session:%Y-%m-%d} close" if status.session is not None else "no session yet"
+    """The date the data reach, in words ("the 2026-10-09 close"): the leader's newest real close."""
+    return f"the {status.leader_close:%Y-%m-%d} close" if status.leader_close is not None else "no close yet"
 
 
 def alerts_for(status: Status, *, breakout_days: int = BREAKOUT_DAYS) -> list[Alert]:
@@ -115,7 +115,8 @@ def alerts_for(status: Status, *, breakout_days: int = BREAKOUT_DAYS) -> list[Al
     if status.stage is None:
         alerts.append(
             Alert(
-                key=f"stale:{status.session:%Y-%m-%d}" if status.session is not None else "stale:none",
+                # Keyed on the newest close, not the session: a dead feed is announced once, not daily.
+                key=f"stale:{status.leader_close:%Y-%m-%d}" if status.leader_close is not None else "stale:none",
                 subject=f"[riskcurve] stage unknown: data stale (newest: {when})",
                 text=f"riskcurve: stage unknown as of {status.as_of:%Y-%m-%d %H:%M} UTC. {status.unknown_reason}",
             )
@@ -123,11 +124,11 @@ def alerts_for(status: Status, *, breakout_days: int = BREAKOUT_DAYS) -> list[Al
     elif status.confirmed_since is not None:
         since = f"{status.confirmed_since:%Y-%m-%d}"
         rules = "; ".join(
-            f"{s.number} {s.name}: {'rules pass' if s.active else 'rules do not pass'}" for s in status.stages
+            f"{s.number} {s.name}: {s.state}" for s in status.stages
         )
         text = f"riskcurve: stage {status.stage} ({status.name}) confirmed since {since}, data as of {when}. {rules}."
         if status.stale:
-            text += f" Stale inputs (their rules read unknown): {', '.join(status.stale)}."
+            text += f" Stale series (newest observation older than its frequency allows): {', '.join(status.stale)}."
         window = status.follow_window
         if window:
             text += (

@@ -142,6 +142,9 @@ class Catalog(Mapping[str, SeriesSpec]):
         except KeyError:
             raise CatalogError(f"unknown series {key!r}; `riskcurve series` lists the catalog") from None
 
+    def __contains__(self, key: object) -> bool:  # Mapping's would raise CatalogError for a missing id
+        return key in self._specs
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._specs)
 

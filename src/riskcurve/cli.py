@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -60,7 +61,8 @@ def _fmt_date(value: object) -> str:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    """One line on stderr; the message is text, never markup (a config key like [board] stays visible)."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -133,7 +135,7 @@ def _print_update(report: UpdateReport, db_path: Path) -> None:
         failed.add_column("series")
         failed.add_column("why")
         for r in report.failed:
-            failed.add_row(r.series_id, r.message)
+            failed.add_row(r.series_id, escape(r.message))
         err_console.print(failed)
 
 
@@ -293,6 +295,7 @@ def report(
         f"wrote {info.path} ({info.size_bytes / 1e6:.1f} MB): {info.headline} as of {info.as_of.isoformat()}, "
         f"built in {info.seconds:.1f} s; {info.study_note}",
         highlight=False,
+        markup=False,
     )
 
 

@@ -39,7 +39,12 @@ class ConfigError(RiskcurveError):
 
 
 class AsOfError(RiskcurveError, ValueError):
-    """An as-of text that is not 'latest', a date or a timestamp, or a moment outside the accepted range."""
+    """An as-of text that is not 'latest', a date or a timestamp, or a moment outside the accepted
+    range (presenters: exit 2 / HTTP 422)."""
+
+
+class FutureAsOfError(AsOfError):
+    """An as-of moment after now: nothing is known about it yet."""
 
 
 class StoreError(RiskcurveError):
@@ -50,6 +55,10 @@ class StoreBusy(StoreError):
     """A writer (`riskcurve update` or `watch`) holds DuckDB's file lock; retry in a few seconds."""
 
     retry_after = 5
+
+
+class NoDataError(StoreError):
+    """The store holds none of what was asked for yet (e.g. no leader closes for 'latest')."""
 
 
 class RiskcurveWarning(UserWarning):

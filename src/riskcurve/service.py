@@ -34,7 +34,15 @@ from riskcurve.catalog import Catalog, SeriesSpec, load_catalog
 from riskcurve.config import Settings, load_settings
 from riskcurve.data.panel import AlignedPanel, decision_times, nyse_sessions, parse_as_of
 from riskcurve.data.store import Store, UpdateReport
-from riskcurve.errors import AsOfError, ConfigError, RiskcurveError, RiskcurveWarning, StoreBusy, StoreError
+from riskcurve.errors import (
+    AsOfError,
+    ConfigError,
+    NoDataError,
+    RiskcurveError,
+    RiskcurveWarning,
+    StoreBusy,
+    StoreError,
+)
 from riskcurve.events import CalendarEvent, load_events
 from riskcurve.measures.board import Board, BoardConfig, compute_board
 from riskcurve.snapshot import Snapshot
@@ -162,25 +170,29 @@ class StoreFacts:
     fingerprint: str
 
 
-def parse_sections(settings: Settings) -> tuple[BoardConfig, StageConfig]:
+def parse_sections(settings: Settings) -> tuple[BoardConfig, StageConfig, list[str]]:
     """``[board]`` and ``[stages]`` as typed configurations, checked once: an error names the file,
-    the key and what was expected (pydantic checks the types the dataclasses declare)."""
+    the key and what was expected (pydantic checks the types and bounds the dataclasses declare).
+    Also returns the notes a valid but dated configuration deserves (a renamed key)."""
     from pydantic import TypeAdapter, ValidationError
 
     where = str(settings.config_path or "settings")
     parsed: list[Any] = []
-    for name, cls in (("board", BoardConfig), ("stages", StageConfig)):
-        try:
-            config = cls.from_mapping(settings.section(name))
-            parsed.append(TypeAdapter(cls).validate_python(asdict(config)))
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()
-            )
-            raise ConfigError(f"{where}: [{name}] {problems}") from None
-        except (RiskcurveError, TypeError, ValueError) as exc:
-            raise ConfigError(f"{where}: {exc}") from None
-    return parsed[0], parsed[1]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DeprecationWarning)
+        for name, cls in (("board", BoardConfig), ("stages", StageConfig)):
+            try:
+                config = cls.from_mapping(settings.section(name))
+                parsed.append(TypeAdapter(cls).validate_python(asdict(config)))
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in exc.errors()
+                )
+                raise ConfigError(f"{where}: [{name}] {problems}") from None
+            except (RiskcurveError, TypeError, ValueError) as exc:
+                raise ConfigError(f"{where}: {str(exc).removeprefix('config ')}") from None
+    notes = [f"{where}: {str(w.message).removeprefix('config ')}" for w in caught]
+    return parsed[0], parsed[1], notes
 
 
 def _fingerprint(store: Store) -> str:
@@ -198,7 +210,10 @@ class Riskcurve:
         self.settings = settings
         self.catalog = catalog
         self.lock_wait = lock_wait
-        self.board_config, self.stage_config = parse_sections(settings)
+        self.board_config, self.stage_config, self.config_notes = parse_sections(settings)
+        if self.board_config.leader not in catalog:
+            where = settings.config_path or "settings"
+            raise ConfigError(f"{where}: [board] leader {self.board_config.leader!r} is not in the catalog")
         self.calendar: list[CalendarEvent] = load_events(settings.event_paths)
         self._decisions = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
 
@@ -253,7 +268,7 @@ class Riskcurve:
         if isinstance(as_of, str) and as_of.strip().lower() == "latest":
             latest = self.facts().latest
             if latest is None:
-                raise RiskcurveError(
+                raise NoDataError(
                     f"as_of latest: the store holds no {self.leader} closes yet; run `riskcurve update`"
                 )
             return latest
@@ -394,7 +409,7 @@ class Riskcurve:
         with self.reader() as store, _notes() as notes:
             panel = AlignedPanel(store, self.catalog, moment)
             status = self._status(panel, compute_board(panel, self.board_config))
-        return replace(status, notes=sorted({*status.notes, *notes}))
+        return replace(status, notes=sorted({*status.notes, *notes, *self.config_notes}))
 
     def _status(self, panel: AlignedPanel, board: Board) -> Status:
         return status_at(panel, stage_config=self.stage_config, calendar=self.calendar, board=board)
@@ -420,7 +435,7 @@ class Riskcurve:
             freshness = panel.staleness(list(self.catalog))
         freshness.insert(0, "name", [self.catalog[sid].name for sid in freshness.index])
         freshness.insert(1, "frequency", [self.catalog[sid].frequency for sid in freshness.index])
-        status = replace(status, notes=sorted({*status.notes, *notes}))
+        status = replace(status, notes=sorted({*status.notes, *notes, *self.config_notes}))
         return Snapshot(
             as_of=panel.as_of,
             status=status,

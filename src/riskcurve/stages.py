@@ -14,10 +14,11 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+from annotated_types import Ge
 
 from riskcurve._json import jsonable
 from riskcurve._typing import Role
@@ -119,9 +120,9 @@ class StageConfig:
     """
 
     rules: Mapping[int, tuple[Rule, ...]] = field(default_factory=default_rules)
-    memory_sessions: int = 126
-    confirm_sessions: int = 3
-    follow_window_days: tuple[int, int] = FOLLOW_WINDOW_DAYS
+    memory_sessions: Annotated[int, Ge(1)] = 126
+    confirm_sessions: Annotated[int, Ge(1)] = 3
+    follow_window_days: tuple[Annotated[int, Ge(0)], Annotated[int, Ge(1)]] = FOLLOW_WINDOW_DAYS
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> StageConfig:
@@ -135,18 +136,29 @@ class StageConfig:
         bad = set(thresholds) - metrics
         if bad:
             raise CatalogError(f"config [stages.thresholds]: unknown metrics {sorted(bad)}; known: {sorted(metrics)}")
+        for metric, value in thresholds.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise CatalogError(f"config [stages.thresholds]: {metric} must be a number, got {value!r}")
         rules = {
             k: tuple(replace(r, threshold=float(thresholds.get(r.metric, r.threshold))) for r in rs)
             for k, rs in base.rules.items()
         }
-        window = tuple(raw.get("follow_window_days", base.follow_window_days))
-        if len(window) != 2 or not 0 <= window[0] < window[1]:
-            raise CatalogError("config [stages]: follow_window_days must be [start, end] with 0 <= start < end")
+        window = raw.get("follow_window_days", base.follow_window_days)
+        if not (
+            isinstance(window, list | tuple)
+            and len(window) == 2
+            and all(isinstance(d, int) for d in window)
+            and 0 <= window[0] < window[1]
+        ):
+            raise CatalogError(
+                f"config [stages]: follow_window_days must be [start, end] days with 0 <= start < end, got {window!r}"
+            )
+        # Types of the counts are checked where the configuration is parsed (riskcurve.service).
         return cls(
             rules=rules,
-            memory_sessions=int(raw.get("memory_sessions", base.memory_sessions)),
-            confirm_sessions=int(raw.get("confirm_sessions", base.confirm_sessions)),
-            follow_window_days=(int(window[0]), int(window[1])),
+            memory_sessions=raw.get("memory_sessions", base.memory_sessions),
+            confirm_sessions=raw.get("confirm_sessions", base.confirm_sessions),
+            follow_window_days=(window[0], window[1]),
         )
 
 
@@ -160,21 +172,28 @@ class StageHistory:
     raw_stage: pd.Series  # session -> highest stage reached that session
     stage: pd.Series  # session -> confirmed stage (0..4), see StageConfig.confirm_sessions
 
-    def timeline(self) -> pd.DataFrame:
-        """Runs of the overall stage: start, end, stage, name, sessions."""
+    def timeline(self, known: pd.Series | None = None) -> pd.DataFrame:
+        """Runs of the overall stage: start, end, stage, name, sessions.
+
+        ``known`` (per session) marks where the stage can be known at all; elsewhere (no leader
+        close that session) a run reads stage <NA>, "unknown", never "No rotation".
+        """
         if self.stage.empty:
             return pd.DataFrame(columns=["start", "end", "stage", "name", "sessions"])
         values = self.stage.to_numpy()
+        if known is not None:
+            values = np.where(known.reindex(self.stage.index, fill_value=True).to_numpy(dtype=bool), values, -1)
         breaks = np.flatnonzero(np.diff(values)) + 1
         starts = np.r_[0, breaks]
         ends = np.r_[breaks - 1, len(values) - 1]
         index = self.stage.index
+        first = values[starts]
         return pd.DataFrame(
             {
                 "start": index[starts],
                 "end": index[ends],
-                "stage": values[starts].astype(int),
-                "name": [STAGE_NAMES[int(v)] for v in values[starts]],
+                "stage": pd.array([int(v) if v >= 0 else None for v in first], dtype="Int64"),
+                "name": [STAGE_NAMES[int(v)] if v >= 0 else "unknown" for v in first],
                 "sessions": ends - starts + 1,
             }
         )
@@ -272,6 +291,8 @@ class RuleEvidence:
             "passed": self.passed,
             "source": self.source,
             "reason": self.reason,
+            "display": self.formatted(),  # the one way the value reads: CLI, card and alerts alike
+            "threshold_display": self.formatted(self.threshold),
         }
 
 
@@ -284,12 +305,27 @@ class StageEvidence:
     rules_passing_since: pd.Timestamp | None  # start of the current run of all rules passing
     rules: tuple[RuleEvidence, ...]
 
+    @property
+    def unknown_rules(self) -> tuple[RuleEvidence, ...]:
+        return tuple(r for r in self.rules if r.passed is None)
+
+    @property
+    def state(self) -> str:
+        """'rules pass', 'rules do not pass', or 'unknown' when no rule fails but some cannot be
+        evaluated: a stage that cannot be assessed is not a stage that failed."""
+        if self.active:
+            return "rules pass"
+        if self.unknown_rules and not any(r.passed is False for r in self.rules):
+            return "unknown"
+        return "rules do not pass"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "number": self.number,
             "name": self.name,
             "active": self.active,
             "reached": self.reached,
+            "state": self.state,
             "rules_passing_since": jsonable(self.rules_passing_since),
             "rules": [r.to_dict() for r in self.rules],
         }
@@ -323,6 +359,7 @@ class Status:
     raw_stage: int | None  # today's rules, before confirmation
     confirmed_since: pd.Timestamp | None  # start of the confirmed stage's run
     unknown_reason: str | None
+    leader_close: pd.Timestamp | None  # the newest real close of the leader (what the data reach)
     stages: tuple[StageEvidence, ...]
     breakouts: list[BreakoutEvent]
     altseason: AltseasonReading
@@ -348,7 +385,15 @@ class Status:
             return f"stage unknown — {self.unknown_reason}"
         since = f", confirmed since {_day(self.confirmed_since)}" if self.confirmed_since is not None else ""
         raw = f" (today's rules: stage {self.raw_stage})" if self.raw_stage != self.stage else ""
-        return f"stage {self.stage} {self.name}{since}{raw}"
+        return f"stage {self.stage} {self.name}{since}{raw}{self._blocked()}"
+
+    def _blocked(self) -> str:
+        """The stage above the current one, when it cannot be assessed (no rule fails, one is unknown)."""
+        above = next((st for st in self.stages if self.stage is not None and st.number == self.stage + 1), None)
+        if above is None or above.state != "unknown":
+            return ""
+        labels = ", ".join(r.label.split(" (")[0] for r in above.unknown_rules)
+        return f"; stage {above.number} cannot be assessed ({labels} unknown)"
 
     def _figure(self, key: str, unit: str = "", percent: bool = False) -> str:
         value = self.indicators.get(key)
@@ -362,7 +407,7 @@ class Status:
         session = f", session {_day(self.session)}" if self.session is not None else ""
         lines = [f"riskcurve status as of {self.as_of:%Y-%m-%d %H:%M} UTC{session}", self.headline()]
         for st in self.stages:
-            state = "reached" if st.reached else ("active" if st.active else "not active")
+            state = "reached" if st.reached else st.state
             passing = st.rules_passing_since
             since = f", rules passing since {_day(passing)}" if passing is not None else ""
             lines.append(f"  {st.number} {st.name}: {state}{since}")
@@ -386,7 +431,8 @@ class Status:
         ]
         lines += [f"  note: {n}" for n in self.notes]
         if self.stale:
-            lines.append(f"  stale as of this time (their rules read unknown): {', '.join(self.stale)}")
+            stale = ", ".join(self.stale)
+            lines.append(f"  stale series (newest observation older than its frequency allows): {stale}")
         return "\n".join(lines)
 
     __str__ = summary
@@ -424,6 +470,7 @@ class Status:
             "stage": self.stage,
             "stage_name": self.name,
             "unknown_reason": self.unknown_reason,
+            "leader_close": jsonable(self.leader_close),
             "raw_stage": self.raw_stage,
             "confirmed_since": jsonable(self.confirmed_since),
             "stages": [st.to_dict() for st in self.stages],
@@ -460,6 +507,7 @@ class Status:
                 "eth_btc": ind.get("eth_btc"),
                 "eth_btc_vs_ma50": ind.get("eth_btc_vs_ma50"),
                 "date": jsonable(self.indicator_dates.get("rut_minus_spx")),
+                "eth_btc_date": jsonable(self.indicator_dates.get("eth_btc")),
             },
             "altseason": self.altseason.to_dict(),
             "context": self.context,
@@ -586,6 +634,22 @@ def _leader_unknown(board: Board, session: pd.Timestamp | None) -> str | None:
     return None
 
 
+def _newest_leader_close(board: Board) -> pd.Timestamp | None:
+    column = f"{board.leader.lower()}_close"
+    if column not in board.dates.columns or board.dates.empty:
+        return None
+    return _stamp(board.dates[column].dropna().max()) if board.dates[column].notna().any() else None
+
+
+def _leader_observed(board: Board) -> pd.Series | None:
+    """Per session: did the leader close that session (so a stage can be known)? None: no dates."""
+    column = f"{board.leader.lower()}_close"
+    if board.dates.empty or column not in board.dates.columns:
+        return None
+    observed = pd.DatetimeIndex(board.dates[column]) == pd.DatetimeIndex(board.frame.index)
+    return pd.Series(observed, index=board.frame.index)
+
+
 def _switches(sources: pd.Series) -> pd.DatetimeIndex:
     """Sessions on which a stand-in series took over from another (or handed back)."""
     known = sources.dropna()
@@ -661,6 +725,7 @@ def build_status(
         raw_stage=raw_stage,
         confirmed_since=confirmed_since,
         unknown_reason=unknown,
+        leader_close=_newest_leader_close(board),
         stages=stages,
         breakouts=[e for e in board.breakouts if e.date >= when - pd.Timedelta(days=365)],
         altseason=_altseason_at(board, alt_day),
@@ -671,7 +736,7 @@ def build_status(
         follow_window=_follow_window(board.breakouts, when, cfg.follow_window_days),
         events=events_near(calendar, date.fromisoformat(when.date().isoformat()), event_days),
         freshness=freshness if freshness is not None else pd.DataFrame(columns=["stale"]),
-        timeline=history.timeline(),
+        timeline=history.timeline(_leader_observed(board)),
     )
 
 

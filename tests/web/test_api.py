@@ -225,6 +225,16 @@ def test_locked_store_is_503_then_recovers(real_store_path: Path, tmp_path: Path
         writer.wait()
 
 
+def test_a_store_without_leader_closes_says_so(data_copy: Path, tmp_path: Path) -> None:
+    """'latest' needs a Russell 2000 close: without one the API says what to do, never a 500."""
+    db = tmp_path / "btc.duckdb"
+    assert riskcurve.open(db, data_dir=data_copy).update(["BTC"]).ok
+    with TestClient(app_for(db)) as test_client:
+        for url in ("/api/status?as_of=latest", "/api/study?as_of=latest", "/api/breakouts?as_of=latest"):
+            response = test_client.get(url)
+            assert response.status_code == 503 and "no RUT closes yet" in response.json()["detail"], url
+
+
 def test_missing_store_is_503(tmp_path: Path) -> None:
     with TestClient(app_for(tmp_path / "none.duckdb")) as test_client:
         response = test_client.get("/api/status")

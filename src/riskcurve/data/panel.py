@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 
 import exchange_calendars as xcals
@@ -30,7 +30,7 @@ import pandas as pd
 from riskcurve._typing import Calendar
 from riskcurve.catalog import Catalog, SeriesSpec
 from riskcurve.data.store import Store
-from riskcurve.errors import RiskcurveError
+from riskcurve.errors import AsOfError, FutureAsOfError
 from riskcurve.thesis import STALE_AFTER
 
 __all__ = ["STALE_AFTER", "AlignedPanel", "AsOfError", "FutureAsOfError", "parse_as_of"]
@@ -41,14 +41,6 @@ NYSE_CLOSE_TIME = pd.Timedelta(hours=16)  # regular close, New York time (conser
 EARLIEST_AS_OF = pd.Timestamp("1900-01-01", tz="UTC")
 #: A clock a little ahead of ours (or a request made a moment later) is not "the future".
 _CLOCK_SLACK = pd.Timedelta(minutes=5)
-
-
-class AsOfError(RiskcurveError, ValueError):
-    """An as-of moment that is not a date, or outside the accepted range (presenters: exit 2 / HTTP 422)."""
-
-
-class FutureAsOfError(AsOfError):
-    """An as-of moment after now: nothing is known about it yet."""
 
 
 @cache
@@ -97,7 +89,8 @@ def parse_as_of(moment: pd.Timestamp | str | datetime | None) -> pd.Timestamp:
         raise AsOfError(f"as-of {moment!r} is not a date or moment")
     if stamp.tzinfo is None:
         # A bare date means "the end of that day in UTC": everything published that day is known.
-        if stamp == stamp.normalize():
+        # Only a date as such: "2021-03-31T00:00" is midnight, as typed.
+        if _is_bare_date(moment):
             if stamp.normalize() == now.tz_localize(None).normalize():
                 return now
             stamp = stamp + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
@@ -114,6 +107,13 @@ def parse_as_of(moment: pd.Timestamp | str | datetime | None) -> pd.Timestamp:
             f"accepted: {EARLIEST_AS_OF:%Y-%m-%d} .. now"
         )
     return stamp.as_unit("ns")
+
+
+def _is_bare_date(moment: pd.Timestamp | str | datetime) -> bool:
+    """A calendar date without a time: 'YYYY-MM-DD' text or a ``datetime.date`` (not a datetime)."""
+    if isinstance(moment, str):
+        return len(moment.strip()) == 10
+    return isinstance(moment, date) and not isinstance(moment, datetime)
 
 
 class AlignedPanel:

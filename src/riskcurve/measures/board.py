@@ -11,10 +11,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from annotated_types import Ge, Gt
 
 from riskcurve._json import jsonable
 from riskcurve._typing import Role
@@ -47,13 +48,14 @@ class BoardConfig:
     breakout: BreakoutConfig = field(
         default_factory=lambda: BreakoutConfig(round_levels=tuple(float(x) for x in range(500, 5001, 100)))
     )
-    return_window: int = RETURN_WINDOW
-    crypto_return_days: int = CRYPTO_RETURN_DAYS
-    hy_rank_years: float = 5.0
-    altseason_top_n: int = ALTSEASON_TOP_N
-    altseason_window: int = ALTSEASON_WINDOW_DAYS
-    altseason_min_universe: int = ALTSEASON_MIN_UNIVERSE
-    altseason_max_ranking_age_days: int = ALTSEASON_MAX_RANKING_AGE.days
+    # Windows look back, never forward: a window below one would read a later close (look-ahead).
+    return_window: Annotated[int, Ge(1)] = RETURN_WINDOW
+    crypto_return_days: Annotated[int, Ge(1)] = CRYPTO_RETURN_DAYS
+    hy_rank_years: Annotated[float, Gt(0)] = 5.0
+    altseason_top_n: Annotated[int, Ge(1)] = ALTSEASON_TOP_N
+    altseason_window: Annotated[int, Ge(1)] = ALTSEASON_WINDOW_DAYS
+    altseason_min_universe: Annotated[int, Ge(1)] = ALTSEASON_MIN_UNIVERSE
+    altseason_max_ranking_age_days: Annotated[int, Ge(0)] = ALTSEASON_MAX_RANKING_AGE.days
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> BoardConfig:
@@ -73,6 +75,11 @@ class BoardConfig:
                 base = replace(base, breakout=replace(base.breakout, **breakout_raw))
             except (TypeError, ValueError) as exc:
                 raise CatalogError(f"config [board.breakout]: {exc}") from exc
+        if "start" in raw:
+            try:
+                raw["start"] = pd.Timestamp(str(raw["start"])).date().isoformat()
+            except (TypeError, ValueError):
+                raise CatalogError(f"config [board]: start {raw['start']!r} is not a date (YYYY-MM-DD)") from None
         return replace(base, **raw)
 
 
@@ -301,14 +308,15 @@ def _liquidity_and_credit(
     out: Columns = {"net_liquidity": net}
     out.update({f"net_liquidity_{k}": v for k, v in changes(net.dropna()).items()})
     out["net_liquidity_z1y"] = zscore(net.dropna())
-    out.update(dict(purchase_pace(levels[treast].dropna(), levels[mbs].dropna()).items()))
+    pace = purchase_pace(levels[treast].dropna(), levels[mbs].dropna())
+    out.update(dict(pace.items()))
     out["tga_chg_13w"] = tga_drawdown(levels[tga].dropna())
     out.update({f"hy_oas_{k}": v for k, v in hy_oas(levels[hy].dropna(), rank_years=cfg.hy_rank_years).items()})
     out.update({f"real_yield_{k}": v for k, v in real_yield(levels[real_10y].dropna()).items()})
     out["curve_10y3m"] = curve_10y3m(levels[nominal_10y].dropna(), levels[bill_3m].dropna())
     net_date = _older(*(parts_seen[c] for c in components))
     dates: Columns = {k: net_date for k in out if k.startswith("net_liquidity")}
-    dates.update({k: _older(seen[treast], seen[mbs]) for k in ("treasury_monthly", "mbs_monthly")})
+    dates.update({k: _older(seen[treast], seen[mbs]) for k in pace.columns})
     dates["tga_chg_13w"] = seen[tga]
     dates.update({k: seen[hy] for k in out if k.startswith("hy_oas_")})
     dates.update({k: seen[real_10y] for k in out if k.startswith("real_yield_")})

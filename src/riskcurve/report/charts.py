@@ -26,7 +26,14 @@ from riskcurve.stages import STAGE_NAMES
 DAILY_YEARS = 3  # the most recent years keep every point
 TEMPLATE = "plotly_white"
 HEIGHT = 440
-STAGE_COLORS = {0: "#bab0ac", 1: "#4e79a7", 2: "#59a14f", 3: "#f28e2b", 4: "#e15759"}
+STAGE_COLORS: dict[int | None, str] = {
+    0: "#bab0ac",
+    1: "#4e79a7",
+    2: "#59a14f",
+    3: "#f28e2b",
+    4: "#e15759",
+    None: "rgba(120, 120, 120, 0.25)",  # unknown: no leader close on those sessions
+}
 BREAKOUT_STYLE = {
     "ath": ("All-time high", "#d62728", "triangle-up", 11),
     "round_level": ("Round level", "#9467bd", "diamond", 9),
@@ -232,16 +239,20 @@ def crypto_chart(board: Board) -> go.Figure:
     return _layout(fig, "Crypto breadth: ETH/BTC and altcoin season", [_thinned_note(cuts)], height=520)
 
 
+def _stage_label(stage: int | None) -> str:
+    return "unknown (no Russell 2000 close)" if stage is None else f"{stage} {STAGE_NAMES[stage]}"
+
+
 def timeline_chart(timeline: pd.DataFrame, board: Board | None = None) -> go.Figure:
     """The confirmed stage over history as colored bands (height = stage), with the Russell 2000 on top."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     for stage, color in STAGE_COLORS.items():
-        runs = timeline[timeline["stage"] == stage]
+        runs = timeline[timeline["stage"].isna()] if stage is None else timeline[timeline["stage"] == stage]
         if runs.empty:
             continue
         xs: list[str | None] = []
         ys: list[float | None] = []
-        height = max(float(stage), 0.3)
+        height = 4.2 if stage is None else max(float(stage), 0.3)  # unknown: a full-height grey band
         for start, end in zip(runs["start"], runs["end"], strict=True):
             x0 = pd.Timestamp(start).strftime("%Y-%m-%d")
             x1 = (pd.Timestamp(end) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
@@ -256,7 +267,7 @@ def timeline_chart(timeline: pd.DataFrame, board: Board | None = None) -> go.Fig
                 line={"width": 0},
                 fillcolor=color,
                 hoveron="fills",
-                name=f"{stage} {STAGE_NAMES[stage]} ({int(runs['sessions'].sum())} sessions)",
+                name=f"{_stage_label(stage)} ({int(runs['sessions'].sum())} sessions)",
             ),
             secondary_y=False,
         )

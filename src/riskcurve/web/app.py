@@ -23,7 +23,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from riskcurve.errors import AsOfError, CatalogError, StoreError
+from riskcurve.errors import AsOfError, CatalogError, RiskcurveError, StoreError
 from riskcurve.report.charts import CHARTS
 from riskcurve.report.html import package_version, plotly_js, template_env
 from riskcurve.service import Riskcurve
@@ -150,6 +150,11 @@ def create_app(rc: Riskcurve, token: str | None = None) -> FastAPI:
             return view.resolve(as_of)
         except AsOfError as exc:
             raise _bad("as_of", str(exc)) from None
+
+    @app.exception_handler(RiskcurveError)
+    async def refused(request: Request, exc: RiskcurveError) -> JSONResponse:
+        """Anything riskcurve refuses on purpose is the request's problem, said in words: never a 500."""
+        return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(StoreError)
     async def store_unavailable(request: Request, exc: StoreError) -> JSONResponse:
