@@ -15,6 +15,7 @@ import riskcurve
 from riskcurve.catalog import Catalog
 from riskcurve.data.store import Store
 from riskcurve.errors import AsOfError, ConfigError
+from riskcurve.report.charts import timeline_chart
 from riskcurve.service import STUDY_STATE_KEY, Riskcurve, StudyRun
 from tests.conftest import latest_close
 
@@ -213,3 +214,15 @@ def test_timeline_and_notebook_views(rc: Riskcurve) -> None:
         assert "<table" in result._repr_html_() and str(result) == result.summary()
     assert board.to_dict()["indicators"]["rut_minus_spx"]["window"] == "63-session"
     assert list(status.to_frame().columns[:3]) == ["stage", "rule", "metric"]
+
+
+def test_sessions_without_a_leader_close_are_an_unknown_run(rc: Riskcurve, data_dir: Path) -> None:
+    """After the newest close the timeline says 'unknown', never 'No rotation' (stage 0)."""
+    newest = pd.Timestamp(pd.read_csv(data_dir / "equities" / "RUT.csv")["date"].iloc[-1])
+    weeks_later = newest + pd.Timedelta(days=30)
+    runs = rc.timeline(newest - pd.Timedelta(days=90), weeks_later.date().isoformat())
+    last = runs.iloc[-1]
+    assert pd.isna(last["stage"]) and last["name"] == "unknown" and last["start"] > newest
+    assert runs.iloc[-2]["end"] == newest and not pd.isna(runs.iloc[-2]["stage"])
+    names = [trace.name for trace in timeline_chart(runs).data]
+    assert any(name.startswith("unknown (no Russell 2000 close)") for name in names)

@@ -188,7 +188,7 @@ def test_detect_breakouts_runs_all_kinds_sorted_with_confirmations() -> None:
         (9, "ath", 5.0, 6.0),
         (9, "rolling_high", 4.0, 6.0),  # max(4, 4, 4); the 5 at position 5 was the same run
     ]
-    assert [e.confirmations["held_2"] for e in events] == [True, True, True, None, None]
+    assert [e.held for e in events] == [True, True, True, None, None]
 
 
 def test_detect_breakouts_adds_volume_and_relative_strength() -> None:
@@ -201,7 +201,7 @@ def test_detect_breakouts_adds_volume_and_relative_strength() -> None:
     # Over 2 sessions the leader went 2 -> 4 (+100 %) against a flat series; daily streak: 2 -> 4 up.
     assert first.confirmations["rs_excess_FLAT"] == pytest.approx(1.0)
     assert first.confirmations["rs_beats_all"] is True and first.confirmations["rs_streak"] == 1
-    assert first.confirmations["held_1"] is True and first.confirmations["gap_sessions"] == 3
+    assert first.held is True and first.confirmations["gap_sessions"] == 3
 
 
 def test_breakout_config_rejects_nonsense() -> None:
@@ -242,11 +242,9 @@ def test_breakouts_are_causal(frame: pd.DataFrame, data: st.DataObject) -> None:
     early = [e for e in full if e.date <= t]
     assert _identity(part) == _identity(early)
     for p, f in zip(part, early, strict=True):
+        assert p.held is None or p.held == f.held  # known later, never changed
         for key, value in p.confirmations.items():
-            if key == "held_3":
-                assert value is None or value == f.confirmations[key]  # known later, never changed
-            else:
-                assert _same(value, f.confirmations[key])
+            assert _same(value, f.confirmations[key])
     rs_full = relative_strength(close, {"O": other}, window=3)
     rs_part = relative_strength(close.loc[:t], {"O": other.loc[:t]}, window=3)
     assert_prefix(rs_full, rs_part, t)

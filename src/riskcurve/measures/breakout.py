@@ -303,8 +303,8 @@ def detect_breakouts(
 
     Confirmations added to each event:
 
-    - ``held_{c}``: :func:`consecutive_closes_above` the event's level (forward-looking, None while
-      pending);
+    - the field ``held``: :func:`consecutive_closes_above` the event's level over ``hold_closes``
+      closes (forward-looking, None while pending);
     - with ``volume``: ``volume_ratio`` (float, NaN if unknown) and ``volume_ok``
       (:func:`volume_confirmation`);
     - with ``others`` (e.g. ``{"SPX": spx, "NDX": ndx}``): ``rs_beats_all`` (None while fewer
@@ -329,7 +329,7 @@ def detect_breakouts(
     held = _held_all(
         s.to_numpy(), pd.DatetimeIndex(s.index).get_indexer(dates), np.array([e.level for e in events]), cfg.hold_closes
     )
-    extras: list[dict[str, Confirmation]] = [{f"held_{cfg.hold_closes}": h} for h in held]
+    extras: list[dict[str, Confirmation]] = [{} for _ in held]
     if volume is not None:
         v = clean_series(volume, "detect_breakouts: volume")
         prior_mean = v.rolling(cfg.volume_window).mean().shift(1)
