@@ -385,15 +385,17 @@ class Status:
             return f"stage unknown — {self.unknown_reason}"
         since = f", confirmed since {_day(self.confirmed_since)}" if self.confirmed_since is not None else ""
         raw = f" (today's rules: stage {self.raw_stage})" if self.raw_stage != self.stage else ""
-        return f"stage {self.stage} {self.name}{since}{raw}{self._blocked()}"
+        blocked = f"; {self.assessment}" if self.assessment else ""
+        return f"stage {self.stage} {self.name}{since}{raw}{blocked}"
 
-    def _blocked(self) -> str:
+    @property
+    def assessment(self) -> str | None:
         """The stage above the current one, when it cannot be assessed (no rule fails, one is unknown)."""
         above = next((st for st in self.stages if self.stage is not None and st.number == self.stage + 1), None)
         if above is None or above.state != "unknown":
-            return ""
+            return None
         labels = ", ".join(r.label.split(" (")[0] for r in above.unknown_rules)
-        return f"; stage {above.number} cannot be assessed ({labels} unknown)"
+        return f"stage {above.number} cannot be assessed ({labels} unknown)"
 
     def _figure(self, key: str, unit: str = "", percent: bool = False) -> str:
         value = self.indicators.get(key)
@@ -471,6 +473,7 @@ class Status:
             "stage_name": self.name,
             "unknown_reason": self.unknown_reason,
             "leader_close": jsonable(self.leader_close),
+            "assessment": self.assessment,
             "raw_stage": self.raw_stage,
             "confirmed_since": jsonable(self.confirmed_since),
             "stages": [st.to_dict() for st in self.stages],

@@ -51,6 +51,11 @@ def _num(value: object, spec: str = ",.2f") -> str:
     return str(value)
 
 
+def _moment(iso: str) -> str:
+    """An ISO timestamp as people read it: "2026-09-09 23:59 UTC" (the exact value stays in data-*)."""
+    return pd.Timestamp(iso).tz_convert("UTC").strftime("%Y-%m-%d %H:%M UTC")
+
+
 @cache
 def template_env() -> jinja2.Environment:
     """The templates of the report and the dashboard (HTML-escaped by default)."""
@@ -62,6 +67,7 @@ def template_env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _num
+    env.filters["moment"] = _moment
     return env
 
 
