@@ -7,10 +7,12 @@ import ipaddress
 import json
 import logging
 import os
+import socket
 import ssl
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from email import message_from_string
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +26,7 @@ from typer.testing import CliRunner
 import riskcurve
 from riskcurve.alerts import (
     AlertConfigError,
+    DeliveryError,
     EmailChannel,
     RedactingFormatter,
     Redactor,
@@ -358,3 +361,106 @@ def test_redaction_covers_messages_and_tracebacks() -> None:
         record = logging.LogRecord("riskcurve", logging.ERROR, __file__, 1, "boom %s", (SECRET,), sys.exc_info())
     text = formatter.format(record)
     assert "RuntimeError" in text and PASSWORD not in text and SECRET in text  # only known secrets are redacted
+
+
+class RawReceiver:
+    """A one-connection socket server on 127.0.0.1 that answers with ``chunks`` (bytes, pauses in
+    between), then closes: to play receivers that trickle or cut their response."""
+
+    def __init__(self, chunks: list[bytes], pause: float = 0.0) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(10)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook/{SECRET}"
+        self.chunks, self.pause = chunks, pause
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.settimeout(10)
+            _read_request(conn)
+            for chunk in self.chunks:
+                try:
+                    conn.sendall(chunk)
+                except OSError:  # the client gave up: stop trickling
+                    return
+                time.sleep(self.pause)
+
+    def close(self) -> None:
+        self.listener.close()
+        self.thread.join(timeout=15)
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    """The whole request (headers and the body its Content-Length declares): closing on unread
+    bytes would reset the connection and fail the client for the wrong reason."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536) or b"\r\n\r\n"
+    head, _, body = data.partition(b"\r\n\r\n")
+    lengths = [line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+    length = int(lengths[0]) if lengths else 0
+    while len(body) < length:
+        more = conn.recv(65536)
+        if not more:
+            break
+        body += more
+    return head + body
+
+
+def _alert(status: Status) -> Any:
+    return alerts_for(status, breakout_days=10)[0]
+
+
+def test_a_trickling_receiver_is_cut_at_the_attempt_deadline(status_doc: Status) -> None:
+    """One byte every 0.3 s once held an attempt for minutes (the timeout was per read)."""
+    response = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    receiver = RawReceiver([bytes([b]) for b in response], pause=0.3)
+    try:
+        started = time.monotonic()
+        with pytest.raises(DeliveryError, match=r"no complete response .* within 1 s") as caught:
+            WebhookChannel(receiver.url, timeout=1.0).send(_alert(status_doc))
+        assert time.monotonic() - started < 2.0 and SECRET not in str(caught.value)
+    finally:
+        receiver.close()
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b"HTTP/1.1 200 OK\r\nX-S",  # cut inside the headers
+        b"HTTP/1.1 200 OK\r\nX-Server: a\r\n",  # headers never ended
+        b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab",  # body shorter than declared
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",  # chunked body cut
+        b"",  # closed without a word
+    ],
+)
+def test_only_a_complete_response_counts_as_sent(status_doc: Status, response: bytes) -> None:
+    receiver = RawReceiver([response])
+    try:
+        with pytest.raises(DeliveryError) as caught:
+            WebhookChannel(receiver.url, timeout=5.0).send(_alert(status_doc))
+        assert SECRET not in str(caught.value)
+    finally:
+        receiver.close()
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.0 200 OK\r\n\r\nok",  # HTTP/1.0: the body ends with the connection
+    ],
+)
+def test_a_complete_2xx_response_is_sent(status_doc: Status, response: bytes) -> None:
+    receiver = RawReceiver([response])
+    try:
+        WebhookChannel(receiver.url, timeout=5.0).send(_alert(status_doc))
+    finally:
+        receiver.close()

@@ -18,19 +18,22 @@ messages go through ``Redactor`` and the CLI installs a formatter that redacts w
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 import smtplib
+import socket
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
+import h11
 import pandas as pd
-import requests
 
 from riskcurve.errors import RiskcurveError, StoreBusy
 from riskcurve.service import Riskcurve
@@ -185,7 +188,7 @@ class WebhookChannel:
     """POST ``{"text": ..., "content": ...}``: Slack reads ``text``, Discord ``content``."""
 
     url: str = field(repr=False)
-    timeout: float = 10.0
+    timeout: float = 10.0  # for the whole attempt: connect, send, and the complete response
     name: str = "webhook"
 
     def __post_init__(self) -> None:
@@ -202,13 +205,86 @@ class WebhookChannel:
         return tuple(s for s in (self.url, parts.path, parts.query, parts.password or "") if len(s) > 1)
 
     def send(self, alert: Alert) -> None:
+        """One attempt, over within ``timeout`` seconds whatever the receiver does; it counts only when
+        a complete response (status line, headers, the body as declared) says 2xx."""
         text = alert.text[:MESSAGE_LIMIT]
         try:
-            response = requests.post(self.url, json={"text": text, "content": text}, timeout=self.timeout)
-        except requests.RequestException as exc:  # its message can carry the URL: redact
+            status = _post_json(self.url, {"text": text, "content": text}, time.monotonic() + self.timeout)
+        except TimeoutError:
+            raise DeliveryError(f"no complete response from {self.describe()} within {self.timeout:g} s") from None
+        except (OSError, h11.ProtocolError) as exc:  # its message can carry the URL: redact
             raise DeliveryError(Redactor(self.secrets())(f"{type(exc).__name__}: {exc}")) from None
-        if response.status_code >= 300:
-            raise DeliveryError(f"HTTP {response.status_code} from {self.describe()}")
+        if status >= 300:
+            raise DeliveryError(f"HTTP {status} from {self.describe()}")
+
+
+RESPONSE_LIMIT = 1 << 20  # bytes of a webhook's response body we are willing to read
+
+
+def _post_json(url: str, payload: dict[str, str], deadline: float) -> int:
+    """POST ``payload`` as JSON and read the whole response before ``deadline`` (time.monotonic);
+    its status. A per-read timeout is no bound (a receiver sending a byte a second holds it for
+    ever) and http.client takes a response cut inside its headers for a complete one, so this speaks
+    HTTP/1.1 through h11 (uvicorn's parser) over a socket whose timeout is the time left. No proxy."""
+    parts = urlsplit(url)
+    body = json.dumps(payload).encode()
+    headers = [
+        ("Host", parts.netloc.rpartition("@")[2]),
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("Connection", "close"),
+        ("User-Agent", "riskcurve"),
+    ]
+    if parts.username is not None:
+        user_pass = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        headers.append(("Authorization", "Basic " + base64.b64encode(user_pass).decode()))
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    conn = h11.Connection(h11.CLIENT)
+    with _open_socket(parts.scheme, parts.hostname or "", parts.port, deadline) as sock:
+        request = conn.send(h11.Request(method="POST", target=target, headers=headers)) or b""
+        sock.settimeout(_left(deadline))
+        sock.sendall(request + (conn.send(h11.Data(data=body)) or b"") + (conn.send(h11.EndOfMessage()) or b""))
+        return _read_response(conn, sock, deadline)
+
+
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("deadline passed")
+    return left
+
+
+def _open_socket(scheme: str, host: str, port: int | None, deadline: float) -> socket.socket:
+    sock = socket.create_connection((host, port or (443 if scheme == "https" else 80)), timeout=_left(deadline))
+    if scheme != "https":
+        return sock
+    try:
+        sock.settimeout(_left(deadline))
+        return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _read_response(conn: h11.Connection, sock: socket.socket, deadline: float) -> int:
+    """The final status of the response, once h11 has seen all of it (a cut one raises)."""
+    status: int | None = None
+    size = 0
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            sock.settimeout(_left(deadline))
+            conn.receive_data(sock.recv(65536))
+        elif isinstance(event, h11.Response):
+            status = event.status_code
+        elif isinstance(event, h11.Data):
+            size += len(event.data)
+            if size > RESPONSE_LIMIT:
+                raise h11.RemoteProtocolError(f"response body over {RESPONSE_LIMIT} bytes")
+        elif isinstance(event, h11.EndOfMessage) and status is not None:
+            return status
+        elif isinstance(event, h11.ConnectionClosed):
+            raise h11.RemoteProtocolError("connection closed before a complete response")
 
 
 @dataclass(frozen=True)

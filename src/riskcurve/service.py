@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -203,6 +204,67 @@ def _fingerprint(store: Store) -> str:
     return hashlib.sha256(repr(tuple(str(v) for v in row)).encode()).hexdigest()[:12]
 
 
+WRITER_STALE_AFTER = 600.0  # seconds: a marker older than any plan or apply is a crashed writer's
+
+
+def _live_writer(marker: Path) -> int | None:
+    """The pid of the writer announced by ``marker``, or None when there is none or it is stale: its
+    process is gone (a crashed writer) or the marker is older than ``WRITER_STALE_AFTER``."""
+    try:
+        text = marker.read_text(encoding="ascii", errors="replace")
+        age = time.time() - marker.stat().st_mtime
+    except OSError:
+        return None
+    pid_text, _, _ = text.partition(" ")
+    if not pid_text.isdigit():  # being written this instant (or garbage): trust it only while young
+        return 0 if age < 5.0 else None
+    pid = int(pid_text)
+    if age > WRITER_STALE_AFTER or not _pid_alive(pid):
+        return None
+    return pid
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def _announced(marker: Path, deadline: float) -> Iterator[None]:
+    """Hold the writer marker (created atomically with this pid and time) for the block; wait until
+    ``deadline`` while another live writer holds it, and replace a stale one."""
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    delay = 0.05
+    while True:
+        try:
+            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            other = _live_writer(marker)
+            if other is None:
+                marker.unlink(missing_ok=True)
+                continue
+            if time.monotonic() >= deadline:
+                raise StoreBusy(f"another writer (pid {other}) is writing the store {marker.parent}") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+    try:
+        os.write(fd, f"{os.getpid()} {time.time():.3f}\n".encode())
+    finally:
+        os.close(fd)
+    try:
+        yield
+    finally:
+        marker.unlink(missing_ok=True)
+
+
 class Riskcurve:
     """One store, one catalog, one set of settings; every answer riskcurve gives comes from here."""
 
@@ -227,17 +289,38 @@ class Riskcurve:
         return self.board_config.leader
 
     # -- connections ---------------------------------------------------------------------------
+    @property
+    def writer_marker(self) -> Path:
+        """The file a pending writer creates beside the store (see ``writer``)."""
+        return self.db_path.with_name(self.db_path.name + ".writer")
+
     @contextmanager
     def reader(self) -> Iterator[Store]:
-        """A read-only connection for one computation; StoreBusy while a writer holds the file."""
-        try:
-            store = Store(self.db_path, read_only=True, lock_wait=self.lock_wait)
-        except StoreError as exc:
-            if "lock" in str(exc).lower():
+        """A read-only connection for one computation; StoreBusy while a writer is pending or writes.
+
+        A pending writer's marker keeps new readers out (so a steady read load cannot starve
+        the writer): a reader waits for it at most ``lock_wait`` seconds (the dashboard's one second,
+        then 503), never holding the file meanwhile; DuckDB's own lock is retried the same way.
+        """
+        deadline = time.monotonic() + self.lock_wait
+        delay = 0.05
+        while True:
+            pending = _live_writer(self.writer_marker)
+            if pending is None:
+                try:
+                    store = Store(self.db_path, read_only=True, lock_wait=0)
+                    break
+                except StoreError as exc:
+                    if "lock" not in str(exc).lower():
+                        raise
+            if time.monotonic() >= deadline:
                 raise StoreBusy(
-                    "the store is being written (riskcurve update or watch holds its lock); retry in a few seconds"
-                ) from exc
-            raise
+                    "the store is being written (riskcurve update or watch"
+                    + (f", pid {pending}" if pending else "")
+                    + "); retry in a few seconds"
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
         try:
             yield store
         finally:
@@ -245,17 +328,24 @@ class Riskcurve:
 
     @contextmanager
     def writer(self) -> Iterator[Store]:
-        """A read-write connection, held briefly (plan, apply, record a delivery or a study)."""
-        try:
-            store = Store(self.db_path, lock_wait=self.lock_wait)
-        except StoreError as exc:
-            if "lock" in str(exc).lower():
-                raise StoreBusy(f"the store {self.db_path} is in use by another process: {exc}") from exc
-            raise
-        try:
-            yield store
-        finally:
-            store.close()
+        """A read-write connection, held briefly (plan, apply, record a delivery or a study).
+
+        DuckDB gives the file to one writer *or* many readers, and a dashboard under load always has
+        a reader open, so the writer first announces itself with the marker file: new readers answer
+        503, the open ones (one request each, short) finish, and the lock is free within ``lock_wait``.
+        """
+        deadline = time.monotonic() + self.lock_wait
+        with _announced(self.writer_marker, deadline):
+            try:
+                store = Store(self.db_path, lock_wait=max(deadline - time.monotonic(), 0.0))
+            except StoreError as exc:
+                if "lock" in str(exc).lower():
+                    raise StoreBusy(f"the store {self.db_path} is in use by another process: {exc}") from exc
+                raise
+            try:
+                yield store
+            finally:
+                store.close()
 
     # -- moments -------------------------------------------------------------------------------
     def resolve(self, as_of: str | pd.Timestamp | None) -> pd.Timestamp:

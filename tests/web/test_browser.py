@@ -86,7 +86,8 @@ def test_dashboard_renders_and_follows_the_as_of_date(server: str, data_dir: Pat
             page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-            page.goto(server + "/")
+            response = page.goto(server + "/")
+            assert response is not None and "frame-ancestors 'none'" in response.headers["content-security-policy"]
             page.wait_for_selector("body[data-loaded-as-of='latest']", timeout=60_000)
             for chart in CHARTS:
                 assert page.locator(f"#chart-{chart.name} svg.main-svg").count() > 0, chart.name
@@ -103,9 +104,8 @@ def test_dashboard_renders_and_follows_the_as_of_date(server: str, data_dir: Pat
             assert (page.get_attribute("#status", "data-as-of") or "").startswith(day)
             assert page.inner_text("#stage-name") == stage != latest_stage
             page.select_option("#series-id", "WALCL")
-            page.wait_for_function(
-                "document.querySelector('#series-chart .gtitle')?.textContent.includes('WALCL')", timeout=30_000
-            )
+            # A locator, not wait_for_function: the page's CSP forbids the eval a string predicate needs.
+            page.locator("#series-chart .gtitle").filter(has_text="WALCL").first.wait_for(timeout=30_000)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
         finally:

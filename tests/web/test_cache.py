@@ -66,3 +66,17 @@ def test_a_new_store_version_is_seen_at_once(real_store_path: Path, tmp_path: Pa
         store.set_state(STUDY_STATE_KEY, json.dumps(run.to_dict()))
     assert view.signature() != signature
     assert view.study(now)["study"] == run.to_dict()
+
+
+def test_distinct_as_of_keep_the_response_cache_under_its_byte_cap(real_store_path: Path) -> None:
+    """Hundreds of dashboard requests with distinct as_of once grew the server by 150 MB: the cache
+    counted entries, not bytes. Now it keeps the newest responses within its byte budget."""
+    cap = 6 * 2**20
+    view = StoreView(riskcurve.open(real_store_path), response_bytes=cap)
+    first = view.resolve("latest")
+    sizes = [len(view.charts_json(first + pd.Timedelta(seconds=i))) for i in range(40)]
+    assert sum(sizes) > 2 * cap  # the requests alone would overflow it
+    assert 0 < view._responses.nbytes <= cap
+    assert len(view._snapshots) <= 4
+    again = first + pd.Timedelta(seconds=39)
+    assert view.charts_json(again) == view.charts_json(again)  # the newest stays cached and answers alike

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -31,6 +31,19 @@ from riskcurve.web.cache import NoSuchField, StoreView
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_COOKIE = "riskcurve_token"
+# The dashboard runs only its own scripts (plotly and dashboard.js, served here); plotly sets inline
+# styles. Nobody may frame it (clickjacking), and it talks to nothing but this server.
+DASHBOARD_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# FastAPI's /docs (Swagger UI) and /redoc: an inline start-up script, bundles and fonts from CDNs.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
+    "worker-src blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
 AsOfQuery = Annotated[
     str | None,
     Query(
@@ -116,21 +129,48 @@ def _bad(param: str, message: str) -> HTTPException:
 
 
 def _token_of(request: Request) -> tuple[str | None, bool]:
-    """The presented token and whether it came in the query string (then it is also set as a cookie)."""
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        return auth[7:].strip(), False
-    if "token" in request.query_params:
+    """The one token a request presents, and whether it came in the query string.
+
+    ``Authorization: Bearer`` for API clients; ``?token=`` only on a GET of the dashboard page, the
+    link a person opens once (the page then drops it from the address bar and the cookie it sets
+    carries it from then on); else that cookie. A token in any other query string is not read: it
+    would sit in logs, history and referrers.
+    """
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    if request.method == "GET" and request.url.path == "/" and "token" in request.query_params:
         return request.query_params["token"], True
     return request.cookies.get(TOKEN_COOKIE), False
 
 
-def create_app(rc: Riskcurve, token: str | None = None) -> FastAPI:
+def _host_name(header: str) -> str:
+    """The name in a Host header without its port (an IPv6 literal without brackets), lower case."""
+    host = header.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    if host.count(":") == 1:
+        host = host.partition(":")[0]
+    return host.rstrip(".")
+
+
+def _secured(response: Response, path: str) -> Response:
+    """The headers every response carries (the API docs page loads Swagger UI from its CDN)."""
+    docs = path in ("/docs", "/redoc")
+    response.headers["Content-Security-Policy"] = DOCS_CSP if docs else DASHBOARD_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str] | None = None) -> FastAPI:
     """The API and dashboard over the service ``rc`` (open it with ``lock_wait`` of a second or so:
     a request waits that long for a writer before answering 503).
 
-    ``token``: when given, every request must present it (``Authorization: Bearer ...``, ``?token=``,
-    or the cookie a ``?token=`` visit sets so the dashboard's own requests carry it).
+    ``token``: when given, every request must present it (see ``_token_of``). ``hosts``: the names
+    the Host header may carry (``serve`` passes loopback plus ``--host``): a page on another site
+    whose name is re-pointed at 127.0.0.1 (DNS rebinding) sends its own name and gets a 400.
     """
     view = StoreView(rc)
     app = FastAPI(
@@ -162,22 +202,27 @@ def create_app(rc: Riskcurve, token: str | None = None) -> FastAPI:
         headers = {"Retry-After": str(retry)} if retry else None
         return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
 
-    if token:
-        expected = token.encode()
+    expected = token.encode() if token else None
+    allowed = None if hosts is None else frozenset(_host_name(h) for h in hosts)
 
-        @app.middleware("http")
-        async def require_token(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-            presented, from_query = _token_of(request)
-            if presented is None or not hmac.compare_digest(presented.encode(), expected):
-                return JSONResponse(
-                    {"detail": "missing or wrong token: send 'Authorization: Bearer <RISKCURVE_TOKEN>' or ?token="},
-                    status_code=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-            response = await call_next(request)
-            if from_query:
-                response.set_cookie(TOKEN_COOKIE, presented, httponly=True, samesite="strict")
-            return response
+    @app.middleware("http")
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Host allow-list, then the token (compared once), then the security headers on every answer."""
+        path = request.url.path
+        if allowed is not None and _host_name(request.headers.get("host", "")) not in allowed:
+            return _secured(JSONResponse({"detail": "unknown Host header"}, status_code=400), path)
+        presented, from_query = _token_of(request) if expected else (None, False)
+        if expected and not hmac.compare_digest((presented or "").encode("utf-8", "replace"), expected):
+            refusal = JSONResponse(
+                {"detail": "missing or wrong token: send 'Authorization: Bearer <RISKCURVE_TOKEN>', or open /?token="},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+            return _secured(refusal, path)
+        response = await call_next(request)
+        if from_query and presented:
+            response.set_cookie(TOKEN_COOKIE, presented, httponly=True, samesite="strict")
+        return _secured(response, path)
 
     unavailable: dict[int | str, dict[str, Any]] = {503: {"model": Problem, "description": "store unreadable now"}}
     bad_input: dict[int | str, dict[str, Any]] = {422: {"description": "invalid parameter"}}

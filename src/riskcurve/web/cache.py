@@ -21,7 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 
@@ -30,23 +30,50 @@ from riskcurve.report.charts import CHARTS, freshness_table
 from riskcurve.report.html import render_card
 from riskcurve.service import Riskcurve, Snapshot, StoreFacts
 
-T = TypeVar("T")
+RESPONSE_BYTES = 64 * 2**20  # cached API responses (bytes), whatever the number of distinct as_of
+FIGURE_BYTES = 32 * 2**20  # cached chart JSON per data version
 
 
 class NoSuchField(LookupError):
     """The series exists but has no observations of the requested field."""
 
 
-class _Lru(OrderedDict[Any, Any]):
-    def __init__(self, size: int) -> None:
-        super().__init__()
+class _Lru:
+    """Least recently used entries, bounded by count and by total weight (bytes, by ``weigh``).
+
+    Counting entries alone is not a bound: a dashboard response is a few kB or a few MB, so 256 of
+    them were hundreds of MB. An entry heavier than the whole budget is not kept at all.
+    """
+
+    def __init__(self, size: int, max_bytes: int | None = None, weigh: Callable[[Any], int] = lambda _: 0) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.weigh = weigh
+        self.nbytes = 0
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Any) -> Any:
+        """The value of ``key`` (now the most recently used), or None."""
+        item = self._items.get(key)
+        if item is None:
+            return None
+        self._items.move_to_end(key)
+        return item[0]
 
     def put(self, key: Any, value: Any) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
+        weight = self.weigh(value)
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.nbytes -= old[1]
+        if self.max_bytes is not None and weight > self.max_bytes:
+            return
+        self._items[key] = (value, weight)
+        self.nbytes += weight
+        while len(self._items) > self.size or (self.max_bytes is not None and self.nbytes > self.max_bytes):
+            self.nbytes -= self._items.popitem(last=False)[1][1]
 
 
 def _iso(value: Any) -> str | None:
@@ -56,16 +83,23 @@ def _iso(value: Any) -> str | None:
 class StoreView:
     """Cached answers of one service for the web app (see the module doc)."""
 
-    def __init__(self, rc: Riskcurve, *, snapshots: int = 8) -> None:
+    def __init__(
+        self,
+        rc: Riskcurve,
+        *,
+        snapshots: int = 4,
+        response_bytes: int = RESPONSE_BYTES,
+        figure_bytes: int = FIGURE_BYTES,
+    ) -> None:
         self.rc = rc
         self.db_path = rc.db_path
         self._lock = threading.Lock()  # guards the dictionaries below (held briefly)
         self._compute_lock = threading.Lock()  # one board computation at a time (CPU-bound)
         self._facts_lock = threading.Lock()
         self._facts: tuple[tuple[int, ...], StoreFacts] | None = None
-        self._snapshots: _Lru = _Lru(snapshots)
-        self._figures: _Lru = _Lru(snapshots)
-        self._responses: _Lru = _Lru(256)
+        self._snapshots = _Lru(snapshots)  # a board of the full history is some MB: keep few
+        self._figures = _Lru(64, figure_bytes, lambda parts: sum(len(text) for text in parts.values()))
+        self._responses = _Lru(1024, response_bytes, len)
 
     # -- store versions ----------------------------------------------------------------------------
     def signature(self) -> tuple[int, ...]:
@@ -103,11 +137,11 @@ class StoreView:
                 return latest
         return self.rc.resolve(text)
 
-    def _cached(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+    def _cached(self, key: tuple[Any, ...], make: Callable[[], bytes]) -> bytes:
         with self._lock:
-            if key in self._responses:
-                self._responses.move_to_end(key)
-                return self._responses[key]
+            hit = self._responses.get(key)
+        if hit is not None:
+            return bytes(hit)
         value = make()
         with self._lock:
             self._responses.put(key, value)
