@@ -115,7 +115,9 @@ def update(
             report = rc.update(
                 ids,
                 since=since.date() if since else None,
-                on_series=lambda spec, source: progress.update(task, advance=1, description=f"{spec.id} <- {source}"),
+                on_series=lambda spec, source: progress.update(
+                    task, advance=1, description=escape(f"{spec.id} <- {source}")
+                ),
             )
     except RiskcurveError as exc:
         _fail(str(exc))
@@ -126,6 +128,7 @@ def update(
 
 
 def _progress() -> Progress:
+    """A bar on a terminal only; descriptions are escaped by the callers (a source may be a user path)."""
     return Progress(
         TextColumn("[bold blue]{task.description:<28}"),
         BarColumn(),
@@ -318,7 +321,7 @@ def study(
             run = _service(db).study(
                 request,
                 as_of,
-                progress=lambda label, frac: progress.update(task, completed=100 * frac, description=label),
+                progress=lambda label, frac: progress.update(task, completed=100 * frac, description=escape(label)),
             )
     except RiskcurveError as exc:
         _fail(str(exc))

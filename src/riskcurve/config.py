@@ -163,8 +163,13 @@ def _config_file(env: Mapping[str, str]) -> Path | None:
 
 
 def _parse_file(path: Path) -> ConfigFile:
+    raw = read_toml(path, ConfigError)
+    unknown = sorted(set(raw) - SECTIONS)
+    if unknown:
+        hints = dict.fromkeys(unknown_key_hint(name, sorted(SECTIONS)) for name in unknown)
+        raise ConfigError(f"{path}: unknown sections {unknown}; {'; '.join(hints)}")
     try:
-        return ConfigFile.model_validate(read_toml(path, ConfigError))
+        return ConfigFile.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe_errors(exc, ConfigFile, _config_label)}") from None
 
