@@ -109,6 +109,8 @@ def update(
     try:
         rc = _service(db, data_dir)
         ids = _split_ids(series)
+        if since is not None and since.date() > date.today():
+            raise RiskcurveError(f"--since {since.date()} is after today: no observation can be that new")
         total = len(rc.catalog.select(ids))
         with _progress() as progress:
             task = progress.add_task("update", total=total)

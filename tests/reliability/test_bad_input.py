@@ -44,6 +44,10 @@ CLI_CASES: dict[str, Case] = {
     "update-series-empty": Case(("update", "--series", "", "--data-dir", "{dir}"), "--series is empty"),
     "update-series-commas": Case(("update", "--series", ",", "--data-dir", "{dir}"), "--series is empty"),
     "update-series-markup": Case(("update", "--series", "[/x]", "--data-dir", "{dir}"), "unknown series '[/x]'"),
+    "update-since-2263": Case(
+        ("update", "--series", "RUT", "--since", "2263-01-01", "--data-dir", "{dir}"),
+        "--since 2263-01-01 is after today",
+    ),
     "study-horizons-huge": Case(
         ("study", "--horizons", "1000000000"), "--horizons must be whole numbers from 1 to 3650"
     ),
