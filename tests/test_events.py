@@ -30,7 +30,7 @@ def test_user_events_extend_and_bad_ones_fail(tmp_path: Path) -> None:
     assert any(e.title == "Quarter end" for e in load_events([mine]))
     bad = tmp_path / "bad.toml"
     bad.write_text('[[event]]\ndate = "2026-09-30"\nkind = "gossip"\ntitle = "x"\n')
-    with pytest.raises(CatalogError, match="kind 'gossip' is not one of"):
+    with pytest.raises(CatalogError, match=r"bad\.toml: event 1: kind: 'gossip' is not one of crypto, fed"):
         load_events([bad])
     bad.write_text('[[event]]\ndate = "2026-09-31"\nkind = "fed"\ntitle = "x"\n')
     with pytest.raises(CatalogError, match="event 1"):

@@ -7,6 +7,7 @@ purpose are one line on stderr and exit code 2 (1 when an update or a delivery f
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from riskcurve.errors import RiskcurveError
 from riskcurve.thesis import STUDY_HORIZONS
 
 if TYPE_CHECKING:
-    from riskcurve.service import Riskcurve, UpdateReport
+    from riskcurve.service import Riskcurve, StudyRun, UpdateReport
 
 app = typer.Typer(
     name="riskcurve",
@@ -44,14 +45,37 @@ def _service(db: Path | None = None, data_dir: Path | None = None, *, lock_wait:
     """The service (imported here, not at start-up: `--help` needs none of the numerical stack)."""
     from riskcurve.service import open as open_service
 
-    return open_service(db, data_dir=data_dir, lock_wait=lock_wait)
+    return open_service(_store_file(db), data_dir=data_dir, lock_wait=lock_wait)
 
 
 def _split_ids(values: list[str] | None) -> list[str] | None:
-    """Accept `--series RUT --series SPX` and `--series RUT,SPX` alike."""
-    if not values:
+    """Accept `--series RUT --series SPX` and `--series RUT,SPX` alike. Given but empty is refused:
+    read as 'no filter' it would update every series."""
+    if values is None:
         return None
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+    ids = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    if not ids:
+        raise RiskcurveError("--series is empty: give series ids (`riskcurve series` lists them), or leave it out")
+    return ids
+
+
+def _store_file(db: Path | None) -> Path | None:
+    """``--db`` must name a file: a directory would reach DuckDB and come back as a raw IO error."""
+    if db is not None and db.is_dir():
+        raise RiskcurveError(f"--db {db} is a directory; give the store's .duckdb file")
+    return db
+
+
+def _output_file(out: Path, what: str, *, directory: bool = False) -> Path:
+    """Refuse an output path that cannot be written before any work is done (a directory where a
+    file is wanted, or a file where a directory is)."""
+    if out.exists() and out.is_dir() != directory:
+        kind = "a file" if directory else "a directory"
+        raise RiskcurveError(f"{what} {out} is {kind}; give {'a directory' if directory else 'a file path'}")
+    blocking = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise RiskcurveError(f"{what} {out}: {blocking} is a file, not a directory")
+    return out
 
 
 def _fmt_date(value: object) -> str:
@@ -85,13 +109,17 @@ def update(
     try:
         rc = _service(db, data_dir)
         ids = _split_ids(series)
+        if since is not None and since.date() > date.today():
+            raise RiskcurveError(f"--since {since.date()} is after today: no observation can be that new")
         total = len(rc.catalog.select(ids))
         with _progress() as progress:
             task = progress.add_task("update", total=total)
             report = rc.update(
                 ids,
                 since=since.date() if since else None,
-                on_series=lambda spec, source: progress.update(task, advance=1, description=f"{spec.id} <- {source}"),
+                on_series=lambda spec, source: progress.update(
+                    task, advance=1, description=escape(f"{spec.id} <- {source}")
+                ),
             )
     except RiskcurveError as exc:
         _fail(str(exc))
@@ -102,6 +130,7 @@ def update(
 
 
 def _progress() -> Progress:
+    """A bar on a terminal only; descriptions are escaped by the callers (a source may be a user path)."""
     return Progress(
         TextColumn("[bold blue]{task.description:<28}"),
         BarColumn(),
@@ -114,28 +143,28 @@ def _progress() -> Progress:
 
 
 def _print_update(report: UpdateReport, db_path: Path) -> None:
-    table = Table(title=f"update {report.run_id} -> {db_path}")
+    table = Table(title=escape(f"update {report.run_id} -> {db_path}"))
     for column in ("series", "status", "new rows", "revised rows", "first date", "last date", "source"):
         table.add_column(column, justify="right" if "rows" in column else "left", no_wrap=True)
     for r in report.results:
         style = {"failed": "red", "ok": "green"}.get(r.status, "")
         table.add_row(
-            r.series_id,
+            escape(r.series_id),
             f"[{style}]{r.status}[/]" if style else r.status,
             str(r.new_rows),
             str(r.revised_rows),
             _fmt_date(r.first_date),
             _fmt_date(r.last_date),
-            r.source,
+            escape(r.source),
         )
     console.print(table)
-    console.print(report.summary())
+    console.print(report.summary(), highlight=False, markup=False)
     if report.failed:
         failed = Table(title="failed series (nothing stored for them)", style="red")
         failed.add_column("series")
         failed.add_column("why")
         for r in report.failed:
-            failed.add_row(r.series_id, escape(r.message))
+            failed.add_row(escape(r.series_id), escape(r.message))
         err_console.print(failed)
 
 
@@ -157,7 +186,7 @@ def series_command(
     if as_json:
         sys.stdout.write(json.dumps(records(frame), indent=2) + "\n")
         return
-    table = Table(title=f"{len(frame)} series in the catalog; store {rc.db_path}")
+    table = Table(title=escape(f"{len(frame)} series in the catalog; store {rc.db_path}"))
     for column in (*SERIES_COLUMNS, "flags"):
         table.add_column(column, justify="right" if column == "rows" else "left", no_wrap=column != "name")
     for row in frame.to_dict("records"):
@@ -167,7 +196,8 @@ def series_command(
 
 
 def _cell(value: object) -> str:
-    return "-" if value is None else str(value)
+    """A table cell as text: catalog names come from user files and may look like markup."""
+    return "-" if value is None else escape(str(value))
 
 
 AsOfOption = Annotated[
@@ -198,23 +228,55 @@ def status(
     console.print(result.summary(), highlight=False, markup=False)
 
 
-def _int_list(text: str, what: str) -> tuple[int, ...]:
+# Ten years: crypto history is about fifteen years long, so a longer forward window leaves no events
+# to measure (and a huge one only overflows dates further down).
+MAX_HORIZON_DAYS = 3650
+# A study date outside this range cannot be a session in the store (pandas timestamps end in 2262).
+EARLIEST_DAY = date(1900, 1, 1)
+
+
+def _int_list(text: str, what: str, most: int) -> tuple[int, ...]:
     try:
         values = tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:
         raise RiskcurveError(f"{what} must be comma-separated whole numbers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise RiskcurveError(f"{what} must be positive whole numbers, got {text!r}")
+    if not values or min(values) < 1 or max(values) > most:
+        raise RiskcurveError(f"{what} must be whole numbers from 1 to {most}, got {text!r}")
     return values
+
+
+def _ids(text: str, what: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not ids:
+        raise RiskcurveError(f"{what} is empty: give series ids (`riskcurve series` lists them)")
+    return ids
+
+
+def _leader(text: str | None) -> str | None:
+    ids = _ids(text, "--leader") if text is not None else (None,)
+    if len(ids) > 1:
+        raise RiskcurveError(f"--leader takes one series id, got {text!r}")
+    return ids[0]
+
+
+def _scheduler(text: str | None) -> str | None:
+    """'local' or a dask address; anything else would fail deep inside dask with its own traceback."""
+    if text is None or text == "local" or re.fullmatch(r"(tcp|tls)://\S+:\d{1,5}", text):
+        return text
+    raise RiskcurveError(f"--scheduler must be 'local' or an address like tcp://host:8786, got {text!r}")
 
 
 def _day(text: str | None, what: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise RiskcurveError(f"{what} {text!r} is not a date (YYYY-MM-DD)") from None
+    today = date.today()
+    if not EARLIEST_DAY <= day <= today:
+        raise RiskcurveError(f"{what} {text!r} is outside the accepted range {EARLIEST_DAY} .. {today} (today)")
+    return day
 
 
 @app.command()
@@ -246,32 +308,41 @@ def study(
         if grid not in ("default", "full"):
             raise RiskcurveError(f"--grid must be 'default' or 'full', got {grid!r}")
         request = StudyRequest(
-            leader=leader,
-            followers=tuple(part.strip() for part in followers.split(",") if part.strip()),
-            horizons=_int_list(horizons, "--horizons"),
+            leader=_leader(leader),
+            followers=_ids(followers, "--followers"),
+            horizons=_int_list(horizons, "--horizons", MAX_HORIZON_DAYS),
             grid=grid,  # type: ignore[arg-type]
             start=_day(start, "--start"),
             end=_day(end, "--end"),
-            scheduler=scheduler,
+            scheduler=_scheduler(scheduler),
         )
+        if out is not None:
+            _output_file(out, "--out", directory=True)
         with _progress() as progress:
             task = progress.add_task("study", total=100)
             run = _service(db).study(
                 request,
                 as_of,
-                progress=lambda label, frac: progress.update(task, completed=100 * frac, description=label),
+                progress=lambda label, frac: progress.update(task, completed=100 * frac, description=escape(label)),
             )
-        if out is not None:
-            run.write(out)
     except RiskcurveError as exc:
         _fail(str(exc))
         return
+    if out is not None:
+        _write_study(run, out)
     if as_json:
         sys.stdout.write(json.dumps(run.to_dict(), indent=2) + "\n")
         return
     console.print(run.summary(), highlight=False, markup=False)
     if out is not None:
-        console.print(f"written to {out}/")
+        console.print(f"written to {out}/", highlight=False, markup=False)
+
+
+def _write_study(run: StudyRun, out: Path) -> None:
+    try:
+        run.write(out)
+    except OSError as exc:
+        _fail(f"--out {out}: cannot write ({exc.strerror or exc})")
 
 
 # -- show it: report, serve, watch ------------------------------------------------------------------
@@ -287,7 +358,7 @@ def report(
     from riskcurve.report import build_report
 
     try:
-        info = build_report(_service(db), as_of, out)
+        info = build_report(_service(db), as_of, _output_file(out, "--out"))
     except RiskcurveError as exc:
         _fail(str(exc))
         return

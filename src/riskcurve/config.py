@@ -6,14 +6,18 @@ Precedence: explicit arguments (CLI flags) > environment > config file > default
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_dir, user_data_dir
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from riskcurve.errors import ConfigError, RiskcurveError
 
@@ -41,7 +45,107 @@ class Settings:
         )
 
 
-SECTIONS = frozenset({"paths", "board", "stages"})
+FilePath = typing.Annotated[str, Field(min_length=1)]
+
+
+class PathsSection(BaseModel):
+    """``[paths]``: a misspelled key is an error (silently ignored, it would point riskcurve elsewhere)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    db: FilePath | None = None
+    data_dir: FilePath | None = None
+    catalog: list[FilePath] = []
+    events: list[FilePath] = []
+
+
+class ConfigFile(BaseModel):
+    """The whole file; ``[board]`` and ``[stages]`` keys are checked by ``service.parse_sections``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    paths: PathsSection = PathsSection()
+    board: dict[str, Any] = {}
+    stages: dict[str, Any] = {}
+
+
+SECTIONS = frozenset(ConfigFile.model_fields)
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The model that holds the key at ``loc`` (list indexes skipped), for naming its known keys."""
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        inner = _inner_model(info.annotation) if info else None
+        if inner is None:
+            return None
+        model = inner
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and not isinstance(annotation, types.GenericAlias):
+        return annotation if issubclass(annotation, BaseModel) else None
+    return next((m for arg in typing.get_args(annotation) if (m := _inner_model(arg))), None)
+
+
+def unknown_key_hint(key: str, known: Sequence[str]) -> str:
+    """'did you mean …?' for a near miss (a typo must not silently drop a setting), else the known keys."""
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
+
+
+def describe_errors(exc: ValidationError, model: type[BaseModel], label: Callable[[tuple[int | str, ...]], str]) -> str:
+    """pydantic's errors as one line: where (``label`` of the key's location), what was expected, what came."""
+    problems = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden":
+            holder = _model_at(model, loc)
+            hint = unknown_key_hint(str(loc[-1]), list(holder.model_fields) if holder else [])
+            problems.append(f"{label(loc)}: unknown key; {hint}")
+        else:
+            problems.append(f"{label(loc)}: {_expected(error)}")
+    return "; ".join(problems)
+
+
+def _expected(error: Any) -> str:
+    """What was expected, and the offending value when it is a single value (not the whole table)."""
+    if error["type"] == "missing":
+        return "missing (required)"
+    if error["type"] in ("model_type", "dict_type"):
+        return f"expected a table, got {_cut(error.get('input'))}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    value = error.get("input")
+    return message if isinstance(value, dict) else f"{message} (got {_cut(value)})"
+
+
+def _cut(value: object, limit: int = 80) -> str:
+    """A bad value as the file holds it, cut so a huge cell cannot flood the message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def read_toml(path: Path, error: type[RiskcurveError]) -> dict[str, Any]:
+    """A TOML file's tables, or ``error`` naming the file when it cannot be read or parsed."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except IsADirectoryError:
+        raise error(f"{path} is a directory, not a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
+
+
+def _config_label(loc: tuple[int | str, ...]) -> str:
+    """``[paths] db`` (as the file spells it), ``[pahts]`` for a section."""
+    section, *rest = loc
+    return " ".join([f"[{section}]", *(f"item {p + 1}" if isinstance(p, int) else str(p) for p in rest)])
 
 
 def default_db_path() -> Path:
@@ -58,37 +162,38 @@ def _config_file(env: Mapping[str, str]) -> Path | None:
     return path if path.exists() else None
 
 
+def _parse_file(path: Path) -> ConfigFile:
+    raw = read_toml(path, ConfigError)
+    unknown = sorted(set(raw) - SECTIONS)
+    if unknown:
+        hints = dict.fromkeys(unknown_key_hint(name, sorted(SECTIONS)) for name in unknown)
+        raise ConfigError(f"{path}: unknown sections {unknown}; {'; '.join(hints)}")
+    try:
+        return ConfigFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe_errors(exc, ConfigFile, _config_label)}") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, config_path: Path | None = None) -> Settings:
     """Settings from the config file (``config_path``, else the default one) and the environment
     (``RISKCURVE_DB``, ``RISKCURVE_DATA_DIR``, ``RISKCURVE_CATALOG``, ``RISKCURVE_EVENTS``)."""
     env = os.environ if env is None else env
-    raw: dict[str, Any] = {}
     if config_path is not None and not config_path.exists():
         raise RiskcurveError(f"config file {config_path} does not exist")
     path = config_path or _config_file(env)
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
-    unknown = sorted(set(raw) - SECTIONS)
-    if unknown:
-        raise ConfigError(f"{path}: unknown sections {unknown}; known: {sorted(SECTIONS)}")
-    for name, value in raw.items():
-        if not isinstance(value, dict):
-            raise ConfigError(f"{path}: [{name}] must be a table of settings, got {value!r}")
-    paths = raw.get("paths", {})
-    db = env.get("RISKCURVE_DB") or paths.get("db")
-    data_dir = env.get("RISKCURVE_DATA_DIR") or paths.get("data_dir")
+    parsed = _parse_file(path) if path is not None else ConfigFile()
+    paths = parsed.paths
+    db = env.get("RISKCURVE_DB") or paths.db
+    data_dir = env.get("RISKCURVE_DATA_DIR") or paths.data_dir
     catalogs = env.get("RISKCURVE_CATALOG")
-    catalog_paths = catalogs.split(os.pathsep) if catalogs else list(paths.get("catalog", []))
+    catalog_paths = catalogs.split(os.pathsep) if catalogs else paths.catalog
     events = env.get("RISKCURVE_EVENTS")
-    event_paths = events.split(os.pathsep) if events else list(paths.get("events", []))
+    event_paths = events.split(os.pathsep) if events else paths.events
     return Settings(
         db_path=Path(db).expanduser() if db else default_db_path(),
         data_dir=Path(data_dir).expanduser() if data_dir else None,
         config_path=path,
         catalog_paths=tuple(Path(p).expanduser() for p in catalog_paths if p),
         event_paths=tuple(Path(p).expanduser() for p in event_paths if p),
-        sections={k: v for k, v in raw.items() if k != "paths"},
+        sections={"board": parsed.board, "stages": parsed.stages},
     )
