@@ -23,6 +23,7 @@ from annotated_types import Ge
 from riskcurve._json import jsonable
 from riskcurve._typing import Role
 from riskcurve.catalog import Catalog
+from riskcurve.config import unknown_key_hint
 from riskcurve.data.panel import AlignedPanel
 from riskcurve.errors import CatalogError
 from riskcurve.events import CalendarEvent, events_near
@@ -110,6 +111,9 @@ def _renamed(thresholds: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+STAGE_KEYS = ("memory_sessions", "confirm_sessions", "follow_window_days", "thresholds")
+
+
 @dataclass(frozen=True)
 class StageConfig:
     """Rules and sequencing; ``from_mapping`` reads ``[stages]`` (``memory_sessions``,
@@ -129,9 +133,10 @@ class StageConfig:
         raw = dict(raw)
         base = cls()
         thresholds = _renamed(raw.pop("thresholds", {}))
-        unknown = set(raw) - {"memory_sessions", "confirm_sessions", "follow_window_days"}
+        unknown = set(raw) - set(STAGE_KEYS)
         if unknown:
-            raise CatalogError(f"config [stages]: unknown keys {sorted(unknown)}")
+            key = sorted(unknown)[0]
+            raise CatalogError(f"config [stages]: unknown key {key!r}; {unknown_key_hint(key, STAGE_KEYS)}")
         metrics = {rule.metric for rules in base.rules.values() for rule in rules}
         bad = set(thresholds) - metrics
         if bad:

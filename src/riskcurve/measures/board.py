@@ -19,6 +19,7 @@ from annotated_types import Ge, Gt
 
 from riskcurve._json import jsonable
 from riskcurve._typing import Role
+from riskcurve.config import unknown_key_hint
 from riskcurve.data.panel import AlignedPanel, calendar_days, decision_times, nyse_sessions
 from riskcurve.errors import CatalogError, ShortSampleWarning
 from riskcurve.measures.breadth import altcoin_season_index
@@ -64,7 +65,8 @@ class BoardConfig:
         known = {f.name for f in fields(cls)} - {"breakout"}
         unknown = set(raw) - known
         if unknown:
-            raise CatalogError(f"config [board]: unknown keys {sorted(unknown)}")
+            key = sorted(unknown)[0]
+            raise CatalogError(f"config [board]: unknown key {key!r}; {unknown_key_hint(key, [*known, 'breakout'])}")
         base = cls()
         if breakout_raw:
             if "kinds" in breakout_raw:
