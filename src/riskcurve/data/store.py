@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 # Two floats are "the same value" when they agree to this relative tolerance (text round trips).
 _REL_TOL = 1e-12
+# fetch_log keeps messages this long: a message quoting a huge input must not grow the store.
+_MESSAGE_CHARS = 1000
 
 
 @dataclass
@@ -224,12 +226,16 @@ class Store:
         run_id: str | None = None,
         now: pd.Timestamp | None = None,
         failures: Iterable[SeriesUpdate] = (),
+        complete: Mapping[str, tuple[date | None, str]] | None = None,
     ) -> UpdateReport:
         """Store new and revised rows of each (spec, source, standard frame); one transaction per series.
 
         The diff against the latest stored values is computed once for all series (fast no-op
         updates); each series is then committed or rolled back on its own, so one bad series never
         blocks or corrupts the others. ``failures`` (fetch errors found earlier) are logged too.
+        ``complete`` names the series whose frame holds every row of its source from a date on
+        (series id -> (date or None, origin)): if the store holds rows of that source the frame lacks,
+        the input was cut, and the series fails with nothing changed rather than passing as unchanged.
         """
         run_id = run_id or uuid.uuid4().hex[:12]
         now = now if now is not None else _utcnow()
@@ -239,6 +245,7 @@ class Store:
         unchanged: list[SeriesUpdate] = []
         incoming = self._stage(batches)
         diff = self._diff(incoming)
+        absent = self._absent(incoming, batches, complete or {})
         by_series = dict(tuple(diff.groupby("series_id", sort=False))) if len(diff) else {}
         for spec, source, frame in batches:
             result = SeriesUpdate(series_id=spec.id, source=source, status="unchanged")
@@ -247,6 +254,10 @@ class Store:
                 result.last_date = pd.Timestamp(frame["date"].max())
             changes = by_series.get(spec.id)
             report.results.append(result)
+            if spec.id in absent:
+                result.status, result.message = "failed", absent[spec.id]
+                self._log(run_id, [result], now)
+                continue
             if changes is None or not len(changes):
                 unchanged.append(result)
                 continue
@@ -296,6 +307,46 @@ class Store:
                 ),
             }
         )
+
+    def _absent(
+        self,
+        incoming: pd.DataFrame,
+        batches: Sequence[tuple[SeriesSpec, str, pd.DataFrame]],
+        complete: Mapping[str, tuple[date | None, str]],
+    ) -> dict[str, str]:
+        """Series id -> message for each complete input that lacks rows the store holds from its source."""
+        wanted = [
+            (spec.id, source, complete[spec.id][0]) for spec, source, _ in batches if spec.id in complete
+        ]
+        if not wanted:
+            return {}
+        keys = incoming[["series_id", "member", "field", "date"]]
+        self.con.register("incoming_keys", keys)
+        starts = pd.DataFrame(wanted, columns=["series_id", "source", "start"])
+        self.con.register("wanted", starts.assign(start=pd.to_datetime(starts["start"]).astype("datetime64[ns]")))
+        try:
+            rows = self.con.execute(
+                """
+                SELECT o.series_id, count(*) AS n, min(o.date), max(o.date)
+                FROM (SELECT DISTINCT series_id, member, field, date FROM observations o
+                      JOIN wanted w USING (series_id, source)
+                      WHERE w.start IS NULL OR o.date >= w.start) o
+                ANTI JOIN incoming_keys i USING (series_id, member, field, date)
+                GROUP BY 1
+                """
+            ).fetchall()
+        finally:
+            self.con.unregister("incoming_keys")
+            self.con.unregister("wanted")
+        held = incoming.groupby("series_id", observed=True).size()
+        return {
+            str(sid): (
+                f"{complete[str(sid)][1]} holds fewer rows than the store: {n} stored row(s) dated "
+                f"{first:%Y-%m-%d}..{last:%Y-%m-%d} are missing from it ({int(held.get(sid, 0))} value cells read) "
+                "- the file was cut or rows were deleted? The stored rows are kept; nothing was changed."
+            )
+            for sid, n, first, last in rows
+        }
 
     def _diff(self, incoming: pd.DataFrame) -> pd.DataFrame:
         """Incoming rows that are new dates or differ from the latest stored value (revisions)."""
@@ -380,7 +431,7 @@ class Store:
                     r.status,
                     r.new_rows,
                     r.revised_rows,
-                    r.message or None,
+                    (r.message or "")[:_MESSAGE_CHARS] or None,
                 ]
                 for r in results
             ],

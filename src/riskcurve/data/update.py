@@ -58,6 +58,8 @@ class Fetched:
     failures: list[SeriesUpdate] = field(default_factory=list)
     skipped: list[SeriesUpdate] = field(default_factory=list)
     digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # series -> (state key, digest)
+    # series read whole from a complete source -> (first date asked for, origin): see Store.apply
+    complete: dict[str, tuple[date | None, str]] = field(default_factory=dict)
 
 
 def plan_update(
@@ -113,6 +115,8 @@ def fetch_all(
                     out.skipped.append(SeriesUpdate(spec.id, source.name, "unchanged", message="source unchanged"))
                 else:
                     out.batches.append((spec, source.name, source.fetch(spec, start)))
+                    if source.complete:
+                        out.complete[spec.id] = (start, source.origin(spec))
                     if digest is not None:
                         out.digests[spec.id] = (key, digest)
                 break
@@ -127,7 +131,7 @@ def fetch_all(
 
 def apply_fetched(store: Store, fetched: Fetched, specs: Sequence[SeriesSpec]) -> UpdateReport:
     """Apply what was fetched (atomic per series) and remember the digests of what landed."""
-    report = store.apply(fetched.batches, failures=fetched.failures)
+    report = store.apply(fetched.batches, failures=fetched.failures, complete=fetched.complete)
     for result in report.results:
         if result.status != "failed" and result.series_id in fetched.digests:
             store.set_state(*fetched.digests[result.series_id])
