@@ -226,7 +226,8 @@ class Store:
         run_id: str | None = None,
         now: pd.Timestamp | None = None,
         failures: Iterable[SeriesUpdate] = (),
-        complete: Mapping[str, tuple[date | None, str]] | None = None,
+        complete: Mapping[str, date | None] | None = None,
+        origins: Mapping[str, str] | None = None,
     ) -> UpdateReport:
         """Store new and revised rows of each (spec, source, standard frame); one transaction per series.
 
@@ -234,9 +235,11 @@ class Store:
         updates); each series is then committed or rolled back on its own, so one bad series never
         blocks or corrupts the others. ``failures`` (fetch errors found earlier) are logged too.
         ``complete`` names the series whose frame holds every row of its source from a date on
-        (series id -> (date or None, origin)): if the store holds rows of that source the frame lacks,
-        the input was cut, and the series fails with nothing changed rather than passing as unchanged.
+        (series id -> date, None: all): if the store holds rows of that source the frame lacks, the
+        input was cut, and the series fails with nothing changed rather than passing as unchanged.
+        ``origins`` (series id -> file or provider) prefix the messages of refused series.
         """
+        origins = origins or {}
         run_id = run_id or uuid.uuid4().hex[:12]
         now = now if now is not None else _utcnow()
         report = UpdateReport(run_id=run_id)
@@ -245,7 +248,7 @@ class Store:
         unchanged: list[SeriesUpdate] = []
         incoming = self._stage(batches)
         diff = self._diff(incoming)
-        absent = self._absent(incoming, batches, complete or {})
+        absent = self._absent(incoming, batches, complete or {}, origins)
         by_series = dict(tuple(diff.groupby("series_id", sort=False))) if len(diff) else {}
         for spec, source, frame in batches:
             result = SeriesUpdate(series_id=spec.id, source=source, status="unchanged")
@@ -270,7 +273,8 @@ class Store:
                     result.status = "ok"
                     self._log(run_id, [result], now)
             except Exception as exc:  # roll back this series only, report it, carry on
-                result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
+                origin = f"{origins[spec.id]}: " if spec.id in origins else ""
+                result.status, result.message = "failed", f"{origin}{type(exc).__name__}: {exc}"
                 result.new_rows = result.revised_rows = 0
                 self._log(run_id, [result], now)
         self._log(run_id, unchanged, now)
@@ -312,12 +316,11 @@ class Store:
         self,
         incoming: pd.DataFrame,
         batches: Sequence[tuple[SeriesSpec, str, pd.DataFrame]],
-        complete: Mapping[str, tuple[date | None, str]],
+        complete: Mapping[str, date | None],
+        origins: Mapping[str, str],
     ) -> dict[str, str]:
         """Series id -> message for each complete input that lacks rows the store holds from its source."""
-        wanted = [
-            (spec.id, source, complete[spec.id][0]) for spec, source, _ in batches if spec.id in complete
-        ]
+        wanted = [(spec.id, source, complete[spec.id]) for spec, source, _ in batches if spec.id in complete]
         if not wanted:
             return {}
         keys = incoming[["series_id", "member", "field", "date"]]
@@ -341,7 +344,7 @@ class Store:
         held = incoming.groupby("series_id", observed=True).size()
         return {
             str(sid): (
-                f"{complete[str(sid)][1]} holds fewer rows than the store: {n} stored row(s) dated "
+                f"{origins.get(str(sid), str(sid))} holds fewer rows than the store: {n} stored row(s) dated "
                 f"{first:%Y-%m-%d}..{last:%Y-%m-%d} are missing from it ({int(held.get(sid, 0))} value cells read) "
                 "- the file was cut or rows were deleted? The stored rows are kept; nothing was changed."
             )

@@ -147,7 +147,8 @@ class CsvDirSource(Source):
             if not finite.all():
                 i = int(np.argmin(finite))
                 raise DataValidationError(
-                    f"{path}, line {_line(int(positions[i]))}: column {column!r} is not finite ({cut(text.iloc[i])})"
+                    f"{path}, line {_line(int(positions[i]))}: column {column!r} is not finite "
+                    f"({clip(str(text.iloc[i]))})"
                 )
             mask = values.notna().to_numpy().copy()
             if field == "market_cap":  # the data's convention: a zero market cap means unknown
