@@ -342,3 +342,20 @@ def test_the_real_data_imports_with_no_refusal(real_store_path: Path) -> None:
     with duckdb.connect(str(real_store_path), read_only=True) as con:
         held = {row[0] for row in con.execute("SELECT DISTINCT series_id FROM observations").fetchall()}
     assert {"WTREGEN", "SHIB", "LUNC", "RUT", "BTC"} <= held
+
+
+@pytest.mark.parametrize(("series", "factor"), [("RUT", 10.0), ("WTREGEN", 1e-3), ("BTC", 100.0)])
+def test_a_unit_change_is_refused_against_the_store_when_the_input_holds_only_new_rows(
+    case_dirs: tuple[Path, Path], series: str, factor: float
+) -> None:
+    """``--since`` the new day: the input has no history of its own, the store's is used."""
+    root, db = case_dirs
+    rel = FILES[series]
+    day = day_after(root, rel)
+    scaled(factor)(root / rel, rel)
+    before = store_checksum(db)
+    report = riskcurve.open(db, data_dir=root).update([series], since=pd.Timestamp(day).date())
+    (result,) = report.results
+    assert result.status == "failed"
+    assert re.search(rf"{re.escape(rel)}, {day}: \w+=\S+ is {factor:g}x the previous value", result.message)
+    assert store_checksum(db) == before

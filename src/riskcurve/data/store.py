@@ -25,6 +25,7 @@ from pandas.api.types import union_categoricals
 
 from riskcurve._json import records
 from riskcurve.catalog import SeriesSpec
+from riskcurve.data.sources.base import check_moves
 from riskcurve.errors import StoreError, UnitMismatchError
 
 # Each migration takes the schema from version i to i + 1; never edit a released one, append.
@@ -65,6 +66,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 # Two floats are "the same value" when they agree to this relative tolerance (text round trips).
 _REL_TOL = 1e-12
+# Stored history the move check compares new rows with: 20 observations and a margin, per frequency.
+_HISTORY = {"daily": pd.Timedelta(days=45), "weekly": pd.Timedelta(weeks=30), "monthly": pd.Timedelta(days=900)}
 # fetch_log keeps messages this long: a message quoting a huge input must not grow the store.
 _MESSAGE_CHARS = 1000
 
@@ -265,6 +268,7 @@ class Store:
                 unchanged.append(result)
                 continue
             try:
+                self._check_history(spec, changes, origins.get(spec.id, spec.id))
                 with self.transaction():
                     self._check_units(spec, changes)
                     self._insert(spec, changes)
@@ -377,6 +381,30 @@ class Store:
             )
         finally:
             self.con.unregister("incoming")
+
+    def _check_history(self, spec: SeriesSpec, changes: pd.DataFrame, origin: str) -> None:
+        """New and revised main values against the stored ones before and around them: catches a unit
+        change even when the input holds only the new rows (``--since``, a short live window)."""
+        if spec.max_jump is None and spec.max_level is None:
+            return
+        main = changes[changes["field"] == spec.value_field]
+        if main.empty:
+            return
+        start = pd.Timestamp(main["date"].min()) - _HISTORY[spec.frequency]
+        stored = _frame(
+            self.con.execute(
+                "SELECT member, date, arg_max(value, available_at) AS value FROM observations"
+                " WHERE series_id = ? AND field = ? AND date >= ? GROUP BY ALL",
+                [spec.id, spec.value_field, start.date()],
+            )
+        )
+        fresh = pd.DataFrame(
+            {"member": main["member"].astype(str), "date": main["date"], "value": main["value"], "_new": True}
+        )
+        stored = stored.assign(member=stored["member"].astype(str), date=pd.to_datetime(stored["date"]), _new=False)
+        merged = pd.concat([fresh, stored], ignore_index=True).drop_duplicates(["member", "date"], keep="first")
+        merged["field"] = spec.value_field
+        check_moves(merged.reset_index(drop=True), spec, origin, only=merged["_new"].reset_index(drop=True))
 
     @staticmethod
     def _check_units(spec: SeriesSpec, changes: pd.DataFrame) -> None:

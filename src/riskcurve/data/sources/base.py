@@ -174,7 +174,7 @@ def validate_standard_frame(
                 f"the plausible range [{low:g}, {high:g}] {spec.units} for {spec.id}: wrong units or a bad row?"
             )
     _check_ohlcv(frame, spec, origin, lines)
-    _check_moves(frame, spec, origin, lines)
+    check_moves(frame, spec, origin, lines)
     return frame
 
 
@@ -202,16 +202,27 @@ def _check_ohlcv(frame: pd.DataFrame, spec: SeriesSpec, origin: str, lines: Line
             raise DataValidationError(f"{_where(origin, lines, *index)}: {what(index)} for {spec.id}")
 
 
-def _check_moves(frame: pd.DataFrame, spec: SeriesSpec, origin: str, lines: Lines | None) -> None:
+def check_moves(
+    frame: pd.DataFrame,
+    spec: SeriesSpec,
+    origin: str,
+    lines: Lines | None = None,
+    only: pd.Series | None = None,
+) -> None:
     """Refuse a main value that jumps beyond the series' limits: against the previous observation
     (``max_jump``) or the median of the previous 20 (``max_level``). A unit change (thousands,
-    cents, a 10x feed) moves far more than any real market did in one period."""
+    cents, a 10x feed) moves far more than any real market did in one period.
+
+    ``only`` (booleans aligned with ``frame``) limits the check to those rows, the others being
+    history to compare with (the store checks new rows against what it holds)."""
     if spec.max_jump is None and spec.max_level is None:
         return
-    main = frame[(frame["field"] == spec.value_field) & (frame["value"] > 0)]
+    keep = (frame["field"] == spec.value_field) & (frame["value"] > 0)
+    main = frame[keep].assign(_check=True if only is None else only[keep])
     for member, group in main.groupby("member", sort=False, observed=True):
         group = group.sort_values("date")
         logs = pd.Series(np.log(group["value"].to_numpy()), index=group["date"].to_numpy())
+        checked = group["_check"].to_numpy(dtype=bool)
         median = logs.rolling(_LEVEL_WINDOW, min_periods=_LEVEL_MIN).median().shift()
         for limit, base, what in (
             (spec.max_jump, logs.shift(), "the previous value"),
@@ -219,7 +230,7 @@ def _check_moves(frame: pd.DataFrame, spec: SeriesSpec, origin: str, lines: Line
         ):
             if limit is None:
                 continue
-            bad = (logs - base).abs() > np.log(limit)
+            bad = ((logs - base).abs() > np.log(limit)) & checked
             if bad.any():
                 day = bad[bad].index[0]
                 ratio = float(np.exp(logs[day] - base[day]))
