@@ -280,9 +280,16 @@ def _cut(value: object, limit: int = 80) -> str:
 
 def _key(error: Mapping[str, Any]) -> str:
     """The dotted TOML key of a pydantic error, without pydantic's union-branch and list-index tags."""
+
+    def tag(part: str) -> bool:
+        return (
+            part in {"str", "float", "int", "bool"}
+            or part.startswith(("literal[", "constrained-", "tuple[", "function-", "dict[", "list["))
+            or (part.startswith("_") and part.endswith("Model"))
+        )
+
     parts = [str(part) for part in error["loc"] if not isinstance(part, int)]
-    tags = ("_", "str", "float", "literal[", "constrained-", "tuple[", "function-", "dict[", "list[")
-    return ".".join(p for p in parts if not p.startswith(tags) and not p[:1].isupper()) or "?"
+    return ".".join(p for p in parts if not tag(p)) or "?"
 
 
 def _describe(error: Mapping[str, Any]) -> str:

@@ -199,6 +199,8 @@ class Case:
 CASES = [
     # unit and scale changes in new rows (issue 9's examples first)
     Case("wtregen_div_1000", "WTREGEN", scaled(1e-3), r"value=\S+ is 0\.001x the previous value"),
+    # issue 9's literal row: a TGA level in billions appended to a file in millions
+    Case("wtregen_issue_row", "WTREGEN", raw_line(lambda last, day: f"{day},953.612"), r"value=953\.612 is 0\.00\d+x"),
     Case("wtregen_times_1000", "WTREGEN", scaled(1e3), r"value=\S+ is outside the plausible range"),
     Case("rut_times_10", "RUT", scaled(10), r"close=\S+ is 10x the previous value .* a unit change"),
     Case("rut_div_10", "RUT", scaled(0.1), r"is 0\.1x the previous value"),

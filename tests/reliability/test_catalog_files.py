@@ -77,6 +77,7 @@ CASES = [
     ),
     ("plausable", entry("plausable = [1, 1000]"), [r"unknown key 'plausable' \(did you mean 'plausible'\?\)"]),
     ("colour", entry('colour = "red"'), [r"unknown key 'colour' \(known keys: id, name, "]),
+    ("unknown_key_named_like_a_type", entry("strength = 1"), [r"unknown key 'strength' \(known keys: "]),
     ("stablecoin_number", entry("stablecoin = 1"), [r"key 'stablecoin': expected a valid boolean, got 1"]),
     (
         "max_jump_below_one",

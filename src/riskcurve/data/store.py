@@ -239,7 +239,8 @@ class Store:
         blocks or corrupts the others. ``failures`` (fetch errors found earlier) are logged too.
         ``complete`` names the series whose frame holds every row of its source from a date on
         (series id -> date, None: all): if the store holds rows of that source the frame lacks, the
-        input was cut, and the series fails with nothing changed rather than passing as unchanged.
+        input was cut, and the series fails with nothing changed rather than passing as unchanged
+        (failed, not a warning: a cut feed is broken, and under cron only a non-zero exit is seen).
         ``origins`` (series id -> file or provider) prefix the messages of refused series.
         """
         origins = origins or {}
