@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from pandas.api.types import union_categoricals
 
 from riskcurve._json import records
 from riskcurve.catalog import SeriesSpec
+from riskcurve.data.sources.base import check_moves
 from riskcurve.errors import StoreError, UnitMismatchError
 
 # Each migration takes the schema from version i to i + 1; never edit a released one, append.
@@ -65,6 +66,10 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 # Two floats are "the same value" when they agree to this relative tolerance (text round trips).
 _REL_TOL = 1e-12
+# Stored history the move check compares new rows with: 20 observations and a margin, per frequency.
+_HISTORY = {"daily": pd.Timedelta(days=45), "weekly": pd.Timedelta(weeks=30), "monthly": pd.Timedelta(days=900)}
+# fetch_log keeps messages this long: a message quoting a huge input must not grow the store.
+_MESSAGE_CHARS = 1000
 
 
 @dataclass
@@ -224,13 +229,21 @@ class Store:
         run_id: str | None = None,
         now: pd.Timestamp | None = None,
         failures: Iterable[SeriesUpdate] = (),
+        complete: Mapping[str, date | None] | None = None,
+        origins: Mapping[str, str] | None = None,
     ) -> UpdateReport:
         """Store new and revised rows of each (spec, source, standard frame); one transaction per series.
 
         The diff against the latest stored values is computed once for all series (fast no-op
         updates); each series is then committed or rolled back on its own, so one bad series never
         blocks or corrupts the others. ``failures`` (fetch errors found earlier) are logged too.
+        ``complete`` names the series whose frame holds every row of its source from a date on
+        (series id -> date, None: all): if the store holds rows of that source the frame lacks, the
+        input was cut, and the series fails with nothing changed rather than passing as unchanged
+        (failed, not a warning: a cut feed is broken, and under cron only a non-zero exit is seen).
+        ``origins`` (series id -> file or provider) prefix the messages of refused series.
         """
+        origins = origins or {}
         run_id = run_id or uuid.uuid4().hex[:12]
         now = now if now is not None else _utcnow()
         report = UpdateReport(run_id=run_id)
@@ -239,6 +252,7 @@ class Store:
         unchanged: list[SeriesUpdate] = []
         incoming = self._stage(batches)
         diff = self._diff(incoming)
+        absent = self._absent(incoming, batches, complete or {}, origins)
         by_series = dict(tuple(diff.groupby("series_id", sort=False))) if len(diff) else {}
         for spec, source, frame in batches:
             result = SeriesUpdate(series_id=spec.id, source=source, status="unchanged")
@@ -247,10 +261,15 @@ class Store:
                 result.last_date = pd.Timestamp(frame["date"].max())
             changes = by_series.get(spec.id)
             report.results.append(result)
+            if spec.id in absent:
+                result.status, result.message = "failed", absent[spec.id]
+                self._log(run_id, [result], now)
+                continue
             if changes is None or not len(changes):
                 unchanged.append(result)
                 continue
             try:
+                self._check_history(spec, changes, origins.get(spec.id, spec.id))
                 with self.transaction():
                     self._check_units(spec, changes)
                     self._insert(spec, changes)
@@ -259,7 +278,8 @@ class Store:
                     result.status = "ok"
                     self._log(run_id, [result], now)
             except Exception as exc:  # roll back this series only, report it, carry on
-                result.status, result.message = "failed", f"{type(exc).__name__}: {exc}"
+                origin = f"{origins[spec.id]}: " if spec.id in origins else ""
+                result.status, result.message = "failed", f"{origin}{type(exc).__name__}: {exc}"
                 result.new_rows = result.revised_rows = 0
                 self._log(run_id, [result], now)
         self._log(run_id, unchanged, now)
@@ -297,6 +317,45 @@ class Store:
             }
         )
 
+    def _absent(
+        self,
+        incoming: pd.DataFrame,
+        batches: Sequence[tuple[SeriesSpec, str, pd.DataFrame]],
+        complete: Mapping[str, date | None],
+        origins: Mapping[str, str],
+    ) -> dict[str, str]:
+        """Series id -> message for each complete input that lacks rows the store holds from its source."""
+        wanted = [(spec.id, source, complete[spec.id]) for spec, source, _ in batches if spec.id in complete]
+        if not wanted:
+            return {}
+        keys = incoming[["series_id", "member", "field", "date"]]
+        self.con.register("incoming_keys", keys)
+        starts = pd.DataFrame(wanted, columns=["series_id", "source", "start"])
+        self.con.register("wanted", starts.assign(start=pd.to_datetime(starts["start"]).astype("datetime64[ns]")))
+        try:
+            rows = self.con.execute(
+                """
+                SELECT o.series_id, count(*) AS n, min(o.date), max(o.date)
+                FROM (SELECT DISTINCT series_id, member, field, date FROM observations o
+                      JOIN wanted w USING (series_id, source)
+                      WHERE w.start IS NULL OR o.date >= w.start) o
+                ANTI JOIN incoming_keys i USING (series_id, member, field, date)
+                GROUP BY 1
+                """
+            ).fetchall()
+        finally:
+            self.con.unregister("incoming_keys")
+            self.con.unregister("wanted")
+        held = incoming.groupby("series_id", observed=True).size()
+        return {
+            str(sid): (
+                f"{origins.get(str(sid), str(sid))} holds fewer rows than the store: {n} stored row(s) dated "
+                f"{first:%Y-%m-%d}..{last:%Y-%m-%d} are missing from it ({int(held.get(sid, 0))} value cells read) "
+                "- the file was cut or rows were deleted? The stored rows are kept; nothing was changed."
+            )
+            for sid, n, first, last in rows
+        }
+
     def _diff(self, incoming: pd.DataFrame) -> pd.DataFrame:
         """Incoming rows that are new dates or differ from the latest stored value (revisions)."""
         if incoming.empty:
@@ -323,6 +382,30 @@ class Store:
             )
         finally:
             self.con.unregister("incoming")
+
+    def _check_history(self, spec: SeriesSpec, changes: pd.DataFrame, origin: str) -> None:
+        """New and revised main values against the stored ones before and around them: catches a unit
+        change even when the input holds only the new rows (``--since``, a short live window)."""
+        if spec.max_jump is None and spec.max_level is None:
+            return
+        main = changes[changes["field"] == spec.value_field]
+        if main.empty:
+            return
+        start = pd.Timestamp(main["date"].min()) - _HISTORY[spec.frequency]
+        stored = _frame(
+            self.con.execute(
+                "SELECT member, date, arg_max(value, available_at) AS value FROM observations"
+                " WHERE series_id = ? AND field = ? AND date >= ? GROUP BY ALL",
+                [spec.id, spec.value_field, start.date()],
+            )
+        )
+        fresh = pd.DataFrame(
+            {"member": main["member"].astype(str), "date": main["date"], "value": main["value"], "_new": True}
+        )
+        stored = stored.assign(member=stored["member"].astype(str), date=pd.to_datetime(stored["date"]), _new=False)
+        merged = pd.concat([fresh, stored], ignore_index=True).drop_duplicates(["member", "date"], keep="first")
+        merged["field"] = spec.value_field
+        check_moves(merged.reset_index(drop=True), spec, origin, only=merged["_new"].reset_index(drop=True))
 
     @staticmethod
     def _check_units(spec: SeriesSpec, changes: pd.DataFrame) -> None:
@@ -380,7 +463,7 @@ class Store:
                     r.status,
                     r.new_rows,
                     r.revised_rows,
-                    r.message or None,
+                    (r.message or "")[:_MESSAGE_CHARS] or None,
                 ]
                 for r in results
             ],

@@ -58,6 +58,8 @@ class Fetched:
     failures: list[SeriesUpdate] = field(default_factory=list)
     skipped: list[SeriesUpdate] = field(default_factory=list)
     digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # series -> (state key, digest)
+    complete: dict[str, date | None] = field(default_factory=dict)  # read whole from this date on
+    origins: dict[str, str] = field(default_factory=dict)  # series -> file or provider, for messages
 
 
 def plan_update(
@@ -113,6 +115,9 @@ def fetch_all(
                     out.skipped.append(SeriesUpdate(spec.id, source.name, "unchanged", message="source unchanged"))
                 else:
                     out.batches.append((spec, source.name, source.fetch(spec, start)))
+                    out.origins[spec.id] = source.origin(spec)
+                    if source.complete:
+                        out.complete[spec.id] = start
                     if digest is not None:
                         out.digests[spec.id] = (key, digest)
                 break
@@ -127,7 +132,7 @@ def fetch_all(
 
 def apply_fetched(store: Store, fetched: Fetched, specs: Sequence[SeriesSpec]) -> UpdateReport:
     """Apply what was fetched (atomic per series) and remember the digests of what landed."""
-    report = store.apply(fetched.batches, failures=fetched.failures)
+    report = store.apply(fetched.batches, failures=fetched.failures, complete=fetched.complete, origins=fetched.origins)
     for result in report.results:
         if result.status != "failed" and result.series_id in fetched.digests:
             store.set_state(*fetched.digests[result.series_id])

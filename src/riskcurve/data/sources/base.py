@@ -17,6 +17,7 @@ The standard frame has exactly these columns:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import date
 from typing import ClassVar
 
@@ -32,6 +33,9 @@ class Source(ABC):
     """A provider adapter. Subclasses implement the three steps; ``fetch`` strings them together."""
 
     name: ClassVar[str]
+    #: Whether ``fetch(spec)`` returns every row the provider holds (a file read whole): then rows the
+    #: store has but the input lacks mean the input was cut, not that the provider's window moved.
+    complete: ClassVar[bool] = False
 
     @abstractmethod
     def supports(self, spec: SeriesSpec) -> bool:
@@ -40,6 +44,10 @@ class Source(ABC):
     @abstractmethod
     def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
         """Observations of ``spec`` dated on or after ``since`` (all when None), as a standard frame."""
+
+    def origin(self, spec: SeriesSpec) -> str:
+        """Where ``spec``'s data comes from, for messages (a file path for a CSV directory)."""
+        return f"{self.name}:{spec.id}"
 
     def fingerprint(self, spec: SeriesSpec, since: date | None = None) -> str | None:
         """A cheap digest of what ``fetch`` would return, when the source can tell without fetching.
@@ -97,10 +105,39 @@ def long_from_wide(
     return frame[list(STANDARD_COLUMNS)]
 
 
-def validate_standard_frame(frame: pd.DataFrame, spec: SeriesSpec, origin: str) -> pd.DataFrame:
+# The file line of a (member, date) row, when the source knows it (a CSV file); asked only on errors.
+Lines = Callable[[str, pd.Timestamp], int | None]
+
+# Rounding in the provider's own figures: a high may sit this far (relatively) below the close.
+_OHLC_TOL = 1e-9
+# Previous observations whose median the level check compares against, and how many it needs.
+_LEVEL_WINDOW, _LEVEL_MIN = 20, 5
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """Text from the input for a message, cut to ``limit`` characters (a 5 MB cell stays out)."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} chars)"
+
+
+def cut(value: object, limit: int = 80) -> str:
+    """``repr`` of a user value for a message, clipped."""
+    return clip(repr(value), limit)
+
+
+def _where(origin: str, lines: Lines | None, member: str, day: pd.Timestamp) -> str:
+    """"file, line N" when the line is known, else "origin, 2024-01-05"; plus the member if any."""
+    line = lines(member, pd.Timestamp(day)) if lines is not None else None
+    place = f"{origin}, line {line}" if line is not None else f"{origin}, {pd.Timestamp(day):%Y-%m-%d}"
+    return f"{place} (member {member})" if member else place
+
+
+def validate_standard_frame(
+    frame: pd.DataFrame, spec: SeriesSpec, origin: str, lines: Lines | None = None
+) -> pd.DataFrame:
     """Check a source's output against the catalog; raise a specific DataValidationError or return it.
 
-    ``origin`` names where the data came from (a file path or "fred:WALCL") for the message.
+    ``origin`` names where the data came from (a file path or "fred:WALCL") for the message, ``lines``
+    the file line of each (member, date) when known.
     """
     missing = [c for c in STANDARD_COLUMNS if c not in frame.columns]
     if missing:
@@ -109,7 +146,7 @@ def validate_standard_frame(frame: pd.DataFrame, spec: SeriesSpec, origin: str) 
     if not np.isfinite(values).all():
         bad = frame.loc[~np.isfinite(values)].iloc[0]
         raise DataValidationError(
-            f"{origin}: non-finite value {bad['value']} for {bad['field']} on {bad['date']:%Y-%m-%d}"
+            f"{_where(origin, lines, bad['member'], bad['date'])}: non-finite value {bad['value']} for {bad['field']}"
         )
     if frame["date"].isna().any():
         raise DataValidationError(f"{origin}: observation without a date")
@@ -123,7 +160,8 @@ def validate_standard_frame(frame: pd.DataFrame, spec: SeriesSpec, origin: str) 
         if prices.any():
             bad = frame.loc[prices].iloc[0]
             raise DataValidationError(
-                f"{origin}: non-positive price {bad['value']} ({bad['field']}) on {bad['date']:%Y-%m-%d}"
+                f"{_where(origin, lines, bad['member'], bad['date'])}: "
+                f"non-positive price {bad['value']} ({bad['field']})"
             )
     if spec.plausible is not None:
         low, high = spec.plausible
@@ -132,7 +170,73 @@ def validate_standard_frame(frame: pd.DataFrame, spec: SeriesSpec, origin: str) 
         if out.any():
             bad = frame.loc[out].iloc[0]
             raise DataValidationError(
-                f"{origin}: {spec.value_field}={bad['value']:g} on {bad['date']:%Y-%m-%d} is outside the "
-                f"plausible range [{low:g}, {high:g}] {spec.units} for {spec.id}: wrong units or a bad row?"
+                f"{_where(origin, lines, bad['member'], bad['date'])}: {spec.value_field}={bad['value']:g} is outside "
+                f"the plausible range [{low:g}, {high:g}] {spec.units} for {spec.id}: wrong units or a bad row?"
             )
+    _check_ohlcv(frame, spec, origin, lines)
+    check_moves(frame, spec, origin, lines)
     return frame
+
+
+def _check_ohlcv(frame: pd.DataFrame, spec: SeriesSpec, origin: str, lines: Lines | None) -> None:
+    """high >= max(open, close), low <= min(open, close), volume >= 0 on every row; a missing cell
+    (CoinGecko's close-only days) is unknown, not a violation."""
+    fields = set(frame["field"].unique())
+    if not fields & {"high", "low", "volume"}:
+        return
+    wide = frame.pivot_table(index=["member", "date"], columns="field", values="value", aggfunc="first", observed=True)
+    column = lambda name: wide[name] if name in wide else pd.Series(np.nan, index=wide.index)  # noqa: E731
+    opened, high, low, close, volume = (column(c) for c in ("open", "high", "low", "close", "volume"))
+    top = pd.concat([opened, close], axis=1).max(axis=1)
+    bottom = pd.concat([opened, close], axis=1).min(axis=1)
+    slack = _OHLC_TOL * top.abs()
+    checks = (
+        (high < top - slack, lambda i: f"high {high[i]:g} is below max(open, close) = {top[i]:g}"),
+        (low > bottom + slack, lambda i: f"low {low[i]:g} is above min(open, close) = {bottom[i]:g}"),
+        (high < low, lambda i: f"high {high[i]:g} is below low {low[i]:g}"),
+        (volume < 0, lambda i: f"negative volume {volume[i]:g}"),
+    )
+    for mask, what in checks:
+        if mask.any():
+            index = mask[mask].index[0]
+            raise DataValidationError(f"{_where(origin, lines, *index)}: {what(index)} for {spec.id}")
+
+
+def check_moves(
+    frame: pd.DataFrame,
+    spec: SeriesSpec,
+    origin: str,
+    lines: Lines | None = None,
+    only: pd.Series | None = None,
+) -> None:
+    """Refuse a main value that jumps beyond the series' limits: against the previous observation
+    (``max_jump``) or the median of the previous 20 (``max_level``). A unit change (thousands,
+    cents, a 10x feed) moves far more than any real market did in one period.
+
+    ``only`` (booleans aligned with ``frame``) limits the check to those rows, the others being
+    history to compare with (the store checks new rows against what it holds)."""
+    if spec.max_jump is None and spec.max_level is None:
+        return
+    keep = (frame["field"] == spec.value_field) & (frame["value"] > 0)
+    main = frame[keep].assign(_check=True if only is None else only[keep])
+    for member, group in main.groupby("member", sort=False, observed=True):
+        group = group.sort_values("date")
+        logs = pd.Series(np.log(group["value"].to_numpy()), index=group["date"].to_numpy())
+        checked = group["_check"].to_numpy(dtype=bool)
+        median = logs.rolling(_LEVEL_WINDOW, min_periods=_LEVEL_MIN).median().shift()
+        for limit, base, what in (
+            (spec.max_jump, logs.shift(), "the previous value"),
+            (spec.max_level, median, f"the median of the previous {_LEVEL_WINDOW}"),
+        ):
+            if limit is None:
+                continue
+            bad = ((logs - base).abs() > np.log(limit)) & checked
+            if bad.any():
+                day = bad[bad].index[0]
+                ratio = float(np.exp(logs[day] - base[day]))
+                raise DataValidationError(
+                    f"{_where(origin, lines, str(member), day)}: {spec.value_field}={np.exp(logs[day]):g} "
+                    f"is {ratio:.4g}x {what} ({np.exp(base[day]):g}), beyond the {limit:g}x a period "
+                    f"{spec.id} allows: a unit change or a bad row? Nothing was stored "
+                    "(set max_jump / max_level in the catalog if the move is real)."
+                )

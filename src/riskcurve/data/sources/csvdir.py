@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from riskcurve.catalog import OHLCV_FIELDS, SeriesSpec
-from riskcurve.data.sources.base import Source, empty_standard_frame, validate_standard_frame
+from riskcurve.data.sources.base import Lines, Source, clip, cut, empty_standard_frame, validate_standard_frame
 from riskcurve.errors import DataValidationError, SourceError
 
 
@@ -30,6 +30,7 @@ class CsvDirSource(Source):
     """Reads the catalog's ``csv`` path below ``root``."""
 
     name: ClassVar[str] = "csvdir"
+    complete: ClassVar[bool] = True
 
     def __init__(self, root: Path, now: Callable[[], pd.Timestamp] | None = None) -> None:
         self.root = Path(root)
@@ -45,26 +46,30 @@ class CsvDirSource(Source):
             raise SourceError(f"{spec.id}: the catalog gives no csv path")
         return self.root / spec.csv.path
 
+    def origin(self, spec: SeriesSpec) -> str:
+        return str(self.path_of(spec))
+
     def fingerprint(self, spec: SeriesSpec, since: date | None = None) -> str | None:
         """File content plus how we read it: any edit to either forces a real re-read."""
         path = self.path_of(spec)
         if not path.exists():
             return None
         digest = hashlib.sha256(path.read_bytes())
-        digest.update(repr((spec.csv, spec.kind, spec.plausible, spec.allow_nonpositive, since)).encode())
+        reading = (spec.csv, spec.kind, spec.plausible, spec.max_jump, spec.max_level, spec.allow_nonpositive, since)
+        digest.update(repr(reading).encode())
         return digest.hexdigest()
 
     def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
         path = self.path_of(spec)
         raw = self._extract(path, spec)
-        frame = self._transform(raw, spec, path)
+        frame, lines = self._transform(raw, spec, path)
         if since is not None:
             frame = frame[frame["date"] >= pd.Timestamp(since)]
         # A row for a period that has not ended (today's crypto day, a session still trading) is
         # provisional: storing it would make its final value look like a revision.
         complete = spec.release.available_at(frame["date"]) <= self._now()
         frame = frame[np.asarray(complete)].reset_index(drop=True)
-        return validate_standard_frame(frame, spec, str(path))
+        return validate_standard_frame(frame, spec, str(path), lines)
 
     # -- extract: numbers parsed by the C reader, only empty cells missing -----------------------
     @staticmethod
@@ -84,15 +89,17 @@ class CsvDirSource(Source):
         except pd.errors.EmptyDataError:
             raise DataValidationError(f"{path}: file is empty") from None
         except pd.errors.ParserError as exc:
-            raise DataValidationError(f"{path}: not a well-formed CSV: {exc}") from exc
+            raise DataValidationError(f"{path}: not a well-formed CSV: {str(exc)[:200]}") from None
         except UnicodeDecodeError as exc:
-            raise DataValidationError(f"{path}: not UTF-8 text: {exc}") from exc
+            raise DataValidationError(f"{path}: not UTF-8 text: {exc.reason} at byte {exc.start}") from None
         if "date" not in raw.columns:
-            raise DataValidationError(f"{path}: missing column 'date' (header: {','.join(raw.columns)})")
+            header = clip(",".join(map(str, raw.columns)))
+            raise DataValidationError(f"{path}: missing column 'date' (header: {header})")
         return raw
 
     # -- transform: typed long frame in the standard shape --------------------------------------
-    def _transform(self, raw: pd.DataFrame, spec: SeriesSpec, path: Path) -> pd.DataFrame:
+    def _transform(self, raw: pd.DataFrame, spec: SeriesSpec, path: Path) -> tuple[pd.DataFrame, Lines]:
+        """The standard frame and where each of its (member, date) rows sits in the file."""
         csv = spec.csv
         assert csv is not None
         for column, wanted in csv.filter.items():
@@ -105,10 +112,10 @@ class CsvDirSource(Source):
         fields = dict(csv.fields) or self._default_fields(raw, spec, path)
         missing = [c for c in fields if c not in raw.columns]
         if missing:
-            raise DataValidationError(f"{path}: missing column(s) {', '.join(missing)} for {spec.id}")
+            raise DataValidationError(f"{path}: missing column(s) {clip(', '.join(missing))} for {spec.id}")
         unexpected = set(raw.columns) - set(fields) - {"date", member_col, *csv.filter, *csv.ignore}
         if unexpected:
-            raise DataValidationError(f"{path}: unexpected column(s) {', '.join(sorted(unexpected))}")
+            raise DataValidationError(f"{path}: unexpected column(s) {clip(', '.join(sorted(map(str, unexpected))))}")
 
         positions = np.arange(len(raw))
         dates = pd.to_datetime(raw["date"], format="%Y-%m-%d", errors="coerce")
@@ -116,8 +123,9 @@ class CsvDirSource(Source):
         if bad_dates.any():
             i = int(np.argmax(bad_dates))
             raise DataValidationError(
-                f"{path}, line {_line(int(positions[i]))}: unparsable date {raw['date'].iloc[i]!r} (want YYYY-MM-DD)"
+                f"{path}, line {_line(int(positions[i]))}: unparsable date {cut(raw['date'].iloc[i])} (want YYYY-MM-DD)"
             )
+        self._check_future(dates, positions, path)
         members = raw[member_col].astype(str) if member_col else pd.Series("", index=raw.index)
         if csv.on_duplicate == "keep_first":
             keep = ~pd.DataFrame({"d": dates, "m": members}).duplicated().to_numpy()
@@ -133,13 +141,14 @@ class CsvDirSource(Source):
                 i = int(np.argmax(unparsable))
                 raise DataValidationError(
                     f"{path}, line {_line(int(positions[i]))}: column {column!r} has unparsable number "
-                    f"{text.iloc[i]!r}"
+                    f"{cut(text.iloc[i])}"
                 )
             finite = np.isfinite(values.to_numpy(dtype="float64", na_value=0.0))
             if not finite.all():
                 i = int(np.argmin(finite))
                 raise DataValidationError(
-                    f"{path}, line {_line(int(positions[i]))}: column {column!r} is not finite ({text.iloc[i]!r})"
+                    f"{path}, line {_line(int(positions[i]))}: column {column!r} is not finite "
+                    f"({clip(str(text.iloc[i]))})"
                 )
             mask = values.notna().to_numpy().copy()
             if field == "market_cap":  # the data's convention: a zero market cap means unknown
@@ -153,8 +162,9 @@ class CsvDirSource(Source):
                     }
                 )
             )
+        lines = self._lines(dates, members, positions)
         if not parts:
-            return empty_standard_frame()
+            return empty_standard_frame(), lines
         frame = pd.concat(parts, ignore_index=True)
         # Categoricals: a handful of distinct names over a million rows stay cheap all the way to DuckDB.
         lengths = [len(part) for part in parts]
@@ -168,7 +178,29 @@ class CsvDirSource(Source):
         )
         frame["date"] = frame["date"].astype("datetime64[ns]")
         frame["realtime_start"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-        return frame
+        return frame, lines
+
+    @staticmethod
+    def _lines(dates: pd.Series, members: pd.Series, positions: np.ndarray) -> Lines:
+        day_of, member_of = dates.to_numpy(), members.to_numpy()
+
+        def line(member: str, day: pd.Timestamp) -> int | None:
+            hits = np.flatnonzero((day_of == np.datetime64(day)) & (member_of == member))
+            return _line(int(positions[hits[0]])) if len(hits) else None
+
+        return line
+
+    def _check_future(self, dates: pd.Series, positions: np.ndarray, path: Path) -> None:
+        """A row dated after the run's (UTC) tomorrow cannot be an observation: a typo or a bad feed.
+        (Today's and tomorrow's rows may be provisional periods, dropped later without a fuss.)"""
+        limit = self._now().tz_convert("UTC").tz_localize(None).normalize() + pd.Timedelta(days=1)
+        future = (dates > limit).to_numpy()
+        if future.any():
+            i = int(np.argmax(future))
+            raise DataValidationError(
+                f"{path}, line {_line(int(positions[i]))}: row dated {dates.iloc[i]:%Y-%m-%d} is after the run "
+                f"({limit - pd.Timedelta(days=1):%Y-%m-%d}): a future date is a typo or a bad feed; nothing was stored"
+            )
 
     @staticmethod
     def _default_fields(raw: pd.DataFrame, spec: SeriesSpec, path: Path) -> dict[str, str]:
