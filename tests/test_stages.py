@@ -114,7 +114,7 @@ def test_thresholds_come_from_config() -> None:
     assert next(r for r in cfg.rules[4] if r.metric == "altseason").threshold == 75.0
     with pytest.raises(CatalogError, match="unknown metrics"):
         StageConfig.from_mapping({"thresholds": {"nope": 1}})
-    with pytest.raises(CatalogError, match="unknown keys"):
+    with pytest.raises(CatalogError, match="unknown key "):
         StageConfig.from_mapping({"memory": 1})
 
 
@@ -202,7 +202,7 @@ def test_adding_later_data_never_changes_a_past_stage(real_store: Store, catalog
 def test_board_config_from_mapping() -> None:
     cfg = BoardConfig.from_mapping({"return_window": 21, "breakout": {"round_levels": [2600], "ath_min_gap": 100}})
     assert cfg.return_window == 21 and cfg.breakout.round_levels == (2600.0,) and cfg.breakout.ath_min_gap == 100
-    with pytest.raises(CatalogError, match="unknown keys"):
+    with pytest.raises(CatalogError, match="unknown key "):
         BoardConfig.from_mapping({"nope": 1})
 
 

@@ -203,3 +203,19 @@ def test_rut_chart_draws_the_round_levels_it_broke(snapshot: Snapshot) -> None:
     assert 2600.0 in levels and levels[2600.0] > levels[2200.0]  # 2,600 was broken in January 2026
     markers = [t for t in figure["data"] if t.get("mode") == "markers"]
     assert {t["name"].split(" breakout")[0] for t in markers} == {"All-time high", "Round level", "52-week high"}
+
+
+def test_a_report_that_cannot_be_written_is_one_clear_line(
+    real_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No permission or a full disk (root ignores permissions here, so the write is made to fail)."""
+
+    def refuse(path: Path, text: str) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("riskcurve.report.html._write_atomically", refuse)
+    out = tmp_path / "r.html"
+    args = ["report", "--out", str(out), "--as-of", "2026-06-15", "--db", str(real_store_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and f"cannot write the report to {out}: Permission denied" in result.output
+    assert "Traceback" not in result.output and not out.exists()

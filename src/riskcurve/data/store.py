@@ -157,7 +157,11 @@ class Store:
             try:
                 return duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(
+                        f"cannot open store {self.path}: it is damaged (truncated?) or not a riskcurve store ({exc})"
+                    ) from exc
+                if time.monotonic() >= deadline:
                     raise StoreError(f"cannot open store {self.path}: {exc}") from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)

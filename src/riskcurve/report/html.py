@@ -23,6 +23,7 @@ import pandas as pd
 import plotly.offline
 from markupsafe import Markup
 
+from riskcurve.errors import RiskcurveError
 from riskcurve.report.charts import CHARTS, build_figures
 from riskcurve.report.study_charts import study_figures
 from riskcurve.service import Riskcurve, Snapshot, StudyChoice
@@ -174,7 +175,10 @@ def build_report(rc: Riskcurve, as_of: str | pd.Timestamp | None, out_path: Path
     study = rc.study_for(snapshot.as_of)
     html = render_report(snapshot, started=started, study=study)
     path = Path(out_path)
-    size = _write_atomically(path, html)
+    try:
+        size = _write_atomically(path, html)
+    except OSError as exc:  # no permission, a full disk: the user's path, said in words
+        raise RiskcurveError(f"cannot write the report to {path}: {exc.strerror or exc}") from None
     status = snapshot.status
     return ReportInfo(
         path=path,
