@@ -6,7 +6,6 @@ several separated by ``os.pathsep``) extend it, an entry with an existing id rep
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from pydantic import (
 )
 
 from riskcurve._typing import AssetClass, Calendar, Frequency, Role, SeriesKind
-from riskcurve.errors import CatalogError
+from riskcurve.errors import CatalogError, unknown_key_hint
 
 OHLCV_FIELDS: tuple[str, ...] = ("open", "high", "low", "close", "volume", "market_cap")
 PRICE_FIELDS: frozenset[str] = frozenset({"open", "high", "low", "close"})
@@ -300,9 +299,7 @@ def _describe(error: Mapping[str, Any]) -> str:
     if kind == "extra_forbidden":
         parent, _, name = key.rpartition(".")
         known = list(_MODELS.get(parent, _EntryModel).model_fields)
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
-        return f"unknown key {key!r} ({hint})"
+        return f"unknown key {key!r} ({unknown_key_hint(name, known)})"
     if kind == "literal_error" and key in {"asset_class", "kind", "frequency", "calendar", "role"}:
         return f"{key}={_cut(error['input'])} is not one of {error['ctx']['expected']}"
     expected = _EXPECTED.get(key, str(error["msg"]).removeprefix("Input should be "))
@@ -391,9 +388,8 @@ def _parse_file(text: str, where: str) -> list[SeriesSpec]:
         raise CatalogError(f"{where}: not valid TOML: {exc}") from exc
     unknown = sorted(set(raw) - {"series"})
     if unknown:
-        close = difflib.get_close_matches(unknown[0], ["series"], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise CatalogError(f"{where}: unknown top-level key {unknown[0]!r}{hint}: the file holds [[series]] tables")
+        hint = unknown_key_hint(unknown[0], ["series"])
+        raise CatalogError(f"{where}: unknown top-level key {unknown[0]!r} ({hint}): the file holds [[series]] tables")
     entries = raw.get("series", [])
     if not isinstance(entries, list):
         raise CatalogError(f"{where}: expected [[series]] tables, got series = {_cut(entries)}")

@@ -6,7 +6,6 @@ Precedence: explicit arguments (CLI flags) > environment > config file > default
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 import types
@@ -19,7 +18,7 @@ from typing import Any
 from platformdirs import user_config_dir, user_data_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from riskcurve.errors import ConfigError, RiskcurveError
+from riskcurve.errors import ConfigError, RiskcurveError, unknown_key_hint
 
 
 @dataclass(frozen=True)
@@ -91,12 +90,6 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
     return next((m for arg in typing.get_args(annotation) if (m := _inner_model(arg))), None)
 
 
-def unknown_key_hint(key: str, known: Sequence[str]) -> str:
-    """'did you mean …?' for a near miss (a typo must not silently drop a setting), else the known keys."""
-    close = difflib.get_close_matches(key, known, n=1)
-    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
-
-
 def describe_errors(exc: ValidationError, model: type[BaseModel], label: Callable[[tuple[int | str, ...]], str]) -> str:
     """pydantic's errors as one line: where (``label`` of the key's location), what was expected, what came."""
     problems = []
@@ -104,7 +97,7 @@ def describe_errors(exc: ValidationError, model: type[BaseModel], label: Callabl
         loc = tuple(error["loc"])
         if error["type"] == "extra_forbidden":
             holder = _model_at(model, loc)
-            hint = unknown_key_hint(str(loc[-1]), list(holder.model_fields) if holder else [])
+            hint = unknown_key_hint(str(loc[-1]), sorted(holder.model_fields) if holder else [])
             problems.append(f"{label(loc)}: unknown key; {hint}")
         else:
             problems.append(f"{label(loc)}: {_expected(error)}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
+
 
 class RiskcurveError(Exception):
     """Base of every error riskcurve raises on purpose."""
@@ -75,3 +78,9 @@ class ShortSampleWarning(RiskcurveWarning):
 
 class UnitConversionWarning(RiskcurveWarning):
     """Values were rescaled to the panel's standard units."""
+
+
+def unknown_key_hint(key: str, known: Sequence[str]) -> str:
+    """'did you mean …?' for a near miss (a typo must not silently drop a setting), else the known keys."""
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"

@@ -23,9 +23,8 @@ from annotated_types import Ge
 from riskcurve._json import jsonable
 from riskcurve._typing import Role
 from riskcurve.catalog import Catalog
-from riskcurve.config import unknown_key_hint
 from riskcurve.data.panel import AlignedPanel
-from riskcurve.errors import CatalogError
+from riskcurve.errors import CatalogError, unknown_key_hint
 from riskcurve.events import CalendarEvent, events_near
 from riskcurve.measures.board import Board, BoardConfig, compute_board
 from riskcurve.measures.breakout import BreakoutEvent

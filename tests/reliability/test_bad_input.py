@@ -123,7 +123,7 @@ EVENT_CASES: dict[str, Case] = {
     ),
     "event-unknown-key": Case(
         (),
-        "event 1: colour: unknown key; known: date, end, kind, note, title",
+        "event 1: colour: unknown key; known keys: date, end, kind, note, title",
         events='[[event]]\ndate = "2026-01-01"\nkind = "fed"\ntitle = "t"\ncolour = "red"\n',
     ),
     "event-misspelled-table": Case(

@@ -19,9 +19,8 @@ from annotated_types import Ge, Gt
 
 from riskcurve._json import jsonable
 from riskcurve._typing import Role
-from riskcurve.config import unknown_key_hint
 from riskcurve.data.panel import AlignedPanel, calendar_days, decision_times, nyse_sessions
-from riskcurve.errors import CatalogError, ShortSampleWarning
+from riskcurve.errors import CatalogError, ShortSampleWarning, unknown_key_hint
 from riskcurve.measures.breadth import altcoin_season_index
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts, relative_strength
 from riskcurve.measures.context import crypto_reset_context
