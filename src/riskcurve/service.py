@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +32,7 @@ import pandas as pd
 
 from riskcurve.catalog import Catalog, SeriesSpec, load_catalog
 from riskcurve.config import Settings, load_settings
+from riskcurve.data.lock import announced, live_writer
 from riskcurve.data.panel import AlignedPanel, decision_times, nyse_sessions, parse_as_of
 from riskcurve.data.store import Store, UpdateReport
 from riskcurve.errors import (
@@ -204,67 +204,6 @@ def _fingerprint(store: Store) -> str:
     return hashlib.sha256(repr(tuple(str(v) for v in row)).encode()).hexdigest()[:12]
 
 
-WRITER_STALE_AFTER = 600.0  # seconds: a marker older than any plan or apply is a crashed writer's
-
-
-def _live_writer(marker: Path) -> int | None:
-    """The pid of the writer announced by ``marker``, or None when there is none or it is stale: its
-    process is gone (a crashed writer) or the marker is older than ``WRITER_STALE_AFTER``."""
-    try:
-        text = marker.read_text(encoding="ascii", errors="replace")
-        age = time.time() - marker.stat().st_mtime
-    except OSError:
-        return None
-    pid_text, _, _ = text.partition(" ")
-    if not pid_text.isdigit():  # being written this instant (or garbage): trust it only while young
-        return 0 if age < 5.0 else None
-    pid = int(pid_text)
-    if age > WRITER_STALE_AFTER or not _pid_alive(pid):
-        return None
-    return pid
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    except OSError:
-        return False
-    return True
-
-
-@contextmanager
-def _announced(marker: Path, deadline: float) -> Iterator[None]:
-    """Hold the writer marker (created atomically with this pid and time) for the block; wait until
-    ``deadline`` while another live writer holds it, and replace a stale one."""
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    delay = 0.05
-    while True:
-        try:
-            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            other = _live_writer(marker)
-            if other is None:
-                marker.unlink(missing_ok=True)
-                continue
-            if time.monotonic() >= deadline:
-                raise StoreBusy(f"another writer (pid {other}) is writing the store {marker.parent}") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
-    try:
-        os.write(fd, f"{os.getpid()} {time.time():.3f}\n".encode())
-    finally:
-        os.close(fd)
-    try:
-        yield
-    finally:
-        marker.unlink(missing_ok=True)
-
-
 class Riskcurve:
     """One store, one catalog, one set of settings; every answer riskcurve gives comes from here."""
 
@@ -305,7 +244,7 @@ class Riskcurve:
         deadline = time.monotonic() + self.lock_wait
         delay = 0.05
         while True:
-            pending = _live_writer(self.writer_marker)
+            pending = live_writer(self.writer_marker)
             if pending is None:
                 try:
                     store = Store(self.db_path, read_only=True, lock_wait=0)
@@ -335,7 +274,7 @@ class Riskcurve:
         503, the open ones (one request each, short) finish, and the lock is free within ``lock_wait``.
         """
         deadline = time.monotonic() + self.lock_wait
-        with _announced(self.writer_marker, deadline):
+        with announced(self.writer_marker, deadline):
             try:
                 store = Store(self.db_path, lock_wait=max(deadline - time.monotonic(), 0.0))
             except StoreError as exc:
