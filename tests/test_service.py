@@ -210,8 +210,13 @@ def test_timeline_and_notebook_views(rc: Riskcurve) -> None:
     assert runs["end"].min() >= pd.Timestamp("2020-01-01") and runs.iloc[-1]["end"] == status.session
     assert runs.iloc[-1]["stage"] == status.stage and runs.iloc[-1]["start"] == status.confirmed_since
     board = rc.board("latest")
-    for result in (status, board, rc.status("2021-03-31")):
+    snapshot = rc.snapshot("latest")
+    breakout = status.breakouts[-1]
+    for result in (status, board, rc.status("2021-03-31"), snapshot, breakout):
         assert "<table" in result._repr_html_() and str(result) == result.summary()
+        json.dumps(result.to_dict())  # JSON-ready, made in one place per type
+    assert breakout.summary().startswith(f"RUT breakout ({breakout.kind}) on {breakout.date:%Y-%m-%d}: close ")
+    assert len(snapshot.to_frame()) == len(rc.catalog) and breakout.to_frame().shape[0] == 1
     assert board.to_dict()["indicators"]["rut_minus_spx"]["window"] == "63-session"
     assert list(status.to_frame().columns[:3]) == ["stage", "rule", "metric"]
 

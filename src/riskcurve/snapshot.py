@@ -13,10 +13,12 @@ the leader's close on the last session, which is part of that condition, not on 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from riskcurve._json import records
 from riskcurve.measures.board import Board
 from riskcurve.stages import Status
 from riskcurve.thesis import STALE_AFTER
@@ -34,6 +36,22 @@ class Snapshot:
     freshness: pd.DataFrame  # every catalog series: name, frequency, last_date, published, age_days, stale
     round_levels: tuple[float, ...]
     seconds: float  # time taken to compute it
+
+    def summary(self) -> str:
+        inputs = f"{len(self.board.frame):,} sessions, {len(self.freshness)} series"
+        return f"{self.status.summary()}\n  chart inputs: {inputs}"
+
+    __str__ = summary
+
+    def to_frame(self) -> pd.DataFrame:
+        """Freshness of every catalog series at this moment (the status itself: ``status.to_frame()``)."""
+        return self.freshness
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.status.to_dict(), "freshness_all": records(self.freshness.reset_index())}
+
+    def _repr_html_(self) -> str:
+        return self.status._repr_html_()
 
     def at(self, as_of: pd.Timestamp) -> Snapshot:
         """The same snapshot seen at ``as_of``, a moment with the same data and last session."""

@@ -52,6 +52,23 @@ class BreakoutEvent:
     #: Whether the close stayed above the level for ``hold_closes`` closes; None while pending.
     held: bool | None = None
 
+    def summary(self) -> str:
+        held = {True: "yes", False: "no", None: "pending"}[self.held]
+        ratio = self.confirmations.get("volume_ratio")
+        volume = f"; volume {ratio:.2f}x its average" if isinstance(ratio, float) and np.isfinite(ratio) else ""
+        return (
+            f"{self.series} breakout ({self.kind}) on {self.date:%Y-%m-%d}: close {self.close:,.2f} above "
+            f"{self.level:,.2f}; held: {held}{volume}"
+        )
+
+    __str__ = summary
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{k: v for k, v in self.to_dict().items() if k != "confirmations"}])
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False)
+
     def to_dict(self) -> dict[str, Any]:
         """The event as JSON wants it (the one shape the status, the API and the report use)."""
         return {
