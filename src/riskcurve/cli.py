@@ -159,13 +159,10 @@ def _print_update(report: UpdateReport, db_path: Path) -> None:
         )
     console.print(table)
     console.print(report.summary(), highlight=False, markup=False)
-    if report.failed:
-        failed = Table(title="failed series (nothing stored for them)", style="red")
-        failed.add_column("series")
-        failed.add_column("why")
-        for r in report.failed:
-            failed.add_row(escape(r.series_id), escape(r.message))
-        err_console.print(failed)
+    # One unwrapped line per failure (not a table): the message names file and line, and must survive
+    # a narrow terminal, `| tee` and grep whole.
+    for r in report.failed:
+        err_console.print(f"failed, nothing stored: {r.series_id}: {r.message}", markup=False, soft_wrap=True)
 
 
 SERIES_COLUMNS = ("id", "name", "asset_class", "units", "frequency", "rows", "first_date", "last_date", "last_update")
