@@ -27,6 +27,11 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def iso_moment(value: Any) -> str | None:
+    """A timestamp as full ISO text (None for a missing one): when something happened, not which day."""
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of ``frame`` as JSON-ready dicts."""
     return [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from riskcurve._json import iso_moment
 from riskcurve.catalog import Catalog, SeriesSpec, load_catalog
 from riskcurve.config import Settings, load_settings
 from riskcurve.data.lock import announced, live_writer
@@ -397,7 +398,7 @@ class Riskcurve:
                     "rows": int(cov.get("rows", 0)),
                     "first_date": _day(cov.get("first_date")),
                     "last_date": _day(cov.get("last_date")),
-                    "last_update": _moment(cov.get("last_update")),
+                    "last_update": iso_moment(cov.get("last_update")),
                     "stablecoin": spec.stablecoin,
                     "wrapped": spec.wrapped,
                 }
@@ -438,6 +439,10 @@ class Riskcurve:
         with self.reader() as store, _notes() as notes:
             panel = AlignedPanel(store, self.catalog, moment)
             status = self._status(panel, compute_board(panel, self.board_config))
+        return self._with_notes(status, notes)
+
+    def _with_notes(self, status: Status, notes: Sequence[str]) -> Status:
+        """The status with the data caveats met while computing it and the configuration's own notes."""
         return replace(status, notes=sorted({*status.notes, *notes, *self.config_notes}))
 
     def _status(self, panel: AlignedPanel, board: Board) -> Status:
@@ -464,7 +469,7 @@ class Riskcurve:
             freshness = panel.staleness(list(self.catalog))
         freshness.insert(0, "name", [self.catalog[sid].name for sid in freshness.index])
         freshness.insert(1, "frequency", [self.catalog[sid].frequency for sid in freshness.index])
-        status = replace(status, notes=sorted({*status.notes, *notes, *self.config_notes}))
+        status = self._with_notes(status, notes)
         return Snapshot(
             as_of=panel.as_of,
             status=status,
@@ -562,10 +567,6 @@ def _ledger_key(channel: str, key: str) -> str:
 
 def _day(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
-
-
-def _moment(value: Any) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
 
 
 def _components(panel: AlignedPanel, sessions: pd.DatetimeIndex) -> pd.DataFrame:

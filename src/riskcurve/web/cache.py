@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from riskcurve._json import records
+from riskcurve._json import iso_moment, records
 from riskcurve.report.charts import CHARTS, freshness_table
 from riskcurve.report.html import render_card
 from riskcurve.service import Riskcurve, Snapshot, StoreFacts
@@ -74,10 +74,6 @@ class _Lru:
         self.nbytes += weight
         while len(self._items) > self.size or (self.max_bytes is not None and self.nbytes > self.max_bytes):
             self.nbytes -= self._items.popitem(last=False)[1][1]
-
-
-def _iso(value: Any) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
 
 
 class StoreView:
@@ -261,8 +257,8 @@ class StoreView:
             "status": "ok",
             "store": self.db_path.name,
             "series": len(facts.coverage),
-            "last_update": _iso(max(updates)) if updates else None,
-            "latest": _iso(facts.latest),
+            "last_update": iso_moment(max(updates)) if updates else None,
+            "latest": iso_moment(facts.latest),
             "cached_snapshots": len(self._snapshots),
         }
 
