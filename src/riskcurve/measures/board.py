@@ -183,7 +183,8 @@ def point_in_time_caps(
     ``top_n`` members not in ``exclude``, counting members the catalog has no prices for: so the
     universe is "the point-in-time top N that we can price", and its size says the coverage.
     """
-    daily_caps = pd.concat({c: panel.series(c, "market_cap") for c in coins}, axis=1).sort_index()
+    panel.preload(coins, ["market_cap"])  # one query for the whole universe, not one per coin
+    daily_caps = pd.concat({c: panel.series(c, "market_cap") for c in coins}, axis=1, sort=True)
     snapshots = panel.members("CMC_TOP200", "market_cap") if "CMC_TOP200" in panel.catalog else pd.DataFrame()
     if len(snapshots):
         if top_n is not None:
@@ -197,7 +198,8 @@ def point_in_time_caps(
 
 def crypto_closes(panel: AlignedPanel, coins: list[str]) -> pd.DataFrame:
     """Closes of ``coins`` on every UTC day from the first to the last (NaN where a coin has none)."""
-    closes = pd.concat({c: panel.series(c) for c in coins}, axis=1).sort_index().dropna(how="all")
+    panel.preload(coins)  # one query for the whole universe, not one per coin
+    closes = pd.concat({c: panel.series(c) for c in coins}, axis=1, sort=True).dropna(how="all")
     if closes.empty:  # before any crypto history, or a store without coins
         return closes
     return closes.reindex(pd.date_range(closes.index[0], closes.index[-1], freq="D"))

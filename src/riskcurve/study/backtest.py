@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,6 +138,57 @@ def performance_metrics(returns: FloatArray, periods_per_year: int) -> dict[str,
     }
 
 
+def _net_returns(
+    position: FloatArray,
+    ret: FloatArray,
+    cost: float,
+    alt_weight: FloatArray | None = None,
+    alt_ret: FloatArray | None = None,
+) -> FloatArray:
+    """Per-bar simple returns net of costs; ``position`` (..., n) is the weight at each close,
+    ``ret`` the n - 1 bar returns. Trades at the close of bar t set the weights held over bar
+    t+1 and are charged there. Leading axes of ``position`` are separate strategies."""
+    turnover = np.abs(np.diff(position, axis=-1))
+    gross = 1.0 + position[..., 1:] * ret
+    if alt_weight is not None and alt_ret is not None:
+        turnover = turnover + np.abs(np.diff(alt_weight))
+        gross = gross + alt_weight[1:] * alt_ret
+    return np.asarray(gross * (1.0 - cost * turnover) - 1.0, dtype=np.float64)
+
+
+def hold_sharpes(
+    close: pd.Series | npt.ArrayLike,
+    signal_sets: Sequence[npt.ArrayLike],
+    holds: Sequence[int],
+    *,
+    fee_bps: float = 10.0,
+    slippage_bps: float = 5.0,
+    periods_per_year: int = CRYPTO_PERIODS_PER_YEAR,
+    execution_lag: int = 1,
+) -> FloatArray:
+    """(signal sets, holds) per-period Sharpe ratios of :func:`backtest_hold` in cash, without
+    building its series: the spread of every configuration a sweep tried, which the deflated
+    Sharpe ratio needs. Equal to ``backtest_hold(...).sharpe_per_period`` cell by cell; all holds of
+    one signal set are computed as one array."""
+    price = _price_array(close, "close")
+    n = price.shape[0]
+    if n < 3:
+        raise ValueError("need at least three bars for a Sharpe ratio")
+    ret = price[1:] / price[:-1] - 1.0
+    cost = (fee_bps + slippage_bps) / 1e4
+    root = math.sqrt(periods_per_year)
+    out = np.full((len(signal_sets), len(holds)), np.nan)
+    for s, signals in enumerate(signal_sets):
+        entries = np.ascontiguousarray(np.asarray(signals, dtype=np.int64) + execution_lag)
+        positions = np.stack([_kernels.holding_positions(n, entries, int(h)) for h in holds])
+        strat = _net_returns(positions, ret, cost)
+        mean = strat.mean(axis=1)
+        sd = strat.std(axis=1, ddof=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[s] = np.where(sd > 0, mean / sd * root, np.nan) / root
+    return out
+
+
 def backtest_hold(
     close: pd.Series | npt.ArrayLike,
     signal_bars: npt.ArrayLike,
@@ -183,10 +235,7 @@ def backtest_hold(
         alt_weight[0] = 0.0
         alternative = "the alternative asset"
     cost = (fee_bps + slippage_bps) / 1e4
-    # Trades at the close of bar t set the weights held over bar t+1 and are charged there.
-    turnover = np.abs(np.diff(position)) + np.abs(np.diff(alt_weight))
-    gross = 1.0 + position[1:] * ret[1:] + alt_weight[1:] * alt_ret[1:]
-    strat = gross * (1.0 - cost * turnover) - 1.0
+    strat = _net_returns(position, ret[1:], cost, alt_weight, alt_ret[1:])
     bench = ret[1:].copy()
     bench[0] = (1.0 + bench[0]) * (1.0 - cost) - 1.0
 

@@ -23,7 +23,7 @@ from riskcurve._json import jsonable, records
 from riskcurve.data.panel import decision_times
 from riskcurve.errors import DataValidationError, ShortSampleWarning
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts
-from riskcurve.study.backtest import BacktestResult, backtest_hold
+from riskcurve.study.backtest import BacktestResult, backtest_hold, hold_sharpes
 from riskcurve.study.events import FollowerEventStudy, decluster, follower_event_study, test_dict
 from riskcurve.study.inference import MultipleTestResult, holm, romano_wolf
 from riskcurve.study.inputs import Follower, StudyInputs
@@ -428,7 +428,7 @@ def run_study(
             span = close.iloc[first:last]
             span_entry = entry_map_after(inputs.leader_known, times[first:last])
             excess = signal_excess_returns(leader, span, span_entry, cfg.horizons, grid)
-            excess = excess.loc[:, excess.std() > 0].dropna()
+            excess = excess.loc[:, excess.to_numpy().std(axis=0) > 0]  # finite by construction
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ShortSampleWarning)
                 rw = romano_wolf(excess, reps=cfg.rw_reps, alpha=cfg.alpha, seed=cfg.seed + 7 * i)
@@ -454,7 +454,7 @@ def run_study(
                 close, signals, cfg.backtest_hold, fee_bps=cfg.fee_bps, slippage_bps=cfg.slippage_bps, execution_lag=0
             )
             backtests[follower.name] = result
-            trial_sr = _trial_sharpes(leader, close, entry, grid, cfg)
+            trial_sr = _trial_sharpes(close, entry, sweep, cfg) if sweep is not None else np.empty(0)
         n_trials = max(len(trial_sr), 1)
         dsr[follower.name] = result.deflated_sharpe(n_trials, float(np.nanvar(trial_sr)) if len(trial_sr) > 1 else 0.0)
 
@@ -490,24 +490,14 @@ def run_study(
     )
 
 
-def _trial_sharpes(
-    leader: pd.Series, close: pd.Series, entry: np.ndarray, grid: SweepGrid, cfg: StudyConfig
-) -> np.ndarray:
-    """Per-period Sharpe of every (definition, hold) the sweep tried: the spread the DSR deflates by."""
-    out = []
-    for definition in grid.definitions().itertuples():
-        events = breakout_events(
-            leader,
-            int(definition.lookback),
-            float(definition.threshold),
-            int(definition.confirmation),
-            int(definition.cooldown),
-        )
-        signals = entry[events]
-        signals = signals[signals >= 0]
-        for hold in cfg.horizons:
-            result = backtest_hold(
-                close, signals, hold, fee_bps=cfg.fee_bps, slippage_bps=cfg.slippage_bps, execution_lag=0
-            )
-            out.append(result.sharpe_per_period)
-    return np.asarray(out, dtype=np.float64)
+def _trial_sharpes(close: pd.Series, entry: np.ndarray, sweep: SweepResult, cfg: StudyConfig) -> np.ndarray:
+    """Per-period Sharpe of every (definition, hold) the sweep tried, on the sweep's own events:
+    the spread the DSR deflates by."""
+    signal_sets = []
+    for d in range(len(sweep.definitions)):
+        signals = entry[sweep.events(d)]
+        signal_sets.append(signals[signals >= 0])
+    sharpes = hold_sharpes(
+        close, signal_sets, cfg.horizons, fee_bps=cfg.fee_bps, slippage_bps=cfg.slippage_bps, execution_lag=0
+    )
+    return sharpes.ravel()
