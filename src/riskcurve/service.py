@@ -21,7 +21,7 @@ import json
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -506,32 +506,33 @@ class Riskcurve:
         keep: bool = True,
     ) -> StudyRun:
         """Run the thesis lab as of ``as_of`` and (with ``keep``) store it for report and dashboard."""
-        from riskcurve.study.inputs import build_inputs
-        from riskcurve.study.lab import StudyConfig, run_study
-        from riskcurve.study.leadlag import lead_lag
-
         req = request or StudyRequest()
         if req.grid not in ("default", "full"):
             raise RiskcurveError(f"grid must be 'default' or 'full', got {req.grid!r}")
         if not req.horizons or min(req.horizons) < 1:
             raise RiskcurveError(f"horizons must be positive whole numbers of days, got {list(req.horizons)}")
-        config = StudyConfig(horizons=tuple(req.horizons), grid=req.grid)
         moment = self.resolve(as_of)
-        with self.reader() as store, _notes() as notes:
+        # The scheduler is reached first: a wrong address fails in seconds, before any data is read
+        # (and before the statistics stack is imported).
+        with _sweep_mapper(req.scheduler) as mapper, self.reader() as store, _notes() as notes:
+            from riskcurve.study.inputs import build_inputs
+            from riskcurve.study.lab import StudyConfig, run_study
+            from riskcurve.study.leadlag import lead_lag
+
+            config = StudyConfig(horizons=tuple(req.horizons), grid=req.grid)
             fingerprint = _fingerprint(store)
             panel = AlignedPanel(store, self.catalog, moment)
             leader = req.leader or self.leader
             inputs = build_inputs(panel, leader, list(req.followers), start=req.start, end=req.end)
-            with _sweep_mapper(req.scheduler) as mapper:
-                result = run_study(
-                    inputs,
-                    config,
-                    progress=progress,
-                    # A UTC-day crypto close ~4 h after the US close is paired with that session (6 h
-                    # grace), so same-day co-movement is not mistaken for a one-week lead.
-                    lead_lag=lambda i: lead_lag(i, i.equities, follower_grace=pd.Timedelta(hours=6)),
-                    sweep_mapper=mapper,
-                )
+            result = run_study(
+                inputs,
+                config,
+                progress=progress,
+                # A UTC-day crypto close ~4 h after the US close is paired with that session (6 h
+                # grace), so same-day co-movement is not mistaken for a one-week lead.
+                lead_lag=lambda i: lead_lag(i, i.equities, follower_grace=pd.Timedelta(hours=6)),
+                sweep_mapper=mapper,
+            )
         document = result.to_dict()
         document["warnings"] = sorted(notes)
         run = StudyRun(
@@ -597,11 +598,12 @@ def _sweep_mapper(scheduler: str | None) -> Iterator[Any]:
         return
     from riskcurve.study.distributed import dask_mapper
 
-    try:
-        with dask_mapper(scheduler) as mapper:
-            yield mapper
-    except OSError as exc:
-        raise RiskcurveError(f"scheduler {scheduler}: cannot reach the dask scheduler ({exc})") from exc
+    with ExitStack() as stack:
+        try:  # only connecting is "cannot reach": an OSError inside the study is its own error
+            mapper = stack.enter_context(dask_mapper(scheduler))
+        except OSError as exc:
+            raise RiskcurveError(f"scheduler {scheduler}: cannot reach the dask scheduler ({exc})") from exc
+        yield mapper
 
 
 def open(

@@ -18,7 +18,7 @@ from distributed import Client, LocalCluster
 
 from riskcurve.study.sweep import ChunkResult, sweep_chunk
 
-CONNECT_TIMEOUT = "5s"  # a wrong address should fail fast, not after dask's 30 s default
+CONNECT_TIMEOUT = "1s"  # a wrong address should fail fast, not after dask's 30 s default
 
 
 class DaskChunkMapper:
@@ -30,13 +30,17 @@ class DaskChunkMapper:
     def __call__(
         self, shared: dict[str, npt.NDArray[Any]], chunks: list[dict[str, npt.NDArray[Any]]]
     ) -> Iterator[ChunkResult]:
-        scattered = {name: self.client.scatter(array, broadcast=True) for name, array in shared.items()}
+        # hash=False gives every sweep its own keys: with content-hashed keys a second sweep on the
+        # same client shares the first one's scattered arrays, and the first one's release (cancel)
+        # can drop them under the second one's tasks ("lost dependencies"). The scattered futures
+        # stay referenced here until the last chunk has come back.
+        scattered = {name: self.client.scatter(array, broadcast=True, hash=False) for name, array in shared.items()}
         futures = [self.client.submit(sweep_chunk, **scattered, **chunk, pure=False) for chunk in chunks]
         try:
             for future in futures:  # in order: results are stitched by position
                 yield future.result()
         finally:
-            self.client.cancel(futures)
+            self.client.cancel([*futures, *scattered.values()])
 
 
 @contextmanager
