@@ -121,3 +121,20 @@ def test_importing_the_study_inputs_does_not_load_the_statistics_stack() -> None
     from riskcurve import study
 
     assert study.run_sweep is run_sweep and set(study.__all__) <= set(dir(study))
+
+
+def test_nyse_sessions_from_the_cache_equal_exchange_calendars(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from riskcurve.data import panel
+
+    monkeypatch.setattr(panel.platformdirs, "user_cache_dir", lambda _app: str(tmp_path))
+    panel.nyse_sessions.cache_clear()
+    built = panel.nyse_sessions()  # no cache file yet: built from exchange_calendars, then saved
+    assert panel._sessions_cache().exists()
+    panel.nyse_sessions.cache_clear()
+    cached = panel.nyse_sessions()
+    panel.nyse_sessions.cache_clear()
+    pd.testing.assert_index_equal(built, cached, exact=True)
+    assert cached.freq is None and pd.Timestamp("2001-09-11") not in cached and pd.Timestamp("2026-01-08") in cached
+    panel._sessions_cache().write_bytes(b"not an npy file")  # a damaged cache is rebuilt, not trusted
+    pd.testing.assert_index_equal(panel.nyse_sessions(), built, exact=True)
+    panel.nyse_sessions.cache_clear()
