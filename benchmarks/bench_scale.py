@@ -3,7 +3,8 @@
 Each size runs in a fresh subprocess (so its peak RSS is its own): ``run_study`` on a random-walk
 leader (9,000 sessions) and N random-walk crypto followers (4,000 days), the study's default
 settings, without lead-lag (that part is per pair and scales the same way). ``--scheduler local``
-runs the sweep on a 2-worker LocalCluster. Prints wall seconds, peak RSS and seconds per follower.
+runs the sweep and the per-follower work on a LocalCluster (one worker per core: 2 here).
+Prints wall seconds, peak RSS and seconds per follower.
 
 Run: PYTHONPATH=src .venv/bin/python benchmarks/bench_scale.py 50 200 [--scheduler local]
 """
@@ -59,7 +60,8 @@ def _child(n_followers: int, scheduler: str | None) -> None:
     with warnings.catch_warnings(), context as mapper:
         warnings.simplefilter("ignore")
         started = time.perf_counter()
-        run_study(inputs, StudyConfig(), sweep_mapper=mapper)
+        follow = mapper.map_followers if mapper is not None else None  # type: ignore[attr-defined]
+        run_study(inputs, StudyConfig(), sweep_mapper=mapper, follower_mapper=follow)
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"followers": n_followers, "seconds": seconds, "peak_mb": peak}))

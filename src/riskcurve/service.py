@@ -532,6 +532,7 @@ class Riskcurve:
                 # grace), so same-day co-movement is not mistaken for a one-week lead.
                 lead_lag=lambda i: lead_lag(i, i.equities, follower_grace=pd.Timedelta(hours=6)),
                 sweep_mapper=mapper,
+                follower_mapper=mapper.map_followers if mapper is not None else None,
             )
         document = result.to_dict()
         document["warnings"] = sorted(notes)

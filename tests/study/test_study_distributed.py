@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -74,3 +76,53 @@ def test_a_wrong_scheduler_fails_fast_before_any_data_is_read(real_store_path, m
     with pytest.raises(RiskcurveError, match="cannot reach the dask scheduler"):
         rc.study(StudyRequest(scheduler="tcp://127.0.0.1:1"), "latest", keep=False)
     assert time.perf_counter() - started < 2.0
+
+
+def _random_walk_inputs(n_followers: int):  # type: ignore[no-untyped-def]
+    from riskcurve.data.panel import decision_times
+    from riskcurve.study.inputs import Follower, StudyInputs
+
+    rng = np.random.default_rng(11)
+    sessions = pd.bdate_range("2012-01-02", periods=2500)
+    leader = pd.Series(100 * np.exp(np.cumsum(rng.normal(0.0005, 0.012, len(sessions)))), index=sessions)
+    days = pd.date_range("2015-01-01", sessions[-1], freq="D")
+    followers = {
+        f"C{i}": Follower(
+            f"C{i}",
+            pd.Series(100 * np.exp(np.cumsum(rng.normal(0.0, 0.04, len(days)))), index=days).iloc[40 * i :],
+            decision_times("crypto_utc", days[40 * i :]),
+            365,
+        )
+        for i in range(n_followers)
+    }
+    return StudyInputs("LEAD", leader, decision_times("nyse", sessions), followers, pd.Series(True, index=sessions))
+
+
+def test_the_whole_study_on_a_cluster_equals_the_local_study() -> None:
+    """Event studies, Romano-Wolf families, walk-forward and backtests all run as follower tasks
+    (at most 2 in flight per worker, outcomes in completion order); every figure equals the local run."""
+    from riskcurve.study.lab import StudyConfig, run_study
+
+    inputs = _random_walk_inputs(5)
+    cfg = StudyConfig(reps=200, placebo_draws=200, rw_reps=100, round_step=10.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        local = run_study(inputs, cfg)
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
+            mapper = DaskChunkMapper(client, in_flight_per_worker=1)
+            seen: list[str] = []
+            remote = run_study(
+                inputs,
+                cfg,
+                sweep_mapper=mapper,
+                follower_mapper=mapper.map_followers,
+                progress=lambda label, _f: seen.append(label),
+            )
+    assert len(local.events) >= 5 and set(local.backtests) == set(inputs.followers)
+    a, b = local.to_dict(), remote.to_dict()
+    a.pop("seconds"), b.pop("seconds")
+    assert json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+    assert sorted(s for s in seen if s.startswith("follower ")) == sorted(f"follower {n}" for n in inputs.followers)

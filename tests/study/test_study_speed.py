@@ -61,7 +61,7 @@ def test_trial_sharpes_equal_the_backtest_loop_on_real_eth(eth_inputs, grid: str
     assert not close.isna().any()
     entry = entry_map_after(eth_inputs.leader_known, times)
     sweep = run_sweep(eth_inputs.leader_close, close.to_frame(), entry, cfg.horizons, cfg.sweep_grid())
-    new = _trial_sharpes(close, entry, sweep, cfg)
+    new = _trial_sharpes(close, entry, (sweep.event_offsets, sweep.event_indices), cfg)
     old = _old_trial_sharpes(eth_inputs.leader_close, close, entry, cfg.sweep_grid(), cfg)
     assert new.shape == (len(cfg.sweep_grid()) * len(cfg.horizons),)
     assert np.isfinite(new).sum() > len(new) // 2  # most cells trade, so the comparison means something

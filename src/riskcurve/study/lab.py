@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -351,10 +351,12 @@ def run_study(
     progress: Progress | None = None,
     lead_lag: Callable[[StudyInputs], Any] | None = None,
     sweep_mapper: ChunkMapper | None = None,
+    follower_mapper: FollowerMapper | None = None,
 ) -> StudyResult:
     """Run the whole thesis test on prepared inputs (see ``study.inputs.build_inputs``).
 
-    ``sweep_mapper`` runs the sweep's chunks elsewhere (``study.distributed.dask_mapper``)."""
+    ``sweep_mapper`` runs the sweep's chunks and ``follower_mapper`` the per-follower work (event
+    study, sweep family, walk-forward, backtest) elsewhere (``study.distributed.dask_mapper``)."""
     cfg = config or StudyConfig()
     started = time.perf_counter()
     step = progress or (lambda _label, _frac: None)
@@ -373,22 +375,55 @@ def run_study(
     if len(events) < 5:
         notes.append(f"only {len(events)} events: every statistic below is barely informative")
 
-    step("event study", 0.15)
-    studies = {
-        name: follower_event_study(
-            inputs,
-            follower,
-            events,
-            horizons=cfg.horizons,
-            cooldown=cfg.cooldown,
-            path_days=cfg.path_days,
-            reps=cfg.reps,
-            placebo_draws=cfg.placebo_draws,
-            alpha=cfg.alpha,
-            seed=cfg.seed + i,
-        )
+    step("lead-lag", 0.1)
+    lead_lag_report = None
+    if lead_lag is not None:
+        try:
+            lead_lag_report = lead_lag(inputs)
+        except (ValueError, np.linalg.LinAlgError) as exc:  # e.g. too few weeks for the lags asked
+            notes.append(f"lead-lag skipped: {exc}")
+
+    step("sweep", 0.2)
+    crypto = [f for f in inputs.followers.values() if f.periods_per_year == 365]
+    sweep: SweepResult | None = None
+    grid = cfg.sweep_grid()
+    spans: dict[str, tuple[pd.Series, pd.DatetimeIndex]] = {}
+    if crypto:
+        closes, times = _crypto_grid(crypto)
+        entry = entry_map_after(inputs.leader_known, times)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ShortSampleWarning)
+            sweep = run_sweep(leader, closes, entry, cfg.horizons, grid, mapper=sweep_mapper)
+        for follower in crypto:  # each follower's closes on the sweep's day grid, over its own life
+            live = closes[follower.name].notna().to_numpy()
+            first, last = int(np.argmax(live)), len(live) - int(np.argmax(live[::-1]))
+            spans[follower.name] = (closes[follower.name].iloc[first:last], times[first:last])
+
+    # Everything else is per follower and independent: one task each, run here or on a cluster.
+    shared = SharedWork(
+        core=replace(inputs, followers={}, equities={}),
+        events=events,
+        config=cfg,
+        sweep_events=(sweep.event_offsets, sweep.event_indices) if sweep is not None else None,
+    )
+    crypto_rank = {f.name: i for i, f in enumerate(crypto)}
+    tasks = [
+        FollowerTask(i, crypto_rank.get(name), follower, *spans.get(name, (None, None)))
         for i, (name, follower) in enumerate(inputs.followers.items())
-    }
+    ]
+    outcomes: dict[str, FollowerOutcome] = {}
+    for outcome in (follower_mapper or map_followers_locally)(follower_outcome, shared, tasks):
+        outcomes[outcome.name] = outcome
+        for category, message in outcome.warned:
+            warnings.warn(message, category, stacklevel=2)
+        step(f"follower {outcome.name}", 0.25 + 0.7 * len(outcomes) / len(tasks))
+    ordered = [outcomes[name] for name in inputs.followers]  # results stream in any order
+    studies = {o.name: o.study for o in ordered}
+    families = {o.name: o.family for o in ordered if o.family is not None}
+    backtests = {o.name: o.backtest for o in ordered if o.backtest is not None}
+    dsr = {o.name: o.deflated_sharpe for o in ordered if o.backtest is not None}
+    notes += [o.note for o in ordered if o.note]
+
     family_rows = [
         {"follower": name, "horizon": h, "p_placebo": s.stats.loc[h, "p_placebo"]}
         for name, s in studies.items()
@@ -399,64 +434,6 @@ def run_study(
     adjusted["p_adjusted"] = np.nan
     if finite.any():
         adjusted.loc[finite, "p_adjusted"] = holm(adjusted.loc[finite, "p_placebo"].to_numpy())
-
-    step("lead-lag", 0.3)
-    lead_lag_report = None
-    if lead_lag is not None:
-        try:
-            lead_lag_report = lead_lag(inputs)
-        except (ValueError, np.linalg.LinAlgError) as exc:  # e.g. too few weeks for the lags asked
-            notes.append(f"lead-lag skipped: {exc}")
-
-    step("sweep", 0.45)
-    crypto = [f for f in inputs.followers.values() if f.periods_per_year == 365]
-    sweep: SweepResult | None = None
-    families: dict[str, SweepFamily] = {}
-    grid = cfg.sweep_grid()
-    if crypto:
-        closes, times = _crypto_grid(crypto)
-        entry = entry_map_after(inputs.leader_known, times)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ShortSampleWarning)
-            sweep = run_sweep(leader, closes, entry, cfg.horizons, grid, mapper=sweep_mapper)
-        split = pd.Timestamp(cfg.in_sample_end)
-        for i, follower in enumerate(crypto):
-            step(f"multiple testing: {follower.name}", 0.55 + 0.3 * i / len(crypto))
-            close = closes[follower.name]
-            live = close.notna().to_numpy()
-            first, last = int(np.argmax(live)), len(live) - int(np.argmax(live[::-1]))
-            span = close.iloc[first:last]
-            span_entry = entry_map_after(inputs.leader_known, times[first:last])
-            excess = signal_excess_returns(leader, span, span_entry, cfg.horizons, grid)
-            excess = excess.loc[:, excess.to_numpy().std(axis=0) > 0]  # finite by construction
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ShortSampleWarning)
-                rw = romano_wolf(excess, reps=cfg.rw_reps, alpha=cfg.alpha, seed=cfg.seed + 7 * i)
-            families[follower.name] = SweepFamily(
-                follower.name, rw, _walk_forward(inputs, span, times[first:last], grid, cfg.horizons, split, cfg)
-            )
-
-    step("backtest", 0.9)
-    backtests: dict[str, BacktestResult] = {}
-    dsr: dict[str, float] = {}
-    for follower in crypto:
-        close, times = follower.bars()
-        if close.isna().any():
-            notes.append(f"backtest of {follower.name} skipped: its daily closes have gaps")
-            continue
-        entry = entry_map_after(inputs.leader_known, times)
-        positions = np.searchsorted(pd.DatetimeIndex(leader.index), pd.DatetimeIndex([e.date for e in events]))
-        signals = entry[positions[positions < len(entry)]]
-        signals = signals[signals >= 0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ShortSampleWarning)
-            result = backtest_hold(
-                close, signals, cfg.backtest_hold, fee_bps=cfg.fee_bps, slippage_bps=cfg.slippage_bps, execution_lag=0
-            )
-            backtests[follower.name] = result
-            trial_sr = _trial_sharpes(close, entry, sweep, cfg) if sweep is not None else np.empty(0)
-        n_trials = max(len(trial_sr), 1)
-        dsr[follower.name] = result.deflated_sharpe(n_trials, float(np.nanvar(trial_sr)) if len(trial_sr) > 1 else 0.0)
 
     step("verdict", 0.97)
     verdicts = {
@@ -490,12 +467,126 @@ def run_study(
     )
 
 
-def _trial_sharpes(close: pd.Series, entry: np.ndarray, sweep: SweepResult, cfg: StudyConfig) -> np.ndarray:
-    """Per-period Sharpe of every (definition, hold) the sweep tried, on the sweep's own events:
-    the spread the DSR deflates by."""
+@dataclass(frozen=True)
+class SharedWork:
+    """What every follower's task reads: the leader side of the inputs (no followers), the events,
+    the settings and the sweep's events (CSR offsets, indices). Small, and the same for all: a
+    cluster receives it once."""
+
+    core: StudyInputs
+    events: list[BreakoutEvent]
+    config: StudyConfig
+    sweep_events: tuple[np.ndarray, np.ndarray] | None
+
+
+@dataclass(frozen=True)
+class FollowerTask:
+    """One follower's share of the study: its position (it sets the seeds), and for a crypto
+    follower its closes on the sweep's day grid over its own life, with their close times."""
+
+    index: int
+    crypto_index: int | None
+    follower: Follower
+    span: pd.Series | None
+    span_times: pd.DatetimeIndex | None
+
+
+@dataclass(frozen=True)
+class FollowerOutcome:
+    """Everything the study found for one follower; what a task sends back to the driver."""
+
+    name: str
+    study: FollowerEventStudy
+    family: SweepFamily | None
+    backtest: BacktestResult | None
+    deflated_sharpe: float
+    note: str | None
+    warned: tuple[tuple[type[Warning], str], ...] = ()
+
+
+#: Runs ``work(shared, task)`` for every task and yields the outcomes, in any order.
+FollowerMapper = Callable[
+    [Callable[[SharedWork, FollowerTask], FollowerOutcome], SharedWork, Sequence[FollowerTask]],
+    Iterator[FollowerOutcome],
+]
+
+
+def map_followers_locally(
+    work: Callable[[SharedWork, FollowerTask], FollowerOutcome], shared: SharedWork, tasks: Sequence[FollowerTask]
+) -> Iterator[FollowerOutcome]:
+    """One follower after another in this process."""
+    for task in tasks:
+        yield work(shared, task)
+
+
+def follower_outcome(shared: SharedWork, task: FollowerTask) -> FollowerOutcome:
+    """Event study, sweep family (Romano-Wolf + walk-forward) and backtest of one follower.
+
+    Warnings raised on the way travel back in the outcome, so a cluster run reports the same
+    caveats as a local one (the driver re-raises them)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _follower_outcome(shared, task)
+    kept = tuple((w.category, str(w.message)) for w in caught)
+    return replace(outcome, warned=kept)
+
+
+def _follower_outcome(shared: SharedWork, task: FollowerTask) -> FollowerOutcome:
+    cfg, inputs, follower = shared.config, shared.core, task.follower
+    study = follower_event_study(
+        inputs,
+        follower,
+        shared.events,
+        horizons=cfg.horizons,
+        cooldown=cfg.cooldown,
+        path_days=cfg.path_days,
+        reps=cfg.reps,
+        placebo_draws=cfg.placebo_draws,
+        alpha=cfg.alpha,
+        seed=cfg.seed + task.index,
+    )
+    if task.crypto_index is None or task.span is None or task.span_times is None or shared.sweep_events is None:
+        return FollowerOutcome(follower.name, study, None, None, math.nan, None)
+    grid = cfg.sweep_grid()
+    leader = inputs.leader_close
+    span_entry = entry_map_after(inputs.leader_known, task.span_times)
+    excess = signal_excess_returns(leader, task.span, span_entry, cfg.horizons, grid)
+    excess = excess.loc[:, excess.to_numpy().std(axis=0) > 0]  # finite by construction
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ShortSampleWarning)
+        rw = romano_wolf(excess, reps=cfg.rw_reps, alpha=cfg.alpha, seed=cfg.seed + 7 * task.crypto_index)
+    split = pd.Timestamp(cfg.in_sample_end)
+    family = SweepFamily(
+        follower.name, rw, _walk_forward(inputs, task.span, task.span_times, grid, cfg.horizons, split, cfg)
+    )
+    close, times = follower.bars()
+    if close.isna().any():
+        note = f"backtest of {follower.name} skipped: its daily closes have gaps"
+        return FollowerOutcome(follower.name, study, family, None, math.nan, note)
+    entry = entry_map_after(inputs.leader_known, times)
+    positions = np.searchsorted(pd.DatetimeIndex(leader.index), pd.DatetimeIndex([e.date for e in shared.events]))
+    signals = entry[positions[positions < len(entry)]]
+    signals = signals[signals >= 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ShortSampleWarning)
+        result = backtest_hold(
+            close, signals, cfg.backtest_hold, fee_bps=cfg.fee_bps, slippage_bps=cfg.slippage_bps, execution_lag=0
+        )
+    trial_sr = _trial_sharpes(close, entry, shared.sweep_events, cfg)
+    n_trials = max(len(trial_sr), 1)
+    dsr = result.deflated_sharpe(n_trials, float(np.nanvar(trial_sr)) if len(trial_sr) > 1 else 0.0)
+    return FollowerOutcome(follower.name, study, family, result, dsr, None)
+
+
+def _trial_sharpes(
+    close: pd.Series, entry: np.ndarray, sweep_events: tuple[np.ndarray, np.ndarray], cfg: StudyConfig
+) -> np.ndarray:
+    """Per-period Sharpe of every (definition, hold) the sweep tried, on the sweep's own events
+    (CSR offsets and leader-session indices): the spread the DSR deflates by."""
+    offsets, indices = sweep_events
     signal_sets = []
-    for d in range(len(sweep.definitions)):
-        signals = entry[sweep.events(d)]
+    for d in range(len(offsets) - 1):
+        signals = entry[indices[offsets[d] : offsets[d + 1]]]
         signal_sets.append(signals[signals >= 0])
     sharpes = hold_sharpes(
         close, signal_sets, cfg.horizons, fee_bps=cfg.fee_bps, slippage_bps=cfg.slippage_bps, execution_lag=0
