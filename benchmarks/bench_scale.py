@@ -64,7 +64,8 @@ def _child(n_followers: int, scheduler: str | None) -> None:
         run_study(inputs, StudyConfig(), sweep_mapper=mapper, follower_mapper=follow)
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"followers": n_followers, "seconds": seconds, "peak_mb": peak}))
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # largest worker, once they exit
+    print(json.dumps({"followers": n_followers, "seconds": seconds, "peak_mb": peak, "worker_mb": worker}))
 
 
 def main() -> None:
@@ -75,7 +76,7 @@ def main() -> None:
         scheduler = args[at + 1]
         del args[at : at + 2]
     sizes = [int(a) for a in args] or [10, 50]
-    print(f"{'followers':>9} {'path':>14} {'seconds':>9} {'s/follower':>11} {'peak RSS MB':>12}")
+    print(f"{'followers':>9} {'path':>14} {'seconds':>9} {'s/follower':>11} {'driver MB':>10} {'worker MB':>10}")
     for n in sizes:
         code = f"import bench_scale; bench_scale._child({n}, {scheduler!r})"
         out = subprocess.run(
@@ -89,7 +90,8 @@ def main() -> None:
         row = json.loads(out.strip().splitlines()[-1])
         path = f"dask {scheduler}" if scheduler else "local"
         print(
-            f"{n:>9} {path:>14} {row['seconds']:>9.1f} {row['seconds'] / n:>11.3f} {row['peak_mb']:>12,.0f}",
+            f"{n:>9} {path:>14} {row['seconds']:>9.1f} {row['seconds'] / n:>11.3f} {row['peak_mb']:>10,.0f}"
+            f" {row['worker_mb'] if scheduler else 0:>10,.0f}",
             flush=True,
         )
 
