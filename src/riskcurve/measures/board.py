@@ -435,7 +435,8 @@ def compute_board(panel: AlignedPanel, config: BoardConfig | None = None) -> Boa
         "liquidity_component", "purchases", "credit", "rate", "large_cap", "tech", "tech_proxy", "leader_volume",
     )  # fmt: skip
     used = [cfg.leader, *(sid for role in roles for sid in catalog.by_role(role))]
-    panel.preload([*used, *coins], ["close", "value", "volume", "market_cap"])
+    panel.preload(used, ["close", "value", "volume"])
+    panel.preload(coins, ["close", "market_cap"])  # not their volume: a third of the rows, unused here
     sessions, times = _sessions(panel, cfg.start)
     index = pd.DatetimeIndex(sessions, name="date")
 
