@@ -28,6 +28,8 @@ class SourceError(RiskcurveError):
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        #: seconds the provider asked to wait before a retry (Retry-After), when it said
+        self.retry_after: float | None = None
 
 
 class RateLimitError(SourceError):

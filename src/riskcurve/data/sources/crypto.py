@@ -119,24 +119,20 @@ class CcxtSource(Source):
 
     def _call(self, symbol: str, cursor: int, who: str) -> list[list[Any]]:
         """One ``fetch_ohlcv`` page; ccxt's exceptions mapped to ours, transient ones retried."""
-        attempts = max(1, self.retry.attempts)
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def attempt() -> list[list[Any]]:
             try:
                 return list(self.exchange.fetch_ohlcv(symbol, "1d", since=cursor, limit=self.page_limit))
             except (ccxt.RateLimitExceeded, ccxt.DDoSProtection) as exc:
-                message, limited = f"{who}: rate limited: {redact(str(exc))}", True
+                raise RateLimitError(f"{who}: rate limited: {redact(str(exc))}") from None
             except ccxt.NetworkError as exc:  # RequestTimeout, ExchangeNotAvailable, lost connections
-                message, limited = f"{who}: {type(exc).__name__}: {redact(str(exc))}", False
+                raise SourceError(f"{who}: {type(exc).__name__}: {redact(str(exc))}", retryable=True) from None
             except ccxt.BadSymbol as exc:
                 raise SourceError(f"{who}: no such market on {self.exchange_id}: {redact(str(exc))}") from exc
             except ccxt.BaseError as exc:
                 raise SourceError(f"{who}: {type(exc).__name__}: {redact(str(exc))}") from exc
-            if attempt >= attempts:
-                message = f"{message} (gave up after {attempts} attempts)"
-                raise RateLimitError(message) if limited else SourceError(message, retryable=True)
-            self._sleep(self.retry.backoff(attempt - 1, self._rng))
+
+        return self.retry.call(attempt, sleep=self._sleep, rng=self._rng)
 
     @staticmethod
     def _transform(rows: list[list[Any]], who: str) -> pd.DataFrame:

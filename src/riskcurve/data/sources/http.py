@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import pandas as pd
 import requests
+import tenacity
 
 from riskcurve.catalog import SeriesSpec
 from riskcurve.data.sources.base import empty_standard_frame, validate_standard_frame
@@ -29,6 +31,7 @@ _HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL
 _DETAIL_CHARS = 300
 
 Clock = Callable[[], pd.Timestamp]
+T = TypeVar("T")
 
 
 def utc_now() -> pd.Timestamp:
@@ -48,11 +51,12 @@ def looks_like_html(text: str) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how long to retry a transient failure: exponential backoff with jitter.
+    """How often and how long to retry a transient failure: exponential backoff with jitter (tenacity).
 
     Jitter spreads retries of parallel updates so they do not hit the provider in lock-step; a server's
     own Retry-After wins over the backoff, but one asking for more than ``max_retry_after`` seconds is
-    reported at once rather than stalling the whole update.
+    reported at once rather than stalling the whole update. Every retry loop of the live adapters goes
+    through :meth:`call`, so there is one policy and one "gave up after N attempts" message.
     """
 
     attempts: int = 4
@@ -64,6 +68,36 @@ class RetryPolicy:
         """Delay before retry number ``retry`` (0-based): the exponential step, jittered into [d/2, d]."""
         step = min(self.max_delay, self.base_delay * 2**retry)
         return step * (0.5 + 0.5 * rng.random())
+
+    def call(self, attempt: Callable[[], T], *, sleep: Callable[[float], None], rng: random.Random) -> T:
+        """``attempt()`` until it succeeds, raises a final error, or ``attempts`` transient ones.
+
+        Transient means a :class:`SourceError` with ``retryable`` set; its ``retry_after`` (seconds),
+        when given, replaces the backoff. The last transient error is raised with "(gave up after N
+        attempts)" appended.
+        """
+        attempts = max(1, self.attempts)
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome is not None else None
+            asked = getattr(error, "retry_after", None)
+            return float(asked) if asked is not None else self.backoff(state.attempt_number - 1, rng)
+
+        def give_up(state: tenacity.RetryCallState) -> T:
+            error = state.outcome.exception() if state.outcome is not None else None
+            assert isinstance(error, SourceError)
+            error.args = (f"{error.args[0]} (gave up after {attempts} attempts)", *error.args[1:])
+            raise error
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=wait,
+            retry=tenacity.retry_if_exception(lambda e: isinstance(e, SourceError) and e.retryable),
+            sleep=sleep,
+            retry_error_callback=give_up,
+            reraise=True,
+        )
+        return retrying(attempt)
 
 
 class HttpStatusError(SourceError):
@@ -184,45 +218,57 @@ class HttpClient:
         """The successful response, or a SourceError/RateLimitError naming provider, series and status."""
         shown = redact(str(requests.Request("GET", url, params=dict(params or {})).prepare().url))
         who = f"{self.provider} {series}"
-        attempts = max(1, self.retry.attempts)
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def attempt() -> requests.Response:
             self._throttle()
-            wait: float | None = None
-            status: int | None = None
-            detail = ""
             try:
                 response = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
             except requests.Timeout:
-                message = f"{who}: no answer within {self.timeout:g}s from {shown}"
+                raise SourceError(f"{who}: no answer within {self.timeout:g}s from {shown}", retryable=True) from None
             except requests.ConnectionError as exc:
-                message = f"{who}: connection to {shown} failed: {redact(str(exc))}"
+                raise SourceError(f"{who}: {connection_failure(exc, shown)}", retryable=True) from None
             except requests.RequestException as exc:
                 raise SourceError(f"{who}: request to {shown} failed: {redact(str(exc))}") from exc
-            else:
-                status = response.status_code
-                if status < 400:
-                    return response
-                detail = response_detail(response.text, limit=None)
-                message = f"{who}: HTTP {status} from {shown}: {response_detail(response.text)}"
-                if status != 429 and status < 500:
-                    raise HttpStatusError(message, status=status, detail=detail)
-                wait = _retry_after(response)
-                if wait is not None and wait > self.retry.max_retry_after:
-                    raise _transient(f"{message} (server asks to wait {wait:g}s; try later)", status, detail)
-            if attempt >= attempts:
-                raise _transient(f"{message} (gave up after {attempts} attempts)", status, detail)
-            self._sleep(wait if wait is not None else self.retry.backoff(attempt - 1, self._rng))
+            status = response.status_code
+            if status < 400:
+                return response
+            detail = response_detail(response.text, limit=None)
+            message = f"{who}: HTTP {status} from {shown}: {response_detail(response.text)}"
+            if status != 429 and status < 500:
+                raise HttpStatusError(message, status=status, detail=detail)
+            wait = _retry_after(response)
+            if wait is not None and wait > self.retry.max_retry_after:
+                error = _transient(f"{message} (server asks to wait {wait:g}s; try later)", status, detail)
+                error.retryable = False  # reported at once, but still a rate limit / server error
+                raise error
+            raise _transient(message, status, detail, retry_after=wait)
+
+        return self.retry.call(attempt, sleep=self._sleep, rng=self._rng)
 
 
-def _transient(message: str, status: int | None, detail: str) -> SourceError:
-    """The error for a failure worth retrying later: rate limit, server error, timeout or lost connection."""
-    if status == 429:
-        return RateLimitError(message)
-    if status is None:
-        return SourceError(message, retryable=True)
-    return HttpStatusError(message, status=status, detail=detail, retryable=True)
+def connection_failure(exc: BaseException, shown: str) -> str:
+    """A failed connection in plain words ("DNS lookup failed for api.stlouisfed.org") instead of
+    urllib3's ``HTTPSConnectionPool(...): Max retries exceeded ... NameResolutionError`` chain."""
+    text = redact(str(exc))
+    host = urlsplit(shown).hostname or shown
+    if "NameResolution" in text or "getaddrinfo" in text or "Name or service not known" in text:
+        return f"DNS lookup failed for {host}"
+    if "timed out" in text.lower():
+        return f"connection to {host} timed out"
+    if "refused" in text.lower():
+        return f"connection to {host} refused"
+    return f"connection to {shown} failed: {text}"
+
+
+def _transient(message: str, status: int, detail: str, *, retry_after: float | None = None) -> SourceError:
+    """The error for a failure worth retrying later (rate limit, server error), with the server's wait."""
+    error: SourceError = (
+        RateLimitError(message)
+        if status == 429
+        else HttpStatusError(message, status=status, detail=detail, retryable=True)
+    )
+    error.retry_after = retry_after
+    return error
 
 
 def finish(

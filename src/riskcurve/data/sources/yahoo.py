@@ -129,22 +129,18 @@ class YahooSource(Source):
     def _download_with_backoff(self, symbol: str, since: date | None) -> pd.DataFrame:
         from yfinance.exceptions import YFRateLimitError
 
-        attempts = max(1, self.retry.attempts)
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def attempt() -> pd.DataFrame:
             try:
                 return self._download(symbol, since)
             except YFRateLimitError:
-                if attempt >= attempts:
-                    raise RateLimitError(
-                        f"yahoo {symbol}: rate limited (YFRateLimitError), gave up after {attempts} attempts"
-                    ) from None
+                raise RateLimitError(f"yahoo {symbol}: rate limited (YFRateLimitError)") from None
             except SourceError:
                 raise
             except Exception as exc:  # yfinance raises assorted types (JSON, HTTP, its own)
                 raise SourceError(f"yahoo {symbol}: download failed: {type(exc).__name__}: {exc}") from exc
-            self._sleep(self.retry.backoff(attempt - 1, self._rng))
+
+        return self.retry.call(attempt, sleep=self._sleep, rng=self._rng)
 
     def _transform(self, raw: pd.DataFrame, symbol: str, since: date | None) -> pd.DataFrame:
         wide = _single_ticker(raw, symbol)
