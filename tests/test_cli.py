@@ -13,7 +13,7 @@ from riskcurve.cli import app
 from riskcurve.data.panel import STALE_AFTER
 from riskcurve.stages import core_series
 from riskcurve.thesis import ALTSEASON_MAX_RANKING_AGE
-from tests.conftest import cell_count, first_session_from, last_date, latest_close, stale_in_files
+from tests.conftest import cell_count, first_session_from, last_date, latest_close, row_count, stale_in_files
 
 runner = CliRunner()
 
@@ -26,15 +26,17 @@ def test_update_then_series(data_copy: Path, tmp_path: Path) -> None:
     again = runner.invoke(
         app, ["update", "--data-dir", str(data_copy), "--series", "RUT", "--series", "WALCL", "--db", str(db)]
     )
-    assert "0 new rows, 0 revised rows" in again.output
+    assert "2 series unchanged" in again.stdout  # one line, not a table of no-ops
+    assert "new rows" not in again.output and "updating RUT <- csvdir" in again.output  # a line per series
     listing = runner.invoke(app, ["series", "--json", "--db", str(db)])
     assert listing.exit_code == 0
     rows = {r["id"]: r for r in json.loads(listing.stdout)}
     rut = data_copy / "equities" / "RUT.csv"
     assert rows["RUT"]["last_date"] == last_date(data_copy, "equities/RUT.csv").date().isoformat()
-    assert rows["RUT"]["rows"] == cell_count(rut)  # OHLC cells, empty opens left out (no RUT volume)
+    assert rows["RUT"]["stored_values"] == cell_count(rut)  # OHLC cells, empty opens left out (no RUT volume)
+    assert rows["RUT"]["observations"] == row_count(data_copy, "equities/RUT.csv")  # dates, as the file reads
     assert rows["WALCL"]["units"] == "usd_billions"
-    assert rows["BTC"]["rows"] == 0 and rows["USDT"]["stablecoin"] is True
+    assert rows["BTC"]["observations"] == rows["BTC"]["stored_values"] == 0 and rows["USDT"]["stablecoin"] is True
 
 
 def test_update_reports_failures_and_exits_nonzero(data_copy: Path, tmp_path: Path) -> None:

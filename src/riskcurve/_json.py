@@ -6,10 +6,15 @@ reads the same in `--json` output, the HTML report and the API.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+# Fifteen significant digits would keep binary noise (-0.06999999999999984); ten keep every figure
+# riskcurve computes (levels in USD billions to the million, returns to 1e-10) and drop the noise.
+SIGNIFICANT_DIGITS = 10
 
 
 def jsonable(value: Any) -> Any:
@@ -35,3 +40,19 @@ def iso_moment(value: Any) -> str | None:
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of ``frame`` as JSON-ready dicts."""
     return [{str(k): jsonable(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def rounded(value: Any) -> Any:
+    """``value`` with every float rounded to ``SIGNIFICANT_DIGITS`` (dicts and lists walked)."""
+    if isinstance(value, float) and np.isfinite(value):
+        return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v) for v in value]
+    return value
+
+
+def dumps(document: Any) -> str:
+    """The one JSON text riskcurve prints: indented, numbers rounded, nothing but JSON types."""
+    return json.dumps(rounded(document), indent=2, default=jsonable)

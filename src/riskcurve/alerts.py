@@ -411,8 +411,10 @@ class Watcher:
         open_attempts: int = 10,
         sleep: Callable[[float], None] = time.sleep,
         breakout_days: int = BREAKOUT_DAYS,
+        on_cycle: Callable[[CycleResult], None] | None = None,
     ) -> None:
         self.rc = rc
+        self.on_cycle = on_cycle
         self.channels = list(channels)
         self.attempts = attempts
         self.backoff = backoff
@@ -507,6 +509,8 @@ class Watcher:
             try:
                 result = self.cycle()
                 log.info("cycle done: stage %s, sent %d, failed %d", result.stage, len(result.sent), len(result.failed))
+                if self.on_cycle is not None:
+                    self.on_cycle(result)
             except Exception as exc:  # keep watching: the next cycle may find the provider back
                 log.error("cycle failed: %s", self.redact(f"{type(exc).__name__}: {exc}"))
             self.sleep(max(0.0, interval - (time.monotonic() - started)))

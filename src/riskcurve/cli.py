@@ -6,39 +6,76 @@ purpose are one line on stderr and exit code 2 (1 when an update or a delivery f
 
 from __future__ import annotations
 
-import json
 import re
 import sys
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer._click.exceptions import ClickException, UsageError  # typer vendors click; not re-exported
+from typer.core import TyperGroup
 
-from riskcurve._json import records
 from riskcurve.errors import RiskcurveError
-from riskcurve.thesis import STUDY_HORIZONS
 
+# The module top imports no pandas, DuckDB or service: `riskcurve --help` and every usage error stay
+# fast; each command imports what it needs (a test keeps it so).
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from riskcurve.service import Riskcurve, StudyRun, UpdateReport
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (an unknown option, a bad number) as one "error: ..." line, like riskcurve's own,
+    instead of typer's box."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except ClickException as exc:
+            command = exc.ctx.command_path if isinstance(exc, UsageError) and exc.ctx else "riskcurve"
+            typer.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="riskcurve",
     help="Monitor and test the thesis that liquidity rotates down the risk curve.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=OneLineErrors,
 )
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 DbOption = Annotated[
-    Path | None, typer.Option("--db", help="DuckDB store file [env: RISKCURVE_DB; default: user data dir]")
+    Path | None,
+    typer.Option(
+        "--db", envvar="RISKCURVE_DB", metavar="FILE", help="DuckDB store file [default: in the user data dir]"
+    ),
 ]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", envvar="RISKCURVE_DATA_DIR", metavar="DIR", help="Read a CSV directory instead of live providers"
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", metavar="", help="Machine-readable output (JSON on stdout)")]
+
+
+def _print_json(document: object) -> None:
+    """JSON on stdout, numbers rounded to what they mean (``riskcurve._json.dumps``)."""
+    from riskcurve._json import dumps
+
+    sys.stdout.write(dumps(document) + "\n")
 
 
 def _service(db: Path | None = None, data_dir: Path | None = None, *, lock_wait: float = 15.0) -> Riskcurve:
@@ -79,58 +116,80 @@ def _output_file(out: Path, what: str, *, directory: bool = False) -> Path:
 
 
 def _fmt_date(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
+    """YYYY-MM-DD of a date or timestamp; '-' for a missing one (None, NaT, NaN)."""
+    if value is None or value != value:  # NaN and NaT are not equal to themselves
         return "-"
-    return pd.Timestamp(value).strftime("%Y-%m-%d")
+    return str(value)[:10]
 
 
 def _fail(message: str, code: int = 2) -> None:
-    """One line on stderr; the message is text, never markup (a config key like [board] stays visible)."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    """One line on stderr, the same shape as a usage error; text, never markup (a key like [board] stays)."""
+    err_console.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 @app.command()
 def update(
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", help="Read a CSV directory instead of live providers [env: RISKCURVE_DATA_DIR]"),
-    ] = None,
+    data_dir: DataDirOption = None,
     series: Annotated[
-        list[str] | None, typer.Option("--series", help="Only these series ids (repeat or comma-separate)")
+        list[str] | None,
+        typer.Option("--series", metavar="SERIES", help="Only these series ids (repeat or comma-separate)"),
     ] = None,
     since: Annotated[
-        datetime | None,
-        typer.Option("--since", formats=["%Y-%m-%d"], help="Only observations from this date"),
+        str | None, typer.Option("--since", metavar="DATE", help="Only observations from this date")
     ] = None,
+    deadline: Annotated[
+        float | None,
+        typer.Option(
+            "--deadline",
+            envvar="RISKCURVE_UPDATE_DEADLINE",
+            metavar="SECONDS",
+            min=1,
+            help="Live runs give up on what is not reached by then [default: 900]",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Fetch new and revised observations into the store (idempotent; atomic per series)."""
+    """Fetch new and revised observations into the store (idempotent; atomic per series).
+
+    Example: riskcurve update --data-dir ../shared/data --series RUT,WALCL
+    """
     try:
         rc = _service(db, data_dir)
         ids = _split_ids(series)
-        if since is not None and since.date() > date.today():
-            raise RiskcurveError(f"--since {since.date()} is after today: no observation can be that new")
+        start = _since(since)
         total = len(rc.catalog.select(ids))
         with _progress() as progress:
             task = progress.add_task("update", total=total)
-            report = rc.update(
-                ids,
-                since=since.date() if since else None,
-                on_series=lambda spec, source: progress.update(
-                    task, advance=1, description=escape(f"{spec.id} <- {source}")
-                ),
-            )
+            report = rc.update(ids, since=start, on_series=_series_progress(progress, task), deadline=deadline)
     except RiskcurveError as exc:
         _fail(str(exc))
         return
-    _print_update(report, rc.db_path)
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        _print_update(report, rc.db_path)
     if not report.ok:
         raise typer.Exit(1)
 
 
+def _series_progress(progress: Progress, task: Any) -> Callable[[Any, str], None]:
+    """A bar on a terminal; elsewhere (cron, ``| tee``) one line per series on stderr as it starts."""
+
+    def on_series(spec: Any, source: str) -> None:
+        if err_console.is_terminal:
+            progress.update(task, advance=1, description=escape(f"{spec.id} <- {source}"))
+        else:
+            err_console.print(f"updating {spec.id} <- {source}", markup=False, highlight=False, soft_wrap=True)
+
+    return on_series
+
+
 def _progress() -> Progress:
     """A bar on a terminal only; descriptions are escaped by the callers (a source may be a user path)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(
         TextColumn("[bold blue]{task.description:<28}"),
         BarColumn(),
@@ -143,37 +202,60 @@ def _progress() -> Progress:
 
 
 def _print_update(report: UpdateReport, db_path: Path) -> None:
-    table = Table(title=escape(f"update {report.run_id} -> {db_path}"))
-    for column in ("series", "status", "new rows", "revised rows", "first date", "last date", "source"):
-        table.add_column(column, justify="right" if "rows" in column else "left", no_wrap=True)
-    for r in report.results:
-        style = {"failed": "red", "ok": "green"}.get(r.status, "")
-        table.add_row(
-            escape(r.series_id),
-            f"[{style}]{r.status}[/]" if style else r.status,
-            str(r.new_rows),
-            str(r.revised_rows),
-            _fmt_date(r.first_date),
-            _fmt_date(r.last_date),
-            escape(r.source),
-        )
-    console.print(table)
-    console.print(report.summary(), highlight=False, markup=False)
+    """Only what changed or failed gets a row; unchanged series are one count ("106 series unchanged")."""
+    changed = [
+        r for r in report.results if r.status != "unchanged" and (r.new_rows or r.revised_rows or r.status != "ok")
+    ]
+    quiet = len(report.results) - len(changed)
+    if changed:
+        table = Table(title=escape(f"update -> {db_path}"))
+        for column in ("series", "status", "new rows", "revised rows", "first date", "last date", "source"):
+            table.add_column(column, justify="right" if "rows" in column else "left", no_wrap=True)
+        for r in changed:
+            style = {"failed": "red", "ok": "green"}.get(r.status, "")
+            table.add_row(
+                escape(r.series_id),
+                f"[{style}]{r.status}[/]" if style else r.status,
+                str(r.new_rows),
+                str(r.revised_rows),
+                _fmt_date(r.first_date),
+                _fmt_date(r.last_date),
+                escape(r.source),
+            )
+        console.print(table)
+        console.print(report.summary(), highlight=False, markup=False)
+        if quiet:
+            console.print(f"{quiet} series unchanged", highlight=False, markup=False)
+    else:
+        console.print(f"{quiet} series unchanged ({db_path})", highlight=False, markup=False)
     # One unwrapped line per failure (not a table): the message names file and line, and must survive
     # a narrow terminal, `| tee` and grep whole.
     for r in report.failed:
         err_console.print(f"failed, nothing stored: {r.series_id}: {r.message}", markup=False, soft_wrap=True)
+    if report.failed:
+        err_console.print(
+            f"kept: the store still holds what it had for these {len(report.failed)} series; the others landed",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
-SERIES_COLUMNS = ("id", "name", "asset_class", "units", "frequency", "rows", "first_date", "last_date", "last_update")
+SERIES_COLUMNS = (
+    "id", "name", "asset_class", "units", "frequency", "observations", "stored_values", "first_date", "last_date",
+    "last_update",
+)  # fmt: skip
+COUNT_COLUMNS = ("observations", "stored_values")
 
 
 @app.command("series")
-def series_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
-    db: DbOption = None,
-) -> None:
-    """The catalog with what the store holds of each series."""
+def series_command(as_json: JsonOption = False, db: DbOption = None) -> None:
+    """The catalog with what the store holds of each series.
+
+    observations counts dates (the rows of a CSV file); stored_values counts every value kept (each
+    field of a price bar, each member, each revision).
+
+    Example: riskcurve series --json
+    """
     try:
         rc = _service(db)
         frame = rc.series()
@@ -181,11 +263,13 @@ def series_command(
         _fail(str(exc))
         return
     if as_json:
-        sys.stdout.write(json.dumps(records(frame), indent=2) + "\n")
+        from riskcurve._json import records
+
+        _print_json(records(frame))
         return
     table = Table(title=escape(f"{len(frame)} series in the catalog; store {rc.db_path}"))
     for column in (*SERIES_COLUMNS, "flags"):
-        table.add_column(column, justify="right" if column == "rows" else "left", no_wrap=column != "name")
+        table.add_column(column, justify="right" if column in COUNT_COLUMNS else "left", no_wrap=column != "name")
     for row in frame.to_dict("records"):
         flags = ",".join(f for f in ("stablecoin", "wrapped") if row[f])
         table.add_row(*(_cell(row[c]) for c in SERIES_COLUMNS), flags)
@@ -201,6 +285,7 @@ AsOfOption = Annotated[
     str | None,
     typer.Option(
         "--as-of",
+        metavar="DATE|latest",
         help="Point in time: YYYY-MM-DD (end of that UTC day), an ISO timestamp, or 'latest' "
         "(when the newest Russell 2000 close was published). Default: now.",
     ),
@@ -208,19 +293,18 @@ AsOfOption = Annotated[
 
 
 @app.command()
-def status(
-    as_of: AsOfOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
-    db: DbOption = None,
-) -> None:
-    """Which stage of the rotation the market is in, the evidence, and since when."""
+def status(as_of: AsOfOption = None, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Which stage of the rotation the market is in, the evidence, and since when.
+
+    Example: riskcurve status --as-of latest
+    """
     try:
         result = _service(db).status(as_of)
     except RiskcurveError as exc:
         _fail(str(exc))
         return
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        _print_json(result.to_dict())
         return
     console.print(result.summary(), highlight=False, markup=False)
 
@@ -263,7 +347,15 @@ def _scheduler(text: str | None) -> str | None:
     raise RiskcurveError(f"--scheduler must be 'local' or an address like tcp://host:8786, got {text!r}")
 
 
-def _day(text: str | None, what: str) -> date | None:
+def _since(text: str | None) -> date | None:
+    """``--since``: a date no later than today (nothing newer can exist)."""
+    day = _day(text, "--since", latest=date.max)
+    if day is not None and day > date.today():
+        raise RiskcurveError(f"--since {day} is after today: no observation can be that new")
+    return day
+
+
+def _day(text: str | None, what: str, *, latest: date | None = None) -> date | None:
     if text is None:
         return None
     try:
@@ -271,35 +363,45 @@ def _day(text: str | None, what: str) -> date | None:
     except ValueError:
         raise RiskcurveError(f"{what} {text!r} is not a date (YYYY-MM-DD)") from None
     today = date.today()
-    if not EARLIEST_DAY <= day <= today:
+    if not EARLIEST_DAY <= day <= (latest or today):
         raise RiskcurveError(f"{what} {text!r} is outside the accepted range {EARLIEST_DAY} .. {today} (today)")
     return day
 
 
 @app.command()
 def study(
-    leader: Annotated[str | None, typer.Option("--leader", help="Leader series id [default: RUT]")] = None,
+    leader: Annotated[
+        str | None, typer.Option("--leader", metavar="SERIES", help="Leader series id [default: RUT]")
+    ] = None,
     followers: Annotated[
-        str, typer.Option("--followers", help="Follower ids; ALTS = top-10 alt basket")
+        str, typer.Option("--followers", metavar="SERIES,...", help="Follower ids; ALTS = top-10 alt basket")
     ] = "ETH,BTC,ALTS",
-    horizons: Annotated[str, typer.Option("--horizons", help="Forward horizons in days")] = ",".join(
-        str(h) for h in STUDY_HORIZONS
-    ),
+    horizons: Annotated[
+        str | None,
+        typer.Option("--horizons", metavar="DAYS,...", help="Forward horizons in days [default: the thesis's]"),
+    ] = None,
     grid: Annotated[
-        str, typer.Option("--grid", help="Breakout-definition sweep: default (24) or full (500)")
+        str, typer.Option("--grid", metavar="default|full", help="Breakout-definition sweep: 24 or 500 definitions")
     ] = "default",
-    start: Annotated[str | None, typer.Option("--start", help="First leader date (YYYY-MM-DD)")] = None,
-    end: Annotated[str | None, typer.Option("--end", help="Last leader date (YYYY-MM-DD)")] = None,
+    start: Annotated[str | None, typer.Option("--start", metavar="DATE", help="First leader date")] = None,
+    end: Annotated[str | None, typer.Option("--end", metavar="DATE", help="Last leader date")] = None,
     as_of: AsOfOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Also write JSON, CSV tables and the verdict here")] = None,
+    as_json: JsonOption = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Also write JSON, CSV tables and the verdict here")
+    ] = None,
     scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Run the sweep on dask.distributed: 'local' or tcp://host:port")
+        str | None,
+        typer.Option("--scheduler", metavar="local|tcp://HOST:PORT", help="Run the lab on dask.distributed"),
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Did small-cap breakouts lead crypto? Event study, lead-lag, sweep, backtest and a verdict."""
+    """Did small-cap breakouts lead crypto? Event study, lead-lag, sweep, backtest and a verdict.
+
+    Example: riskcurve study --as-of latest --followers ETH,BTC --out out/study
+    """
     from riskcurve.service import StudyRequest
+    from riskcurve.thesis import STUDY_HORIZONS
 
     try:
         if grid not in ("default", "full"):
@@ -307,7 +409,7 @@ def study(
         request = StudyRequest(
             leader=_leader(leader),
             followers=_ids(followers, "--followers"),
-            horizons=_int_list(horizons, "--horizons", MAX_HORIZON_DAYS),
+            horizons=STUDY_HORIZONS if horizons is None else _int_list(horizons, "--horizons", MAX_HORIZON_DAYS),
             grid=grid,  # type: ignore[arg-type]
             start=_day(start, "--start"),
             end=_day(end, "--end"),
@@ -328,7 +430,7 @@ def study(
     if out is not None:
         _write_study(run, out)
     if as_json:
-        sys.stdout.write(json.dumps(run.to_dict(), indent=2) + "\n")
+        _print_json(run.to_dict())
         return
     console.print(run.summary(), highlight=False, markup=False)
     if out is not None:
@@ -342,22 +444,116 @@ def _write_study(run: StudyRun, out: Path) -> None:
         _fail(f"--out {out}: cannot write ({exc.strerror or exc})")
 
 
+# -- data out: export ---------------------------------------------------------------------------
+
+
+def _export_status(rc: Riskcurve, as_of: str | None) -> Any:
+    return rc.status(as_of).to_frame()
+
+
+def _export_board(rc: Riskcurve, as_of: str | None) -> Any:
+    return rc.board(as_of).frame.rename_axis("date").reset_index()
+
+
+def _export_timeline(rc: Riskcurve, as_of: str | None) -> Any:
+    return rc.timeline(end=as_of)
+
+
+def _export_series(rc: Riskcurve, as_of: str | None) -> Any:
+    return rc.series()
+
+
+def _export_study(rc: Riskcurve, as_of: str | None) -> Any:
+    return rc.study(None, as_of, keep=False).to_frame()
+
+
+def _export_ledger(rc: Riskcurve, as_of: str | None) -> Any:
+    ledger = getattr(rc, "ledger", None)  # the lab's forward ledger, where the service has one
+    if ledger is None:
+        raise RiskcurveError("--what ledger is not available in this version (the service has no ledger yet)")
+    return ledger(as_of).to_frame()
+
+
+#: What `export --what` can write, each a DataFrame from one service answer. Add a table here.
+EXPORTS: dict[str, Callable[[Riskcurve, str | None], Any]] = {
+    "status": _export_status,
+    "board": _export_board,
+    "timeline": _export_timeline,
+    "series": _export_series,
+    "study": _export_study,
+    "ledger": _export_ledger,
+}
+FORMATS = ("csv", "parquet")
+
+
+@app.command()
+def export(
+    what: Annotated[str, typer.Option("--what", metavar="|".join(EXPORTS), help="Which table to write")],
+    fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format")] = "csv",
+    as_of: AsOfOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="File to write [default: <what>.<format>]")
+    ] = None,
+    as_json: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Write one table (board, timeline, series, study, status, ledger) as CSV or Parquet.
+
+    Example: riskcurve export --what board --format parquet --as-of latest --out board.parquet
+    """
+    try:
+        if what not in EXPORTS:
+            raise RiskcurveError(f"--what must be one of {', '.join(EXPORTS)}, got {what!r}")
+        if fmt not in FORMATS:
+            raise RiskcurveError(f"--format must be csv or parquet, got {fmt!r}")
+        target = _output_file(out if out is not None else Path(f"{what}.{fmt}"), "--out")
+        frame = EXPORTS[what](_service(db), as_of)
+    except RiskcurveError as exc:
+        _fail(str(exc))
+        return
+    try:
+        frame.to_parquet(target, index=False) if fmt == "parquet" else frame.to_csv(target, index=False)
+    except OSError as exc:
+        _fail(f"--out {target}: cannot write ({exc.strerror or exc})")
+    if as_json:
+        _print_json({"path": str(target), "what": what, "format": fmt, "rows": len(frame)})
+        return
+    console.print(f"wrote {target}: {len(frame):,} rows of {what}", highlight=False, markup=False)
+
+
 # -- show it: report, serve, watch ------------------------------------------------------------------
 
 
 @app.command()
 def report(
-    out: Annotated[Path, typer.Option("--out", help="HTML file to write")] = Path("report.html"),
+    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="HTML file to write")] = Path("report.html"),
     as_of: AsOfOption = None,
+    as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """One self-contained HTML report that works offline: status, evidence, charts, freshness, last study."""
+    """One self-contained HTML report that works offline: status, evidence, charts, freshness, last study.
+
+    Example: riskcurve report --as-of latest --out out/report.html
+    """
     from riskcurve.report import build_report
 
     try:
         info = build_report(_service(db), as_of, _output_file(out, "--out"))
     except RiskcurveError as exc:
         _fail(str(exc))
+        return
+    if as_json:
+        _print_json(
+            {
+                "path": str(info.path),
+                "size_bytes": info.size_bytes,
+                "seconds": info.seconds,
+                "as_of": info.as_of.isoformat(),
+                "headline": info.headline,
+                "study": info.study_note,
+                "charts": list(info.charts),
+            }
+        )
         return
     console.print(
         f"wrote {info.path} ({info.size_bytes / 1e6:.1f} MB): {info.headline} as of {info.as_of.isoformat()}, "
@@ -370,12 +566,18 @@ def report(
 @app.command()
 def serve(
     host: Annotated[
-        str, typer.Option("--host", help="Address to listen on; anything but loopback needs RISKCURVE_TOKEN")
+        str,
+        typer.Option(
+            "--host", metavar="ADDRESS", help="Address to listen on; anything but loopback needs RISKCURVE_TOKEN"
+        ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, metavar="PORT", help="TCP port")] = 8000,
     db: DbOption = None,
 ) -> None:
-    """The dashboard and the read-only JSON API (OpenAPI docs at /docs)."""
+    """The dashboard and the read-only JSON API (OpenAPI docs at /docs).
+
+    Example: riskcurve serve --port 8000   (then open http://127.0.0.1:8000/)
+    """
     from riskcurve.web import serve as run_server
 
     try:
@@ -387,27 +589,31 @@ def serve(
 
 @app.command()
 def watch(
-    interval: Annotated[str, typer.Option("--interval", help="Time between cycles: 30m, 1h, 1d")] = "1h",
+    interval: Annotated[str, typer.Option("--interval", metavar="30m|1h|1d", help="Time between cycles")] = "1h",
     webhook: Annotated[
         str | None,
         typer.Option(
             "--webhook",
-            help="Slack/Discord webhook URL [env: RISKCURVE_WEBHOOK_URL, preferred: a URL here shows in `ps`]",
+            envvar="RISKCURVE_WEBHOOK_URL",
+            metavar="URL",
+            help="Slack/Discord webhook URL; prefer the environment variable: a URL given here shows in `ps`",
         ),
     ] = None,
     email: Annotated[
-        str | None, typer.Option("--email", help="Mail alerts to this address (SMTP from RISKCURVE_SMTP_*)")
+        str | None,
+        typer.Option("--email", metavar="ADDRESS", help="Mail alerts to this address (SMTP from RISKCURVE_SMTP_*)"),
     ] = None,
     once: Annotated[
-        bool, typer.Option("--once", help="One cycle, then exit (cron); exit 1 if a delivery failed")
+        bool, typer.Option("--once", metavar="", help="One cycle, then exit (cron); exit 1 if a delivery failed")
     ] = False,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option("--data-dir", help="Update from a CSV directory, not live providers [env: RISKCURVE_DATA_DIR]"),
-    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="One JSON line per cycle on stdout")] = False,
+    data_dir: DataDirOption = None,
     db: DbOption = None,
 ) -> None:
-    """Update and classify on a schedule; alert once on a stage change or a new Russell 2000 breakout."""
+    """Update and classify on a schedule; alert once on a stage change or a new Russell 2000 breakout.
+
+    Example: RISKCURVE_WEBHOOK_URL=https://hooks.slack.com/... riskcurve watch --once
+    """
     import logging
     import os
 
@@ -424,10 +630,12 @@ def watch(
     logger, handler = logging.getLogger("riskcurve"), logging_handler(redactor)
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    watcher = Watcher(rc, channels)
+    watcher = Watcher(rc, channels, on_cycle=_print_cycle if as_json else None)
     try:
         if once:
             result = watcher.cycle()
+            if as_json:
+                _print_cycle(result)
             raise typer.Exit(0 if result.ok else 1)
         watcher.run(seconds)
     except RiskcurveError as exc:
@@ -436,6 +644,12 @@ def watch(
         err_console.print("stopped")
     finally:
         logger.removeHandler(handler)
+
+
+def _print_cycle(result: Any) -> None:
+    from dataclasses import asdict
+
+    _print_json({**asdict(result), "ok": result.ok})
 
 
 if __name__ == "__main__":  # pragma: no cover

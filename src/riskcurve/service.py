@@ -358,13 +358,23 @@ class Riskcurve:
         *,
         since: date | None = None,
         on_series: SeriesProgress | None = None,
+        deadline: float | None = None,
     ) -> UpdateReport:
         """Fetch new and revised observations: plan with the store open, download with it closed, apply.
 
-        From the CSV directory when one is configured, else from the live providers (incrementally).
-        Failures are reported per series in the result, never raised; the others land.
+        From the CSV directory when one is configured, else from the live providers (incrementally),
+        each probed once and the whole run ending after ``deadline`` seconds (default
+        ``DEFAULT_DEADLINE``). Failures are reported per series in the result, never raised; the
+        others land, and a failed series keeps what the store held.
         """
-        from riskcurve.data.update import apply_fetched, csv_sources, fetch_all, live_sources, plan_update
+        from riskcurve.data.update import (
+            DEFAULT_DEADLINE,
+            apply_fetched,
+            csv_sources,
+            fetch_all,
+            live_sources,
+            plan_update,
+        )
 
         specs = self.catalog.select(series)
         data_dir = self.settings.data_dir
@@ -372,7 +382,14 @@ class Riskcurve:
         incremental = data_dir is None
         with self.writer() as store:
             plan = plan_update(store, specs, since=since, incremental=incremental)
-        fetched = fetch_all(plan, specs, sources, incremental=incremental, on_series=on_series)
+        fetched = fetch_all(
+            plan,
+            specs,
+            sources,
+            incremental=incremental,
+            on_series=on_series,
+            deadline=(deadline or DEFAULT_DEADLINE) if incremental else None,
+        )
         with self.writer() as store:
             return apply_fetched(store, fetched, specs)
 
@@ -395,7 +412,8 @@ class Riskcurve:
                     "calendar": spec.calendar,
                     "value_field": spec.value_field,
                     "fields": list(fields.get(spec.id, ())),
-                    "rows": int(cov.get("rows", 0)),
+                    "observations": int(cov.get("dates", 0)),  # dates, as a reader counts a file
+                    "stored_values": int(cov.get("rows", 0)),  # every field, member and vintage
                     "first_date": _day(cov.get("first_date")),
                     "last_date": _day(cov.get("last_date")),
                     "last_update": iso_moment(cov.get("last_update")),

@@ -71,7 +71,7 @@ def test_bad_as_of_is_422_naming_the_parameter(client: TestClient, as_of: str) -
 def test_series_catalog(client: TestClient, catalog: Catalog, data_dir: Path) -> None:
     rows = {r["id"]: r for r in client.get("/api/series").json()}
     assert list(rows) == list(catalog)
-    assert rows["RUT"]["rows"] == cell_count(data_dir / "equities" / "RUT.csv")
+    assert rows["RUT"]["stored_values"] == cell_count(data_dir / "equities" / "RUT.csv")
     assert rows["RUT"]["last_date"].startswith(last_date(data_dir, "equities/RUT.csv").date().isoformat())
     assert rows["WALCL"]["units"] == "usd_billions" and rows["WALCL"]["fields"] == ["value"]
 

@@ -537,12 +537,13 @@ class Store:
         return _frame(self.con.execute(sql + " ORDER BY field, available_at", params))
 
     def coverage(self) -> pd.DataFrame:
-        """Per series: rows, first/last date and the last successful update."""
+        """Per series: stored values (rows), dates, first/last date and the last successful update."""
         return _frame(
             self.con.execute(
                 """
             WITH obs AS (
-                SELECT series_id, count(*) AS rows, min(date) AS first_date, max(date) AS last_date,
+                SELECT series_id, count(*) AS rows, count(DISTINCT date) AS dates,
+                       min(date) AS first_date, max(date) AS last_date,
                        max(available_at) AS last_available_at
                 FROM observations GROUP BY series_id
             ), upd AS (

@@ -7,6 +7,8 @@ and asks only for dates after the last stored one (less an overlap window, so re
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,6 +25,45 @@ from riskcurve.errors import RiskcurveError
 REVISION_OVERLAP = timedelta(days=45)
 
 ProgressCallback = Callable[[SeriesSpec, str], None]
+#: host -> why it cannot be reached, in plain words, or None when it answers
+Probe = Callable[[str], "str | None"]
+
+# A whole live run gives up on what it has not reached after this long (106 series take ~3 minutes
+# when every provider answers; without a network the probes fail in seconds, well before).
+DEFAULT_DEADLINE = 900.0
+PROBE_TIMEOUT = 3.0
+
+
+def probe_host(host: str, port: int = 443, timeout: float = PROBE_TIMEOUT) -> str | None:
+    """One DNS lookup and one TCP connect: the cheapest proof that a provider can be reached at all."""
+    try:
+        address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4]
+    except (socket.gaierror, UnicodeError):
+        return f"DNS lookup failed for {host}"
+    try:
+        with socket.create_connection((str(address[0]), int(address[1])), timeout=timeout):
+            return None
+    except TimeoutError:
+        return f"no connection to {host}:{port} within {timeout:g} s"
+    except OSError as exc:
+        return f"cannot connect to {host}:{port} ({exc.strerror or exc})"
+
+
+class Reachability:
+    """Each provider probed once per run, on its first use; a provider that fails is skipped after."""
+
+    def __init__(self, probe: Probe | None) -> None:
+        self._probe = probe
+        self._known: dict[str, str | None] = {}
+
+    def why_not(self, source: Source) -> str | None:
+        if self._probe is None:
+            return None
+        if source.name not in self._known:
+            self._known[source.name] = next(
+                (reason for host in source.hosts() if (reason := self._probe(host)) is not None), None
+            )
+        return self._known[source.name]
 
 
 def live_sources() -> list[Source]:
@@ -90,9 +131,18 @@ def fetch_all(
     *,
     incremental: bool = False,
     on_series: ProgressCallback | None = None,
+    probe: Probe | None = probe_host,
+    deadline: float | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Fetched:
-    """Fetch every series from the first source that delivers it; never touches the store."""
+    """Fetch every series from the first reachable source that delivers it; never touches the store.
+
+    A provider is probed once (``probe``; None skips probing) and, unreachable, skipped for the rest of
+    the run; after ``deadline`` seconds the remaining series are reported "not reached" unfetched.
+    """
     out = Fetched()
+    reach = Reachability(probe)
+    ends = None if deadline is None else monotonic() + deadline
     for spec in specs:
         candidates = [s for s in sources if s.supports(spec)]
         if on_series is not None:
@@ -105,29 +155,44 @@ def fetch_all(
                     SeriesUpdate(spec.id, "-", "failed", message="no configured source can provide this series")
                 )
             continue
-        start = plan.starts.get(spec.id)
-        errors: list[str] = []
-        for source in candidates:
-            try:
-                digest = source.fingerprint(spec, start)
-                key = f"fingerprint:{spec.id}:{source.name}"
-                if digest is not None and plan.digests.get(key) == digest:
-                    out.skipped.append(SeriesUpdate(spec.id, source.name, "unchanged", message="source unchanged"))
-                else:
-                    out.batches.append((spec, source.name, source.fetch(spec, start)))
-                    out.origins[spec.id] = source.origin(spec)
-                    if source.complete:
-                        out.complete[spec.id] = start
-                    if digest is not None:
-                        out.digests[spec.id] = (key, digest)
-                break
-            except RiskcurveError as exc:
-                errors.append(f"{source.name}: {exc}")
-            except Exception as exc:  # a provider library's own bug must not sink the other series
-                errors.append(f"{source.name}: unexpected {type(exc).__name__}: {exc}")
-        else:
-            out.failures.append(SeriesUpdate(spec.id, candidates[0].name, "failed", message="; ".join(errors)))
+        if ends is not None and monotonic() > ends:
+            message = f"not reached: the run's deadline of {deadline:g} s passed"
+            out.failures.append(SeriesUpdate(spec.id, candidates[0].name, "failed", message=message))
+            continue
+        _fetch_one(out, plan, spec, candidates, reach)
     return out
+
+
+def _fetch_one(out: Fetched, plan: UpdatePlan, spec: SeriesSpec, candidates: list[Source], reach: Reachability) -> None:
+    """``spec`` from the first candidate that is reachable and delivers; the failures joined otherwise."""
+    start = plan.starts.get(spec.id)
+    errors: list[str] = []
+    unreached = 0
+    for source in candidates:
+        unreachable = reach.why_not(source)
+        if unreachable is not None:
+            errors.append(f"{source.name} unreachable ({unreachable})")
+            unreached += 1
+            continue
+        try:
+            digest = source.fingerprint(spec, start)
+            key = f"fingerprint:{spec.id}:{source.name}"
+            if digest is not None and plan.digests.get(key) == digest:
+                out.skipped.append(SeriesUpdate(spec.id, source.name, "unchanged", message="source unchanged"))
+            else:
+                out.batches.append((spec, source.name, source.fetch(spec, start)))
+                out.origins[spec.id] = source.origin(spec)
+                if source.complete:
+                    out.complete[spec.id] = start
+                if digest is not None:
+                    out.digests[spec.id] = (key, digest)
+            return
+        except RiskcurveError as exc:
+            errors.append(f"{source.name}: {exc}")
+        except Exception as exc:  # a provider library's own bug must not sink the other series
+            errors.append(f"{source.name}: unexpected {type(exc).__name__}: {exc}")
+    message = ("not reached: " if unreached == len(errors) else "") + "; ".join(errors)
+    out.failures.append(SeriesUpdate(spec.id, candidates[0].name, "failed", message=message))
 
 
 def apply_fetched(store: Store, fetched: Fetched, specs: Sequence[SeriesSpec]) -> UpdateReport:
@@ -150,6 +215,7 @@ def run_update(
     since: date | None = None,
     incremental: bool = False,
     on_series: ProgressCallback | None = None,
+    probe: Probe | None = None,
 ) -> UpdateReport:
     """Fetch ``specs`` and apply them with one open store; fetch failures are reported per series,
     never raised. (The CLI uses the three steps separately, closing the store while it downloads.)
@@ -159,5 +225,5 @@ def run_update(
     matches the last successful update are skipped unread.
     """
     plan = plan_update(store, specs, since=since, incremental=incremental)
-    fetched = fetch_all(plan, specs, sources, incremental=incremental, on_series=on_series)
+    fetched = fetch_all(plan, specs, sources, incremental=incremental, on_series=on_series, probe=probe)
     return apply_fetched(store, fetched, specs)

@@ -49,6 +49,10 @@ class Source(ABC):
         """Where ``spec``'s data comes from, for messages (a file path for a CSV directory)."""
         return f"{self.name}:{spec.id}"
 
+    def hosts(self) -> tuple[str, ...]:
+        """The network hosts ``fetch`` talks to, probed once per update run (none for local files)."""
+        return ()
+
     def fingerprint(self, spec: SeriesSpec, since: date | None = None) -> str | None:
         """A cheap digest of what ``fetch`` would return, when the source can tell without fetching.
 

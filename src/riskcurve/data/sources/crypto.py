@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import ccxt
 import pandas as pd
@@ -28,6 +29,8 @@ OHLCV_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 CANDLE_FIELDS = {c: c for c in OHLCV_COLUMNS[1:]}
 
 COINGECKO_URL = "https://api.coingecko.com/api/v3"
+# The REST host each exchange's daily candles come from, probed before an update asks for them.
+EXCHANGE_HOSTS = {"binance": "api.binance.com", "kraken": "api.kraken.com", "coinbase": "api.exchange.coinbase.com"}
 COINGECKO_KEY_HEADER = "x-cg-demo-api-key"
 # The free and demo plans serve only the last 365 days of history.
 COINGECKO_FREE_DAYS = 365
@@ -87,6 +90,9 @@ class CcxtSource(Source):
 
     def supports(self, spec: SeriesSpec) -> bool:
         return spec.kind == "ohlcv" and bool(spec.symbols.get("ccxt"))
+
+    def hosts(self) -> tuple[str, ...]:
+        return (EXCHANGE_HOSTS.get(self.exchange_id, f"api.{self.exchange_id}.com"),)
 
     def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
         symbol = spec.symbols.get("ccxt")
@@ -196,6 +202,9 @@ class CoinGeckoSource(Source):
         self.http = http if http is not None else HttpClient("CoinGecko", min_interval=interval)
         self._now = now
         self.global_close_window = global_close_window
+
+    def hosts(self) -> tuple[str, ...]:
+        return (urlsplit(COINGECKO_URL).hostname or "",)
 
     def supports(self, spec: SeriesSpec) -> bool:
         coin = spec.symbols.get("coingecko")

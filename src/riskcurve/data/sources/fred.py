@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -168,6 +169,9 @@ class FredSource(Source):
 
     def supports(self, spec: SeriesSpec) -> bool:
         return bool(spec.symbols.get("fred"))
+
+    def hosts(self) -> tuple[str, ...]:
+        return (urlsplit(FRED_API_URL if self.api_key else FRED_CSV_URL).hostname or "",)
 
     def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
         symbol = spec.symbols.get("fred")

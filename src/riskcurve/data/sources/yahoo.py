@@ -118,6 +118,9 @@ class YahooSource(Source):
     def supports(self, spec: SeriesSpec) -> bool:
         return spec.kind == "ohlcv" and bool(spec.symbols.get("yahoo"))
 
+    def hosts(self) -> tuple[str, ...]:
+        return ("query2.finance.yahoo.com",)
+
     def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
         symbol = spec.symbols.get("yahoo")
         if not symbol:
