@@ -53,6 +53,6 @@ def rounded(value: Any) -> Any:
     return value
 
 
-def dumps(document: Any) -> str:
-    """The one JSON text riskcurve prints: indented, numbers rounded, nothing but JSON types."""
-    return json.dumps(rounded(document), indent=2, default=jsonable)
+def dumps(document: Any, *, indent: int | None = 2) -> str:
+    """The one JSON text riskcurve prints: numbers rounded, nothing but JSON types."""
+    return json.dumps(rounded(document), indent=indent, default=jsonable)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -34,11 +34,24 @@ class OneLineErrors(TyperGroup):
     """Usage errors (an unknown option, a bad number) as one "error: ..." line, like riskcurve's own,
     instead of typer's box."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def run() -> Any:
+            return super(OneLineErrors, self).main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
+
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return run()
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = run()
         except ClickException as exc:
             command = exc.ctx.command_path if isinstance(exc, UsageError) and exc.ctx else "riskcurve"
             typer.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)
@@ -71,11 +84,12 @@ DataDirOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", metavar="", help="Machine-readable output (JSON on stdout)")]
 
 
-def _print_json(document: object) -> None:
+def _print_json(document: object, *, one_line: bool = False) -> None:
     """JSON on stdout, numbers rounded to what they mean (``riskcurve._json.dumps``)."""
     from riskcurve._json import dumps
 
-    sys.stdout.write(dumps(document) + "\n")
+    sys.stdout.write(dumps(document, indent=None if one_line else 2) + "\n")
+    sys.stdout.flush()
 
 
 def _service(db: Path | None = None, data_dir: Path | None = None, *, lock_wait: float = 15.0) -> Riskcurve:
@@ -483,13 +497,12 @@ EXPORTS: dict[str, Callable[[Riskcurve, str | None], Any]] = {
     "study": _export_study,
     "ledger": _export_ledger,
 }
-FORMATS = ("csv", "parquet")
 
 
 @app.command()
 def export(
     what: Annotated[str, typer.Option("--what", metavar="|".join(EXPORTS), help="Which table to write")],
-    fmt: Annotated[str, typer.Option("--format", metavar="|".join(FORMATS), help="File format")] = "csv",
+    fmt: Annotated[str, typer.Option("--format", metavar="csv|parquet", help="File format")] = "csv",
     as_of: AsOfOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", metavar="FILE", help="File to write [default: <what>.<format>]")
@@ -501,6 +514,8 @@ def export(
 
     Example: riskcurve export --what board --format parquet --as-of latest --out board.parquet
     """
+    from riskcurve._export import FORMATS, write_table
+
     try:
         if what not in EXPORTS:
             raise RiskcurveError(f"--what must be one of {', '.join(EXPORTS)}, got {what!r}")
@@ -512,7 +527,7 @@ def export(
         _fail(str(exc))
         return
     try:
-        frame.to_parquet(target, index=False) if fmt == "parquet" else frame.to_csv(target, index=False)
+        write_table(frame, target, fmt)
     except OSError as exc:
         _fail(f"--out {target}: cannot write ({exc.strerror or exc})")
     if as_json:
@@ -649,7 +664,7 @@ def watch(
 def _print_cycle(result: Any) -> None:
     from dataclasses import asdict
 
-    _print_json({**asdict(result), "ok": result.ok})
+    _print_json({**asdict(result), "ok": result.ok}, one_line=True)
 
 
 if __name__ == "__main__":  # pragma: no cover
