@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from riskcurve._json import iso_moment
+from riskcurve._retry import StillHeld, wait_while_held
 from riskcurve.catalog import Catalog, SeriesSpec, load_catalog
 from riskcurve.config import Settings, load_settings
 from riskcurve.data.lock import announced, live_writer
@@ -242,25 +243,23 @@ class Riskcurve:
         the writer): a reader waits for it at most ``lock_wait`` seconds (the dashboard's one second,
         then 503), never holding the file meanwhile; DuckDB's own lock is retried the same way.
         """
-        deadline = time.monotonic() + self.lock_wait
-        delay = 0.05
-        while True:
+
+        def attempt() -> Store:
             pending = live_writer(self.writer_marker)
-            if pending is None:
-                try:
-                    store = Store(self.db_path, read_only=True, lock_wait=0)
-                    break
-                except StoreError as exc:
-                    if "lock" not in str(exc).lower():
-                        raise
-            if time.monotonic() >= deadline:
-                raise StoreBusy(
-                    "the store is being written (riskcurve update or watch"
-                    + (f", pid {pending}" if pending else "")
-                    + "); retry in a few seconds"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+            if pending is not None:
+                raise StillHeld(f", pid {pending}")
+            try:
+                return Store(self.db_path, read_only=True, lock_wait=0)
+            except StoreError as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                raise StillHeld("") from exc
+
+        try:
+            store = wait_while_held(attempt, self.lock_wait)
+        except StillHeld as held:
+            busy = f"the store is being written (riskcurve update or watch{held}); retry in a few seconds"
+            raise StoreBusy(busy) from None
         try:
             yield store
         finally:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from riskcurve._retry import StillHeld, wait_while_held
 from riskcurve.errors import StoreBusy
 
 WRITER_STALE_AFTER = 600.0  # seconds: a marker older than any plan or apply is a crashed writer's
@@ -54,20 +55,22 @@ def announced(marker: Path, deadline: float) -> Iterator[None]:
     """Hold the writer marker (created atomically with this pid and time) for the block; wait until
     ``deadline`` while another live writer holds it, and replace a stale one."""
     marker.parent.mkdir(parents=True, exist_ok=True)
-    delay = 0.05
-    while True:
-        try:
-            fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            other = live_writer(marker)
-            if other is None:
-                marker.unlink(missing_ok=True)
-                continue
-            if time.monotonic() >= deadline:
-                raise StoreBusy(f"another writer (pid {other}) is writing the store {marker.parent}") from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.5)
+
+    def attempt() -> int:
+        while True:  # a stale marker is replaced at once, not waited for
+            try:
+                return os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                other = live_writer(marker)
+                if other is None:
+                    marker.unlink(missing_ok=True)
+                    continue
+                raise StillHeld(str(other)) from None
+
+    try:
+        fd = wait_while_held(attempt, max(0.0, deadline - time.monotonic()))
+    except StillHeld as held:
+        raise StoreBusy(f"another writer (pid {held}) is writing the store {marker.parent}") from None
     try:
         os.write(fd, f"{os.getpid()} {time.time():.3f}\n".encode())
     finally:

@@ -8,7 +8,6 @@ known from the time we fetched it. Readers ask for "the latest value of each dat
 
 from __future__ import annotations
 
-import time
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -24,6 +23,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from riskcurve._json import records
+from riskcurve._retry import StillHeld, wait_while_held
 from riskcurve.catalog import SeriesSpec
 from riskcurve.data.sources.base import check_moves
 from riskcurve.errors import StoreError, UnitMismatchError
@@ -151,9 +151,8 @@ class Store:
         DuckDB lets one process write or several read, never both: a dashboard request or a
         concurrent update holds the file for about a second, so waiting briefly beats failing.
         """
-        deadline = time.monotonic() + lock_wait
-        delay = 0.1
-        while True:
+
+        def attempt() -> duckdb.DuckDBPyConnection:
             try:
                 return duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
@@ -161,12 +160,14 @@ class Store:
                     raise StoreError(
                         f"cannot open store {self.path}: it is damaged (truncated?) or not a riskcurve store ({exc})"
                     ) from exc
-                if time.monotonic() >= deadline:
-                    raise StoreError(f"cannot open store {self.path}: {exc}") from exc
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
+                raise StillHeld(str(exc)) from exc
             except duckdb.Error as exc:
                 raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+
+        try:
+            return wait_while_held(attempt, lock_wait, first=0.1, most=1.0)
+        except StillHeld as held:
+            raise StoreError(f"cannot open store {self.path}: {held}") from held
 
     def close(self) -> None:
         self.con.close()
