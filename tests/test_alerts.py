@@ -28,6 +28,7 @@ from riskcurve.alerts import (
     AlertConfigError,
     DeliveryError,
     EmailChannel,
+    NotifyChannel,
     RedactingFormatter,
     Redactor,
     SmtpSettings,
@@ -464,3 +465,52 @@ def test_a_complete_2xx_response_is_sent(status_doc: Status, response: bytes) ->
         WebhookChannel(receiver.url, timeout=5.0).send(_alert(status_doc))
     finally:
         receiver.close()
+
+
+def _apprise_json_url(receiver: Receiver) -> str:
+    """apprise's ``json://`` plugin POSTs {"title", "message", ...} to this receiver's path."""
+    return receiver.url.replace("http://", "json://")
+
+
+def test_apprise_channel_delivers_retries_and_never_sends_twice(
+    receiver: Receiver, status_doc: Status, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.fail_first = 1
+    db = tmp_path / "alerts.duckdb"
+    caplog.set_level(logging.INFO, logger="riskcurve")
+    channel = NotifyChannel(_apprise_json_url(receiver))
+    result = watcher(db, [channel]).dispatch(status_doc)
+    assert result.ok and result.sent == [f"{channel.name}:{stage_key(status_doc)}", f"{channel.name}:{BREAKOUT}"]
+    assert receiver.requests == 3 and len(receiver.bodies) == 2  # one HTTP 500, retried, then two delivered
+    stage_body = receiver.bodies[0]
+    assert stage_body["title"].startswith("[riskcurve] stage 3")
+    assert "(data the 2026-08-21 close)" in stage_body["title"]
+    assert "data as of the 2026-08-21 close" in stage_body["message"]
+    assert "attempt 1/4" in caplog.text and "retrying in 0.01 s" in caplog.text
+    assert SECRET not in caplog.text and SECRET not in channel.name and SECRET not in channel.describe()
+
+    again = watcher(db, [NotifyChannel(_apprise_json_url(receiver))]).dispatch(status_doc)
+    assert again.sent == [] and receiver.requests == 3
+
+
+def test_apprise_channel_gives_up_with_a_redacted_reason(
+    receiver: Receiver, status_doc: Status, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.fail_first = 1000
+    caplog.set_level(logging.INFO, logger="riskcurve")
+    result = watcher(tmp_path / "a.duckdb", [NotifyChannel(_apprise_json_url(receiver))], attempts=2).dispatch(
+        status_doc
+    )
+    assert not result.ok and len(result.failed) == 2 and receiver.requests == 4
+    assert "did not deliver" in caplog.text and "giving up until the next cycle" in caplog.text
+    assert SECRET not in caplog.text
+
+
+def test_notify_urls_from_the_environment_and_bad_ones_refused() -> None:
+    channels = channels_from(None, None, {"RISKCURVE_NOTIFY": "json://127.0.0.1:9/a ntfy://riskcurve-topic"})
+    assert [type(c) for c in channels] == [NotifyChannel, NotifyChannel]
+    assert channels[0].name != channels[1].name and channels[1].name.startswith("notify-ntfy-")
+    with pytest.raises(AlertConfigError, match="not a URL apprise can deliver to"):
+        channels_from(None, None, {}, ["nosuchscheme://x"])
+    help_text = " ".join(CliRunner().invoke(app, ["watch", "--help"]).output.replace("│", " ").split())
+    assert "--notify URL" in help_text and "apprise" in help_text

@@ -19,6 +19,7 @@ messages go through ``Redactor`` and the CLI installs a formatter that redacts w
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import re
@@ -34,6 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 import h11
 import pandas as pd
+import tenacity
 
 from riskcurve.errors import RiskcurveError, StoreBusy
 from riskcurve.service import Riskcurve
@@ -368,18 +370,68 @@ class EmailChannel:
             raise DeliveryError(Redactor(self.secrets())(f"{type(exc).__name__}: {exc}")) from None
 
 
+@dataclass(frozen=True)
+class NotifyChannel:
+    """Any service apprise knows, by one URL syntax: ``json://host/path``, ``slack://...``,
+    ``tgram://bot-token/chat-id``, ``ntfy://topic``, ``mailtos://user:pass@host?to=...`` and the rest
+    (https://github.com/caronc/apprise/wiki).
+
+    Unlike :class:`WebhookChannel` (its own HTTP client, one total deadline per attempt, a complete
+    response required), apprise's plugins bound each connect and read (URL parameters ``cto``/``rto``),
+    not the attempt as a whole: use ``--webhook`` where that guarantee matters.
+    """
+
+    url: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        import apprise
+
+        if apprise.Apprise.instantiate(self.url) is None:
+            raise AlertConfigError(
+                f"--notify: {self.describe()} is not a URL apprise can deliver to (see the apprise wiki for the syntax)"
+            )
+
+    @property
+    def name(self) -> str:
+        """The ledger's name for this channel: scheme plus a digest, never the URL (it holds tokens)."""
+        return f"notify-{urlsplit(self.url).scheme}-{hashlib.sha256(self.url.encode()).hexdigest()[:8]}"
+
+    def describe(self) -> str:
+        return f"{urlsplit(self.url).scheme}://*** (apprise)"
+
+    def secrets(self) -> tuple[str, ...]:
+        parts = urlsplit(self.url)
+        return tuple(s for s in (self.url, parts.netloc, parts.path, parts.query) if len(s) > 3)
+
+    def send(self, alert: Alert) -> None:
+        import apprise
+
+        notifier = apprise.Apprise()
+        notifier.add(self.url)
+        with apprise.LogCapture(level=logging.WARNING) as captured:  # apprise's reasons, redacted below
+            delivered = notifier.notify(title=alert.subject, body=alert.text[:MESSAGE_LIMIT])
+        if not delivered:
+            reason = " ".join(str(captured.getvalue()).split()) or "no reason given"
+            raise DeliveryError(Redactor(self.secrets())(f"{self.describe()} did not deliver: {reason}"))
+
+
 def channels_from(
-    webhook: str | None, email: str | None, env: Mapping[str, str]
-) -> list[WebhookChannel | EmailChannel]:
-    """The configured channels: --webhook (or RISKCURVE_WEBHOOK_URL) and --email with SMTP from env."""
-    channels: list[WebhookChannel | EmailChannel] = []
+    webhook: str | None, email: str | None, env: Mapping[str, str], notify: Sequence[str] = ()
+) -> list[WebhookChannel | EmailChannel | NotifyChannel]:
+    """The configured channels: --webhook (or RISKCURVE_WEBHOOK_URL), --email with SMTP from env, and
+    --notify apprise URLs (or RISKCURVE_NOTIFY, several separated by spaces)."""
+    channels: list[WebhookChannel | EmailChannel | NotifyChannel] = []
     url = webhook or env.get("RISKCURVE_WEBHOOK_URL")
     if url:
         channels.append(WebhookChannel(url))
     if email:
         channels.append(EmailChannel(SmtpSettings.from_env(env), email))
+    channels.extend(NotifyChannel(u) for u in (notify or env.get("RISKCURVE_NOTIFY", "").split()))
     if not channels:
-        raise AlertConfigError("nothing to send alerts to: give --webhook URL (or RISKCURVE_WEBHOOK_URL) or --email")
+        raise AlertConfigError(
+            "nothing to send alerts to: give --webhook URL (or RISKCURVE_WEBHOOK_URL), --email, "
+            "or --notify URL (or RISKCURVE_NOTIFY)"
+        )
     return channels
 
 
@@ -425,15 +477,19 @@ class Watcher:
 
     def _busy_retry(self, step: Callable[[], Any]) -> Any:
         """Run ``step``, retrying while another process (the dashboard, an update) holds the store."""
-        for attempt in range(1, self.open_attempts + 1):
-            try:
-                return step()
-            except StoreBusy:
-                if attempt == self.open_attempts:
-                    raise
-                log.info("store busy (attempt %d/%d); retrying", attempt, self.open_attempts)
-                self.sleep(min(0.25 * 2**attempt, 5.0))
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        def note(state: tenacity.RetryCallState) -> None:
+            log.info("store busy (attempt %d/%d); retrying", state.attempt_number, self.open_attempts)
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.open_attempts),
+            wait=tenacity.wait_exponential(multiplier=0.5, max=5.0),
+            retry=tenacity.retry_if_exception_type(StoreBusy),
+            sleep=self.sleep,
+            before_sleep=note,
+            reraise=True,
+        )
+        return retrying(step)
 
     def update(self) -> list[str]:
         """Fetch new data through the service (CSV directory when configured, else live providers)."""
@@ -479,28 +535,40 @@ class Watcher:
             self._busy_retry(lambda: self.rc.record_deliveries(delivered))
         return result
     def deliver(self, channel: Channel, alert: Alert) -> bool:
-        """Try ``attempts`` times with exponential backoff; True once delivered."""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                channel.send(alert)
-            except DeliveryError as exc:
-                last = attempt == self.attempts
-                wait = self.backoff * 2 ** (attempt - 1)
-                log.warning(
-                    "%s: delivering %s failed (attempt %d/%d): %s%s",
-                    channel.describe(),
-                    alert.key,
-                    attempt,
-                    self.attempts,
-                    self.redact(str(exc)),
-                    "; giving up until the next cycle" if last else f"; retrying in {wait:g} s",
-                )
-                if not last:
-                    self.sleep(wait)
-                continue
-            log.info("%s: sent %s", channel.describe(), alert.key)
-            return True
-        return False
+        """Try ``attempts`` times, waiting ``backoff`` then twice as long each time; True once delivered."""
+
+        def failed(state: tenacity.RetryCallState, then: str) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            log.warning(
+                "%s: delivering %s failed (attempt %d/%d): %s; %s",
+                channel.describe(),
+                alert.key,
+                state.attempt_number,
+                self.attempts,
+                self.redact(str(error)),
+                then,
+            )
+
+        def retrying_in(state: tenacity.RetryCallState) -> None:
+            wait = state.next_action.sleep if state.next_action is not None else 0.0
+            failed(state, f"retrying in {wait:g} s")
+
+        def give_up(state: tenacity.RetryCallState) -> bool:
+            failed(state, "giving up until the next cycle")
+            return False
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(max(1, self.attempts)),
+            wait=tenacity.wait_exponential(multiplier=self.backoff, min=self.backoff),
+            retry=tenacity.retry_if_exception_type(DeliveryError),
+            sleep=self.sleep,
+            before_sleep=retrying_in,
+            retry_error_callback=give_up,
+        )
+        if retrying(channel.send, alert) is False:  # ``send`` returns None; ``give_up`` False
+            return False
+        log.info("%s: sent %s", channel.describe(), alert.key)
+        return True
 
     def run(self, interval: float, *, stop: Callable[[], bool] = lambda: False) -> None:
         """Cycle every ``interval`` seconds until ``stop()``; a failing cycle is logged, not fatal."""

@@ -618,6 +618,15 @@ def watch(
         str | None,
         typer.Option("--email", metavar="ADDRESS", help="Mail alerts to this address (SMTP from RISKCURVE_SMTP_*)"),
     ] = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            metavar="URL",
+            help="Any apprise URL (json://, slack://, tgram://, ntfy://, mailtos://, ...), repeatable; "
+            "RISKCURVE_NOTIFY takes several separated by spaces (preferred: a URL here shows in `ps`)",
+        ),
+    ] = None,
     once: Annotated[
         bool, typer.Option("--once", metavar="", help="One cycle, then exit (cron); exit 1 if a delivery failed")
     ] = False,
@@ -636,7 +645,7 @@ def watch(
 
     try:
         seconds = parse_interval(interval)
-        channels = channels_from(webhook, email, os.environ)
+        channels = channels_from(webhook, email, os.environ, notify or ())
         rc = _service(db, data_dir)
     except RiskcurveError as exc:
         _fail(str(exc))
