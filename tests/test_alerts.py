@@ -514,3 +514,40 @@ def test_notify_urls_from_the_environment_and_bad_ones_refused() -> None:
         channels_from(None, None, {}, ["nosuchscheme://x"])
     help_text = " ".join(CliRunner().invoke(app, ["watch", "--help"]).output.replace("│", " ").split())
     assert "--notify URL" in help_text and "apprise" in help_text
+
+
+def test_level_rules_fire_once_per_crossing_on_a_hand_built_board() -> None:
+    from riskcurve.alerts import rule_alerts
+    from riskcurve.config import AlertRule
+
+    days = pd.date_range("2026-01-05", periods=6, freq="D")
+    board = pd.DataFrame({"altseason": [10.0, 80.0, 90.0, 40.0, 76.0, 77.0]}, index=days)
+    season = AlertRule(name="altseason", metric="altseason", above=75)
+    (alert,) = rule_alerts([season], board)
+    assert alert.key == "rule:altseason:2026-01-09"  # the second crossing, not the first run
+    assert alert.subject == "[riskcurve] altseason: altseason above 75 since 2026-01-09 (data 2026-01-10)"
+    assert "data as of 2026-01-10" in alert.text
+    assert rule_alerts([AlertRule(name="cold", metric="altseason", below=20)], board) == []
+    (always,) = rule_alerts([AlertRule(name="warm", metric="altseason", above=5)], board)
+    assert always.key == "rule:warm:2026-01-05"
+    with pytest.raises(AlertConfigError, match=r"rules item 1 metric: unknown board metric.*altseason"):
+        rule_alerts([AlertRule(name="typo", metric="altsaeson", above=75)], board)
+
+
+def test_rules_in_the_config_are_validated_and_delivered(
+    receiver: Receiver, status_doc: Status, real_store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[alerts.rules]]\nname = "hy"\nmetric = "hy_oas_level"\nabove = 4\nbelow = 3\n')
+    with pytest.raises(riskcurve.errors.ConfigError, match=r"bad.toml: \[alerts\] rules item 1: give exactly one"):
+        riskcurve.open(tmp_path / "x.duckdb", config=bad)
+    config = tmp_path / "config.toml"
+    config.write_text('[[alerts.rules]]\nname = "spx above -100%"\nmetric = "spx_ret"\nabove = -1\n')
+    monkeypatch.setenv("RISKCURVE_CONFIG", str(config))
+    db = tmp_path / "alerts.duckdb"
+    db.write_bytes(real_store_path.read_bytes())
+    result = watcher(db, [WebhookChannel(receiver.url)]).dispatch(status_doc)
+    rule_keys = [key for key in result.alerts if key.startswith("rule:spx above -100%:")]
+    assert len(rule_keys) == 1 and result.ok
+    texts = [body["text"] for body in receiver.bodies if "spx above -100%" in body["text"]]
+    assert len(texts) == 1 and "data as of 2026-08-21" in texts[0]

@@ -37,7 +37,8 @@ import h11
 import pandas as pd
 import tenacity
 
-from riskcurve.errors import RiskcurveError, StoreBusy
+from riskcurve.config import AlertRule
+from riskcurve.errors import RiskcurveError, StoreBusy, unknown_key_hint
 from riskcurve.service import Riskcurve
 from riskcurve.stages import Status
 
@@ -166,6 +167,38 @@ def alerts_for(status: Status, *, breakout_days: int = BREAKOUT_DAYS) -> list[Al
                 )
             )
     return list({a.key: a for a in alerts}.values())
+
+
+def rule_alerts(rules: Sequence[AlertRule], board: pd.DataFrame, *, source: str = "the config") -> list[Alert]:
+    """The user's ``[[alerts.rules]]`` that hold on the board's newest value of their metric, one alert
+    per crossing: the key carries the first date of the current run above (or below) the level, so a
+    metric that stays there is announced once and a new crossing again."""
+    alerts = []
+    for number, rule in enumerate(rules, start=1):
+        if rule.metric not in board.columns:
+            hint = unknown_key_hint(rule.metric, sorted(map(str, board.columns)))
+            raise AlertConfigError(f"{source}: [alerts] rules item {number} metric: unknown board metric; {hint}")
+        values = board[rule.metric].dropna()
+        if values.empty:
+            continue
+        holds = values > rule.above if rule.above is not None else values < (rule.below or 0.0)
+        if not holds.iloc[-1]:
+            continue
+        breaks = holds.index[~holds.to_numpy()]
+        start = holds.index[holds.index > breaks[-1]][0] if len(breaks) else holds.index[0]
+        side, level = ("above", rule.above) if rule.above is not None else ("below", rule.below)
+        day, since = f"{values.index[-1]:%Y-%m-%d}", f"{start:%Y-%m-%d}"
+        alerts.append(
+            Alert(
+                key=f"rule:{rule.name}:{since}",
+                subject=f"[riskcurve] {rule.name}: {rule.metric} {side} {level:g} since {since} (data {day})",
+                text=(
+                    f"riskcurve: {rule.name}: {rule.metric} is {values.iloc[-1]:,.4g}, {side} {level:g} "
+                    f"since {since}; data as of {day}."
+                ),
+            )
+        )
+    return alerts
 
 
 def _finite(value: Any) -> float | None:
@@ -474,6 +507,8 @@ class Watcher:
         self.sleep = sleep
         self.breakout_days = breakout_days
         self.redact = Redactor([s for c in self.channels for s in c.secrets()])
+        self.rules = [AlertRule.model_validate(r) for r in rc.settings.section("alerts").get("rules", [])]
+        self.rules_source = str(rc.settings.config_path or "the config")
 
     def _busy_retry(self, step: Callable[[], Any]) -> Any:
         """Run ``step``, retrying while another process (the dashboard, an update) holds the store."""
@@ -515,8 +550,12 @@ class Watcher:
         return result
 
     def dispatch(self, status: Status) -> CycleResult:
-        """Send every alert of ``status`` that a channel has not delivered yet, and record the deliveries."""
+        """Send every alert of ``status`` (and of the user's rules, on the board as of the same moment)
+        that a channel has not delivered yet, and record the deliveries."""
         alerts = alerts_for(status, breakout_days=self.breakout_days)
+        if self.rules:
+            board = self._busy_retry(lambda: self.rc.board(status.as_of))
+            alerts += rule_alerts(self.rules, board.frame, source=self.rules_source)
         result = CycleResult(stage=status.stage, alerts=[a.key for a in alerts])
         pairs = [(c, a) for a in alerts for c in self.channels]
         pending = self._busy_retry(lambda: self.rc.undelivered([(c.name, a.key) for c, a in pairs]))

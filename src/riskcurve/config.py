@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_config_dir, user_data_dir
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from riskcurve.errors import ConfigError, RiskcurveError, unknown_key_hint
 
@@ -58,12 +58,40 @@ class PathsSection(BaseModel):
     events: list[FilePath] = []
 
 
+class AlertRule(BaseModel):
+    """``[[alerts.rules]]``: alert when a board metric (``altseason``, ``hy_oas_level``, ``spx_ret``, any
+    stage rule's metric...) crosses a level; one alert per crossing. The metric name is checked against
+    the board when `watch` first computes it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str = Field(min_length=1)
+    metric: str = Field(min_length=1)
+    above: float | None = None
+    below: float | None = None
+
+    @model_validator(mode="after")
+    def _one_level(self) -> AlertRule:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of 'above' or 'below' (the level the metric crosses)")
+        return self
+
+
+class AlertsSection(BaseModel):
+    """``[alerts]``: the user's own rules, beside the built-in stage and breakout alerts."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    rules: list[AlertRule] = []
+
+
 class ConfigFile(BaseModel):
     """The whole file; ``[board]`` and ``[stages]`` keys are checked by ``service.parse_sections``."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     paths: PathsSection = PathsSection()
+    alerts: AlertsSection = AlertsSection()
     board: dict[str, Any] = {}
     stages: dict[str, Any] = {}
 
@@ -188,5 +216,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, config_path: Path | N
         config_path=path,
         catalog_paths=tuple(Path(p).expanduser() for p in catalog_paths if p),
         event_paths=tuple(Path(p).expanduser() for p in event_paths if p),
-        sections={"board": parsed.board, "stages": parsed.stages},
+        sections={"board": parsed.board, "stages": parsed.stages, "alerts": parsed.alerts.model_dump()},
     )
