@@ -20,7 +20,12 @@ setup() {
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.lock
         cp requirements.lock "$VENV/.installed.lock"
     fi
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
+    # The editable install links src/ once; it needs redoing only when the package metadata (entry
+    # points, version) changes, so it is keyed on pyproject.toml like the lock above.
+    if ! cmp -s pyproject.toml "$VENV/.installed.pyproject" 2>/dev/null; then
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
+        cp pyproject.toml "$VENV/.installed.pyproject"
+    fi
 }
 
 # The dashboard test drives a real browser: Debian's chromium (Playwright never downloads one here).
