@@ -18,7 +18,8 @@ SIGNIFICANT_DIGITS = 10
 
 
 def jsonable(value: Any) -> Any:
-    """A scalar as JSON wants it (tuples, e.g. sweep labels, become "a/b")."""
+    """A scalar as JSON wants it (tuples, e.g. sweep labels, become "a/b"; floats rounded, see
+    ``rounded``, so the CLI, the API and the report print the same digits)."""
     if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, pd.Timestamp):
@@ -27,8 +28,8 @@ def jsonable(value: Any) -> Any:
         return "/".join(str(v) for v in value)
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
+    if isinstance(value, float):
+        return rounded(value) if np.isfinite(value) else None
     return value
 
 
