@@ -18,6 +18,8 @@ AssetClass = Literal[
     "crypto",
     "crypto_market",
     "derivatives",
+    "flows",  # daily or per-operation flows (ETF net flows, Fed bill purchases, TGA deposits/withdrawals)
+    "sentiment",  # survey or composite sentiment indices (Crypto Fear & Greed)
 ]
 #: What a series is to the thesis (catalog ``role``); code asks the catalog by role, not by id.
 Role = Literal[
@@ -31,6 +33,14 @@ Role = Literal[
     "credit",  # step 1's credit spread (HY OAS)
     "rate",  # yields the board reports (real yield, curve)
     "follower",  # crypto assets the thesis expects to follow (BTC, ETH)
+    "reserves",  # bank reserves at the Fed (H.4.1)
+    "mortgage_rate",  # the GSE MBS channel: mortgage rate against the 10-year yield
+    "tga_daily",  # the Treasury's cash from the Daily Treasury Statement
+    "bill_purchases",  # NY Fed outright bill purchases (reserve-management purchases)
+    "bill_holdings",  # the Fed's Treasury-bill holdings, the stock those purchases build
+    "stablecoin_supply",  # dollars parked on-chain, ready for crypto
+    "etf_flows",  # US spot crypto ETF net flows
+    "sentiment",  # the crypto "reset": Fear & Greed
 ]
 SourceName = Literal["csvdir", "fred", "yahoo", "ccxt", "coingecko"]
 
