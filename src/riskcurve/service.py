@@ -32,6 +32,8 @@ import pandas as pd
 
 from riskcurve._json import iso_moment
 from riskcurve.catalog import Catalog, SeriesSpec, load_catalog
+from riskcurve.channels import CHANNEL_KEYS, Channels, compute_channels
+from riskcurve.claims import MARKET_FIGURES, Claim, ClaimCheck, Claims, check_claims, load_claims, pending
 from riskcurve.config import Settings, load_settings
 from riskcurve.data.lock import announced, live_writer
 from riskcurve.data.panel import AlignedPanel, decision_times, nyse_sessions, parse_as_of
@@ -217,6 +219,7 @@ class Riskcurve:
             where = settings.config_path or "settings"
             raise ConfigError(f"{where}: [board] leader {self.board_config.leader!r} is not in the catalog")
         self.calendar: list[CalendarEvent] = load_events(settings.event_paths)
+        self.claim_list = load_claims([*CHANNEL_KEYS, *MARKET_FIGURES], settings.claim_paths)
         self._decisions = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
 
     @property
@@ -446,7 +449,36 @@ class Riskcurve:
         return replace(status, notes=sorted({*status.notes, *notes, *self.config_notes}))
 
     def _status(self, panel: AlignedPanel, board: Board) -> Status:
-        return status_at(panel, stage_config=self.stage_config, calendar=self.calendar, board=board)
+        """The stage rules' status, with the liquidity channels and the claims table beside it."""
+        status = status_at(panel, stage_config=self.stage_config, calendar=self.calendar, board=board)
+        return replace(status, channels=compute_channels(panel), claims=self._claims(panel.store, panel.as_of))
+
+    def channels(self, as_of: str | pd.Timestamp | None = None) -> Channels:
+        """Every liquidity channel the thesis names (bill purchases, reserves, daily TGA, the mortgage
+        spread, stablecoins, ETF flows, the net-liquidity decomposition, Fear & Greed) at ``as_of``."""
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            return compute_channels(AlignedPanel(store, self.catalog, moment))
+
+    def claims(self, as_of: str | pd.Timestamp | None = None) -> Claims:
+        """The claims-vs-data table: each claim checked as known at the end of its own check date,
+        or *pending* when that date is after ``as_of``."""
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            return self._claims(store, moment)
+
+    def _claims(self, store: Store, moment: pd.Timestamp) -> Claims:
+        results: dict[str, ClaimCheck] = {}
+        due: dict[pd.Timestamp, list[Claim]] = {}
+        for claim in self.claim_list:
+            day_end = pd.Timestamp(claim.check, tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+            if day_end > moment:
+                results[claim.id] = pending(claim)
+            else:
+                due.setdefault(day_end, []).append(claim)
+        for day_end, claims in due.items():
+            results.update((c.claim.id, c) for c in check_claims(claims, AlignedPanel(store, self.catalog, day_end)))
+        return Claims(as_of=moment, checks=tuple(results[claim.id] for claim in self.claim_list))
 
     def timeline(
         self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None

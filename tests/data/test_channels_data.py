@@ -43,7 +43,9 @@ def test_wtregen_is_the_thursday_to_wednesday_mean_of_the_daily_closes(real_stor
     weekly = stored(real_store, "WTREGEN", "value")
     calendar_days = daily.resample("D").ffill()  # a weekend's balance is Friday's close, as the Fed averages it
     week_mean = calendar_days.rolling(7).mean()
-    weeks = weekly.index[(weekly.index >= daily.index.min() + pd.Timedelta(days=7)) & (weekly.index <= daily.index.max())]
+    weeks = weekly.index[
+        (weekly.index >= daily.index.min() + pd.Timedelta(days=7)) & (weekly.index <= daily.index.max())
+    ]
     diff = (week_mean.reindex(weeks) - weekly.reindex(weeks)).abs()
     assert len(weeks) >= 200 and diff.max() < 1.0  # millions: rounding only
     wednesday_level = daily.reindex(weeks)

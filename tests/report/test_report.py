@@ -76,7 +76,7 @@ def test_works_offline_with_plotly_inlined_once(page: Page, built: tuple[str, st
     assert sum(len(s.text) > 3_000_000 for s in inline) == 1
 
 
-def test_every_chart_is_present_with_data(page: Page) -> None:
+def test_every_chart_is_present_with_data(page: Page, catalog: Catalog) -> None:
     figures = {s.attrs["data-chart"]: json.loads(s.text) for s in page.find("script", class_="figure-data")}
     assert list(figures) == [c.name for c in CHARTS]
     for name, figure in figures.items():
@@ -84,7 +84,7 @@ def test_every_chart_is_present_with_data(page: Page) -> None:
         assert_figure_has_data(name, figure)
     assert "weekly points before" in figures["liquidity"]["layout"]["title"]["subtitle"]["text"]
     table = figures["freshness"]["data"][0]
-    assert len(table["cells"]["values"][0]) == 106  # every series of the catalog
+    assert len(table["cells"]["values"][0]) == len(catalog)  # every series of the catalog
 
 
 def test_status_numbers_equal_status_json(page: Page, real_store_path: Path) -> None:
@@ -219,3 +219,11 @@ def test_a_report_that_cannot_be_written_is_one_clear_line(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and f"cannot write the report to {out}: Permission denied" in result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_the_card_shows_every_claim_and_channel(page: Page, snapshot: Snapshot) -> None:
+    claims = page.find("tr", class_="claim")
+    assert [row.attrs["data-claim"] for row in claims] == [c.claim.id for c in snapshot.status.claims.checks]
+    assert [row.attrs["data-word"] for row in claims] == [c.word for c in snapshot.status.claims.checks]
+    keys = [row.attrs["data-key"] for row in page.find("tr", class_="channel")]
+    assert keys == [r.key for r in snapshot.status.channels.readings]

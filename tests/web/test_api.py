@@ -47,7 +47,8 @@ def test_health(client: TestClient, data_dir: Path, catalog: Catalog) -> None:
     response = client.get("/api/health")
     assert response.status_code == 200
     doc = response.json()
-    assert doc["status"] == "ok" and doc["series"] == 106
+    offline = [spec for spec in catalog.values() if spec.csv is not None]  # live-only series hold nothing yet
+    assert doc["status"] == "ok" and doc["series"] == len(offline)
     assert doc["latest"] == latest_close(data_dir, catalog).isoformat()  # the newest RUT close's publication
 
 
@@ -286,3 +287,15 @@ def test_access_log_never_shows_the_token() -> None:
 def test_date_params_are_typed(client: TestClient) -> None:
     good = client.get("/api/series/SPX", params={"start": date(2026, 8, 1).isoformat(), "end": "2026-08-21"})
     assert good.status_code == 200 and good.json()["dates"][-1] == "2026-08-21"
+
+
+def test_channels_and_claims_endpoints_serve_the_status_parts(client: TestClient, real_store_path: Path) -> None:
+    rc = riskcurve.open(real_store_path)
+    channels = client.get("/api/channels", params={"as_of": "2026-01-09"})
+    assert channels.status_code == 200
+    assert channels.json()["readings"] == rc.channels("2026-01-09").to_dict()["readings"]
+    claims = client.get("/api/claims", params={"as_of": "latest"})
+    assert claims.status_code == 200
+    words = {c["id"]: c["word"] for c in claims.json()["claims"]}
+    assert words["tga-drawdown"] == "holds" and set(words.values()) <= {"holds", "does not hold", "no data", "pending"}
+    assert client.get("/api/claims", params={"as_of": "someday"}).status_code == 422

@@ -288,6 +288,35 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
         """The stage of the rotation, every rule with its value and threshold, breakouts, context."""
         return _json(await run(view.status_json, moment(as_of)))
 
+    @app.get(
+        "/api/channels",
+        response_model=None,
+        responses={
+            200: {"description": "the liquidity channels, each with its date and convention"},
+            **unavailable,
+            **bad_input,
+        },
+        tags=["api"],
+    )
+    async def channels(as_of: AsOfQuery = None) -> Response:
+        """Bill purchases, reserves, the daily TGA, the mortgage spread, stablecoins, ETF flows, the
+        net-liquidity decomposition and Fear & Greed, as known at ``as_of``."""
+        return _json(await run(view.part_json, moment(as_of), "channels"))
+
+    @app.get(
+        "/api/claims",
+        response_model=None,
+        responses={
+            200: {"description": "the thesis's dated claims, each checked on its own date"},
+            **unavailable,
+            **bad_input,
+        },
+        tags=["api"],
+    )
+    async def claims(as_of: AsOfQuery = None) -> Response:
+        """Each claim of the thesis with the figure the data give on its date and a plain word."""
+        return _json(await run(view.part_json, moment(as_of), "claims"))
+
     @app.get("/api/series", response_model=list[SeriesInfo], responses=unavailable, tags=["api"])
     async def series_list() -> Response:
         """The catalog with what the store holds of each series."""

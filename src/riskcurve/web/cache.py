@@ -169,6 +169,13 @@ class StoreView:
             ("status", key, moment), lambda: json.dumps(self.snapshot(key, moment).status.to_dict()).encode()
         )
 
+    def part_json(self, moment: pd.Timestamp, part: str) -> bytes:
+        """One part of the status document (``channels`` or ``claims``), from the same snapshot."""
+        key = self.key(moment)
+        return self._cached(
+            (part, key, moment), lambda: json.dumps(self.snapshot(key, moment).status.to_dict()[part]).encode()
+        )
+
     def card_html(self, moment: pd.Timestamp) -> bytes:
         key = self.key(moment)
         return self._cached(("card", key, moment), lambda: render_card(self.snapshot(key, moment).status).encode())
@@ -261,4 +268,3 @@ class StoreView:
             "latest": iso_moment(facts.latest),
             "cached_snapshots": len(self._snapshots),
         }
-
