@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -286,3 +287,21 @@ def test_access_log_never_shows_the_token() -> None:
 def test_date_params_are_typed(client: TestClient) -> None:
     good = client.get("/api/series/SPX", params={"start": date(2026, 8, 1).isoformat(), "end": "2026-08-21"})
     assert good.status_code == 200 and good.json()["dates"][-1] == "2026-08-21"
+
+
+def test_docs_work_offline_from_packaged_assets(client: TestClient) -> None:
+    """/docs loads Swagger UI from this server only (the swagger-ui-bundle package), and its CSP allows
+    no other origin, so the page renders on a machine without internet."""
+    response = client.get("/docs")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "http" not in policy and "frame-ancestors 'none'" in policy
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", response.text)
+    assert len(assets) == 3, assets  # the bundle, the stylesheet, the icon
+    for url in assets:
+        assert url.startswith("/static/docs/"), url
+        served = client.get(url)
+        assert served.status_code == 200 and len(served.content) > 500, url
+    assert "swagger-ui-bundle.js" in " ".join(assets) and "/openapi.json" in response.text
+    assert client.get("/static/docs/index.html").status_code == 404  # only the listed assets are served
+    assert client.get("/redoc").status_code == 404  # ReDoc needs a CDN: not offered

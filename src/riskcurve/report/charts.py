@@ -284,28 +284,37 @@ def timeline_chart(timeline: pd.DataFrame, board: Board | None = None) -> go.Fig
     return fig
 
 
+#: Row colour per FeedState: red only for a feed that should have new data and has not.
+STATE_FILL = {"stale": "#fde0dd", "missing": "#fff3cd", "ended": "#eeeeee", "fresh": "white"}
+STATE_ORDER = {"stale": 0, "missing": 1, "ended": 2, "fresh": 3}
+
+
 def freshness_table(freshness: pd.DataFrame) -> go.Figure:
-    """Every catalog series: last observation, when it was published, its age and whether it is stale."""
-    frame = freshness.sort_values(["stale", "age_days"], ascending=[False, False])
-    stale = frame["stale"].to_numpy(dtype=bool)
-    fill = ["#fde0dd" if s else "white" for s in stale]
+    """Every catalog series: last observation, when it was published, its age and its state (the
+    service's FeedState: fresh, stale, ended or missing); stale rows first, then ended ones."""
+    frame = freshness.assign(_order=freshness["state"].map(STATE_ORDER))
+    frame = frame.sort_values(["_order", "age_days"], ascending=[True, False])
+    states = [str(s) for s in frame["state"]]
+    fill = [STATE_FILL[s] for s in states]
     columns = {
         "series": [str(s) for s in frame.index],
         "name": [str(n) for n in frame["name"]],
         "frequency": [str(f) for f in frame["frequency"]],
         "last date": [_day(v) for v in frame["last_date"]],
         "published (UTC)": [_minute(v) for v in frame["published"]],
-        "age, days": ["-" if pd.isna(a) else f"{a:,.1f}" for a in frame["age_days"]],
-        "stale": ["yes" if s else "no" for s in stale],
+        "age, days": ["-" if pd.isna(a) else f"{a:,.0f}" for a in frame["age_days"]],
+        "state": states,
     }
     fig = go.Figure(
         go.Table(
-            columnwidth=[70, 260, 60, 80, 110, 60, 40],
+            columnwidth=[70, 260, 60, 80, 110, 60, 50],
             header={"values": list(columns), "fill_color": "#eeeeee", "align": "left", "font": {"size": 12}},
             cells={"values": list(columns.values()), "fill_color": [fill] * len(columns), "align": "left"},
         )
     )
-    return _layout(fig, f"Freshness of every series ({len(frame)}; {int(stale.sum())} stale)", height=620)
+    counts = ", ".join(f"{states.count(s)} {s}" for s in STATE_ORDER if s in states)
+    note = "ended: the other feeds of its calendar went on well past its last observation (delisted, discontinued)"
+    return _layout(fig, f"Freshness of every series ({len(frame)}: {counts})", [note], height=620)
 
 
 def _day(value: Any) -> str:
