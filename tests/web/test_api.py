@@ -305,3 +305,15 @@ def test_docs_work_offline_from_packaged_assets(client: TestClient) -> None:
     assert "swagger-ui-bundle.js" in " ".join(assets) and "/openapi.json" in response.text
     assert client.get("/static/docs/index.html").status_code == 404  # only the listed assets are served
     assert client.get("/redoc").status_code == 404  # ReDoc needs a CDN: not offered
+
+
+def test_series_as_of_a_past_day_shows_only_what_was_published(client: TestClient, data_dir: Path) -> None:
+    rut = read_data(data_dir / "equities" / "RUT.csv")
+    known = rut.loc[(rut["date"] >= "2026-05-01") & (rut["date"] <= "2026-06-15"), "date"]
+    past = client.get("/api/series/RUT", params={"start": "2026-05-01", "as_of": "2026-06-15"}).json()
+    assert past["count"] == len(known) > 0 and past["dates"][-1] == str(known.max())[:10] == "2026-06-15"
+    assert past["data_as_of"] is not None and past["data_as_of"] <= "2026-06-15T23:59:59+00:00"
+    now = client.get("/api/series/RUT", params={"start": "2026-05-01"}).json()
+    assert now["count"] > past["count"]  # the latest view has the closes after 2026-06-15
+    bad = client.get("/api/series/RUT", params={"as_of": "someday"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "as_of"]

@@ -315,12 +315,13 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
         member: Annotated[
             str, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]*$", description="member of a multi-member dataset")
         ] = "",
+        as_of: AsOfQuery = None,
     ) -> Response:
-        """One series on its own dates, in standard units, as known now."""
+        """One series on its own dates, in standard units, as known at ``as_of`` (default: now)."""
         if start is not None and end is not None and start > end:
             raise _bad("start", f"start {start} is after end {end}")
         try:
-            return _json(await run(view.series_json, series_id, field, member, start, end))
+            return _json(await run(view.series_json, series_id, field, member, start, end, moment(as_of)))
         except CatalogError:
             raise HTTPException(404, f"unknown series {series_id!r}; GET /api/series lists the catalog") from None
         except NoSuchField as exc:

@@ -213,16 +213,23 @@ class StoreView:
         return self._cached(("series", signature), lambda: json.dumps(records(self.rc.series())).encode())
 
     def series_json(
-        self, series_id: str, field: str | None, member: str, start: date | None, end: date | None
+        self,
+        series_id: str,
+        field: str | None,
+        member: str,
+        start: date | None,
+        end: date | None,
+        moment: pd.Timestamp | None = None,
     ) -> bytes:
-        """One series in standard units as known now (raises CatalogError for an unknown id)."""
+        """One series in standard units as known at ``moment`` (None: now); CatalogError for an unknown id.
+        Cached by the newest publication the moment sees, so every moment between two shares one answer."""
         spec = self.rc.catalog[series_id]
         signature, facts = self.facts()
         field = field or spec.value_field
         stored = facts.fields.get(spec.id, ())
         if stored and field not in stored:
             raise NoSuchField(f"series {spec.id} has no field {field!r}; it has {', '.join(stored)}")
-        now = pd.Timestamp.now(tz="UTC")
+        now = moment if moment is not None else pd.Timestamp.now(tz="UTC")
         stamp = self.rc.data_key(facts, now)[0]
 
         def build() -> bytes:
