@@ -181,10 +181,11 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
         "/api/series/{series_id}",
         "/api/breakouts",
         "/api/study",
+        "/api/version",
     ):
         assert "get" in paths[path], path
     params = {p["name"] for p in paths["/api/series/{series_id}"]["get"]["parameters"]}
-    assert params == {"series_id", "start", "end", "field", "member"}
+    assert params == {"series_id", "start", "end", "field", "member", "as_of"}
 
 
 def test_no_endpoint_writes(real_store_path: Path, tmp_path: Path) -> None:
@@ -317,3 +318,13 @@ def test_series_as_of_a_past_day_shows_only_what_was_published(client: TestClien
     assert now["count"] > past["count"]  # the latest view has the closes after 2026-06-15
     bad = client.get("/api/series/RUT", params={"as_of": "someday"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "as_of"]
+
+
+def test_version_changes_when_the_store_does(real_store_path: Path, tmp_path: Path) -> None:
+    path = copy_store(real_store_path, tmp_path)
+    with TestClient(app_for(path)) as test_client:
+        first = test_client.get("/api/version").json()["version"]
+        assert test_client.get("/api/version").json()["version"] == first  # stable while nothing changes
+        with Store(path) as store:
+            store.set_state("test:touch", "1")
+        assert test_client.get("/api/version").json()["version"] != first

@@ -97,6 +97,10 @@ class SeriesInfo(BaseModel):
     wrapped: bool
 
 
+class StoreVersion(BaseModel):
+    version: str = Field(description="changes whenever the store file changes (an update landed)")
+
+
 class SeriesData(BaseModel):
     id: str
     name: str
@@ -285,6 +289,11 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
         """Liveness plus what the store holds; 503 when the store cannot be read."""
         doc = await anyio.to_thread.run_sync(view.health)
         return {**doc, "version": package_version()}
+
+    @app.get("/api/version", response_model=StoreVersion, tags=["api"])
+    async def store_version() -> dict[str, str]:
+        """A fingerprint of the store's version, cheap to poll: it changes when an update lands."""
+        return {"version": view.version()}
 
     @app.get(
         "/api/status",

@@ -16,6 +16,7 @@ Retry-After).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -109,6 +110,11 @@ class StoreView:
             else:
                 out += [stat.st_mtime_ns, stat.st_size]
         return tuple(out)
+
+    def version(self) -> str:
+        """A short fingerprint of the store's current version (file stats only: no store read), which
+        the page polls to redraw itself after an update."""
+        return hashlib.sha256(repr(self.signature()).encode()).hexdigest()[:16]
 
     def facts(self) -> tuple[tuple[int, ...], StoreFacts]:
         """Facts of the current store version, read by the service on the first request that sees it."""
