@@ -122,11 +122,22 @@ def _run(as_of: str, document: dict[str, Any]) -> StudyRun:
 
 def test_study_section_is_optional(page: Page, snapshot: Snapshot) -> None:
     assert "no study stored yet" in " ".join(page.by_id("study-missing").text.split())
-    study: dict[str, Any] = {"verdict": "not supported", "p_value": 0.41, "horizons": [7, 30], "detail": {"n": 12}}
+    events = [{"date": "2024-11-06", "kind": "ath", "level": 2442.0, "close": 2392.92}] * 2
+    study: dict[str, Any] = {
+        "verdict": "not supported",
+        "p_value": 0.41,
+        "horizons": [7, 30],
+        "detail": {"n": 12},
+        "events": events,
+    }
     run = _run("2026-01-02 00:00", study)
     with_study = Page(render_report(snapshot, started=time.perf_counter(), study=StudyChoice(run)))
     assert json.loads(with_study.by_id("study-data").text) == run.to_dict()
     assert any(td.text == "not supported" for td in with_study.find("td"))
+    table = [t for t in with_study.find("table") if t.attrs.get("data-key") == "events"]
+    assert len(table) == 1  # the events are a table, not JSON text
+    cells = [td.text for td in with_study.find("td")]
+    assert cells.count("2024-11-06") == 2 and "2,393" in cells and "ath" in cells
     assert "study as of 2026-01-02 00:00 UTC (data f00d" in with_study.by_id("study-label").text
     assert not [e for e in with_study.elements if e.attrs.get("id") == "study-missing"]
 
