@@ -243,43 +243,67 @@ def _stage_label(stage: int | None) -> str:
     return "unknown (no Russell 2000 close)" if stage is None else f"{stage} {STAGE_NAMES[stage]}"
 
 
+def log_ticks(low: float, high: float, max_ticks: int = 8) -> list[float]:
+    """Tick values for a log axis over ``[low, high]``: 1-2-5 steps per decade, thinned to 1-5 or
+    decades only when there are too many, so a log axis never shows plotly's minor-digit clutter."""
+    if not (low > 0 and high > low):
+        return []
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    for steps in ((1, 2, 5), (1, 5), (1,)):
+        ticks = [m * 10.0**d for d in decades for m in steps if low <= m * 10.0**d <= high]
+        if len(ticks) <= max_ticks:
+            return ticks
+    return ticks
+
+
 def timeline_chart(timeline: pd.DataFrame, board: Board | None = None) -> go.Figure:
-    """The confirmed stage over history as colored bands (height = stage), with the Russell 2000 on top."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    """The confirmed stage over history as shaded bands behind the Russell 2000 (log axis); runs
+    whose stage is unknown (no leader close) are hatched grey, never drawn as stage 0."""
+    fig = go.Figure()
     for stage, color in STAGE_COLORS.items():
         runs = timeline[timeline["stage"].isna()] if stage is None else timeline[timeline["stage"] == stage]
         if runs.empty:
             continue
-        xs: list[str | None] = []
-        ys: list[float | None] = []
-        height = 4.2 if stage is None else max(float(stage), 0.3)  # unknown: a full-height grey band
-        for start, end in zip(runs["start"], runs["end"], strict=True):
-            x0 = pd.Timestamp(start).strftime("%Y-%m-%d")
-            x1 = (pd.Timestamp(end) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-            xs += [x0, x1, x1, x0, x0, None]
-            ys += [0.0, 0.0, height, height, 0.0, None]
+        starts = pd.DatetimeIndex(runs["start"])
+        ends = pd.DatetimeIndex(runs["end"]) + pd.Timedelta(days=1)
         fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                fill="toself",
-                mode="lines",
-                line={"width": 0},
-                fillcolor=color,
-                hoveron="fills",
-                name=f"{_stage_label(stage)} ({int(runs['sessions'].sum())} sessions)",
-            ),
-            secondary_y=False,
+            go.Bar(
+                x=[str(t) for t in (starts + (ends - starts) / 2).strftime("%Y-%m-%dT%H:%M:%S")],
+                y=[1.0] * len(runs),
+                width=((ends - starts) / pd.Timedelta(milliseconds=1)).to_numpy(dtype="float64"),
+                marker={
+                    "color": color,
+                    "line": {"width": 0},
+                    "pattern": {"shape": "/" if stage is None else "", "fgcolor": "#777"},
+                },
+                opacity=0.35,
+                customdata=np.stack([_dates(starts), _dates(runs["end"])], axis=1),
+                hovertemplate=f"{_stage_label(stage)}: %{{customdata[0]}} … %{{customdata[1]}}<extra></extra>",
+                name=f"{_stage_label(stage)} ({int(runs['sessions'].sum()):,} sessions)",
+            )
         )
-    notes = [f"{len(timeline)} runs of the confirmed stage"]
+    fig.update_layout(barmode="overlay", bargap=0, yaxis={"range": [0, 1], "visible": False, "fixedrange": True})
+    notes = [f"{len(timeline):,} runs of the confirmed stage"]
     if board is not None:
-        rut, cut = _line(board.frame["rut_close"], "Russell 2000 (right, log)", line={"color": "#333", "width": 1})
-        fig.add_trace(rut, secondary_y=True)
-        fig.update_yaxes(type="log", secondary_y=True, showgrid=False, tickmode="auto")
+        rut, cut = _line(board.frame["rut_close"], "Russell 2000", line={"color": "#333", "width": 1.2})
+        rut.update(yaxis="y2")
+        fig.add_trace(rut)
+        close = board.frame["rut_close"].dropna()
+        ticks = log_ticks(float(close.min()), float(close.max())) if len(close) else []
+        fig.update_layout(
+            yaxis2={
+                "overlaying": "y",
+                "side": "left",
+                "type": "log",
+                "title": {"text": "Russell 2000, index points (log)"},
+                "tickvals": ticks,
+                "ticktext": [f"{t:,.0f}" for t in ticks],
+                "showgrid": True,
+            }
+        )
         notes.append(_thinned_note([cut]))
-    fig.update_yaxes(title_text="stage", range=[0, 4.2], dtick=1, secondary_y=False)
     _range_buttons(fig)
-    fig = _layout(fig, "Stage timeline", notes)
+    fig = _layout(fig, "Stage timeline behind the Russell 2000", notes)
     fig.update_layout(hovermode="closest")
     return fig
 
