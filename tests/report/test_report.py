@@ -83,8 +83,15 @@ def test_every_chart_is_present_with_data(page: Page) -> None:
         page.by_id(f"chart-{name}")
         assert_figure_has_data(name, figure)
     assert "weekly points before" in figures["liquidity"]["layout"]["title"]["subtitle"]["text"]
+    liquidity = figures["liquidity"]
+    rut = next(t for t in liquidity["data"] if t["name"].startswith("Russell 2000"))
+    assert rut["yaxis"] == "y2" and liquidity["layout"]["yaxis2"]["type"] == "log"
+    assert liquidity["layout"]["yaxis2"]["ticktext"][0].replace(",", "").isdigit()  # no minor-digit labels
+    timeline = figures["timeline"]
+    assert [t["type"] for t in timeline["data"]].count("bar") >= 2  # stage bands behind the index
     table = figures["freshness"]["data"][0]
     assert len(table["cells"]["values"][0]) == 106  # every series of the catalog
+    assert table["header"]["values"][-1] == "state"
 
 
 def test_status_numbers_equal_status_json(page: Page, real_store_path: Path) -> None:

@@ -160,7 +160,8 @@ def rut_chart(board: Board, round_levels: Sequence[float] = (), years: int = DAI
 
 
 def liquidity_chart(board: Board, components: pd.DataFrame) -> go.Figure:
-    """Fed net liquidity (WALCL − TGA − RRP) and its parts in USD bn, beside BTC on a log axis."""
+    """Fed net liquidity (WALCL − TGA − RRP) and its parts in USD bn, over the Russell 2000 on a
+    log axis (the thesis's first and third steps on one chart); BTC one legend click away."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     cuts = []
     net, cut = _line(board.frame["net_liquidity"], "Net liquidity", line={"color": "#17becf", "width": 2.2})
@@ -175,13 +176,30 @@ def liquidity_chart(board: Board, components: pd.DataFrame) -> go.Figure:
             trace, cut = _line(components[sid], label, line={"color": color, "width": 1})
             fig.add_trace(trace, secondary_y=False)
             cuts.append(cut)
-    btc, cut = _line(board.frame["btc_close"], "BTC (right)", line={"color": "#f2a900", "width": 1.2})
-    fig.add_trace(btc, secondary_y=True)
+    rut, cut = _line(board.frame["rut_close"], "Russell 2000 (right)", line={"color": "#333", "width": 1.2})
+    fig.add_trace(rut, secondary_y=True)
+    cuts.append(cut)
+    # BTC on its own axis, off until clicked in the legend: two price scales at once would be noise.
+    btc, cut = _line(board.frame["btc_close"], "BTC (click to show)", line={"color": "#f2a900", "width": 1.2})
+    btc.update(yaxis="y3", visible="legendonly")
+    fig.add_trace(btc)
     cuts.append(cut)
     fig.update_yaxes(title_text="USD bn", secondary_y=False)
-    fig.update_yaxes(title_text="BTC, USD (log)", type="log", secondary_y=True, showgrid=False, tickmode="auto")
+    close = board.frame["rut_close"].dropna()
+    ticks = log_ticks(float(close.min()), float(close.max())) if len(close) else []
+    fig.update_yaxes(
+        title_text="Russell 2000, index points (log)",
+        type="log",
+        secondary_y=True,
+        showgrid=False,
+        tickvals=ticks,
+        ticktext=[f"{t:,.0f}" for t in ticks],
+    )
+    fig.update_layout(
+        yaxis3={"overlaying": "y", "side": "right", "type": "log", "visible": False, "title": {"text": "BTC, USD"}}
+    )
     _range_buttons(fig)
-    return _layout(fig, "Fed net liquidity, its components and BTC", [_thinned_note(cuts)])
+    return _layout(fig, "Fed net liquidity, its components and the Russell 2000", [_thinned_note(cuts)])
 
 
 def _stacked(
@@ -360,7 +378,7 @@ class ChartSpec:
 
 CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec("rut", "Russell 2000 and its breakouts", lambda s: rut_chart(s.board, s.round_levels)),
-    ChartSpec("liquidity", "Net liquidity and BTC", lambda s: liquidity_chart(s.board, s.components)),
+    ChartSpec("liquidity", "Net liquidity and the Russell 2000", lambda s: liquidity_chart(s.board, s.components)),
     ChartSpec("credit", "Credit", lambda s: credit_chart(s.board)),
     ChartSpec("relative", "Relative strength", lambda s: relative_chart(s.board)),
     ChartSpec("crypto", "ETH/BTC and altcoin season", lambda s: crypto_chart(s.board)),
