@@ -87,6 +87,13 @@ def test_every_chart_is_present_with_data(page: Page) -> None:
     rut = next(t for t in liquidity["data"] if t["name"].startswith("Russell 2000"))
     assert rut["yaxis"] == "y2" and liquidity["layout"]["yaxis2"]["type"] == "log"
     assert liquidity["layout"]["yaxis2"]["ticktext"][0].replace(",", "").isdigit()  # no minor-digit labels
+    rules = figures["rules"]
+    metrics = [r["metric"] for st in json.loads(page.by_id("status-data").text)["stages"] for r in st["rules"]]
+    assert [t["name"] for t in rules["data"]] == metrics  # one panel per rule, in the card's order
+    dashed = [sh for sh in rules["layout"]["shapes"] if sh.get("line", {}).get("dash") == "dash"]
+    assert len(dashed) == len(metrics)  # every rule's threshold line
+    axis_titles = [v["title"]["text"] for k, v in rules["layout"].items() if k.startswith("yaxis")]
+    assert len(axis_titles) == len(metrics) and all(axis_titles)  # a unit on every panel
     timeline = figures["timeline"]
     assert [t["type"] for t in timeline["data"]].count("bar") >= 2  # stage bands behind the index
     table = figures["freshness"]["data"][0]

@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 
 from riskcurve.measures.board import Board
 from riskcurve.snapshot import Snapshot
-from riskcurve.stages import STAGE_NAMES
+from riskcurve.stages import STAGE_NAMES, Status
 
 DAILY_YEARS = 3  # the most recent years keep every point
 TEMPLATE = "plotly_white"
@@ -326,6 +326,70 @@ def timeline_chart(timeline: pd.DataFrame, board: Board | None = None) -> go.Fig
     return fig
 
 
+#: Units of the rule metrics that are not fractions (fractions read as %).
+RULE_UNITS = {
+    "hy_oas_chg_13w": "pp",
+    "hy_oas_pct_rank": "percentile",
+    "net_liquidity_chg_13w": "USD bn",
+    "sessions_since_breakout": "sessions",
+    "altseason": "index 0-100",
+}
+PASS_FILL, FAIL_FILL = "rgba(89, 161, 79, 0.10)", "rgba(225, 87, 89, 0.08)"
+
+
+def rules_chart(status: Status, board: Board, years: int = DAILY_YEARS) -> go.Figure:
+    """Every stage rule in its own small panel (a row per stage): the metric over the last ``years``
+    years, its threshold as a dashed line, the passing side shaded green and the failing side red,
+    so how far each rule is from flipping is visible at a glance."""
+    stages = [st for st in status.stages if st.rules]
+    cols = max((len(st.rules) for st in stages), default=1)
+    titles = [f"{st.number}: {r.label}" for st in stages for r in st.rules]
+    fig = make_subplots(rows=max(len(stages), 1), cols=cols, subplot_titles=titles, vertical_spacing=0.09)
+    for row, st in enumerate(stages, start=1):
+        for col, rule in enumerate(st.rules, start=1):
+            series = board.frame[rule.metric].dropna() if rule.metric in board.frame else pd.Series(dtype=float)
+            if len(series):
+                series = series[series.index >= series.index[-1] - pd.DateOffset(years=years)]
+            scale = 100.0 if rule.percent else 1.0
+            fig.add_trace(
+                go.Scatter(
+                    x=_dates(series.index),
+                    y=series.to_numpy(dtype="float64") * scale,
+                    mode="lines",
+                    line={"width": 1.2, "color": "#1f77b4"},
+                    name=rule.metric,
+                    showlegend=False,
+                    hovertemplate=f"%{{x}}: %{{y:,.2f}}{'%' if rule.percent else ''}<extra>{rule.metric}</extra>",
+                ),
+                row=row,
+                col=col,
+            )
+            level = rule.threshold * scale
+            above, below = (PASS_FILL, FAIL_FILL) if rule.op == ">=" else (FAIL_FILL, PASS_FILL)
+            values = series.to_numpy(dtype="float64") * scale
+            low = float(min(values.min(), level)) if len(values) else level - 1
+            high = float(max(values.max(), level)) if len(values) else level + 1
+            pad = (high - low) * 0.05 or 1.0
+            fig.add_hrect(y0=level, y1=high + pad, fillcolor=above, line_width=0, row=row, col=col)
+            fig.add_hrect(y0=low - pad, y1=level, fillcolor=below, line_width=0, row=row, col=col)
+            fig.add_hline(y=level, line={"dash": "dash", "width": 1, "color": "#555"}, row=row, col=col)
+            fig.update_yaxes(
+                title_text="%" if rule.percent else RULE_UNITS.get(rule.metric, ""),
+                range=[low - pad, high + pad],
+                row=row,
+                col=col,
+            )
+    fig.update_annotations(font_size=11)
+    fig = _layout(
+        fig,
+        "Every stage rule: value, threshold (dashed), passing side green, failing side red",
+        [f"last {years} years, daily; the card above gives each rule's value and date now"],
+        height=260 * max(len(stages), 1) + 120,
+    )
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
 #: Row colour per FeedState: red only for a feed that should have new data and has not.
 STATE_FILL = {"stale": "#fde0dd", "missing": "#fff3cd", "ended": "#eeeeee", "fresh": "white"}
 STATE_ORDER = {"stale": 0, "missing": 1, "ended": 2, "fresh": 3}
@@ -382,6 +446,7 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec("credit", "Credit", lambda s: credit_chart(s.board)),
     ChartSpec("relative", "Relative strength", lambda s: relative_chart(s.board)),
     ChartSpec("crypto", "ETH/BTC and altcoin season", lambda s: crypto_chart(s.board)),
+    ChartSpec("rules", "Every stage rule", lambda s: rules_chart(s.status, s.board)),
     ChartSpec("timeline", "Stage timeline", lambda s: timeline_chart(s.timeline, s.board)),
     ChartSpec("freshness", "Freshness", lambda s: freshness_table(s.freshness)),
 )
