@@ -6,6 +6,9 @@ from typing import Literal
 
 Calendar = Literal["nyse", "crypto_utc"]
 Frequency = Literal["daily", "weekly", "monthly"]
+#: A feed at a moment: fresh; stale (behind, alone or with every feed of its calendar); ended (the
+#: other feeds of its calendar went on well past its last observation: delisted, discontinued); missing.
+FeedState = Literal["fresh", "stale", "ended", "missing"]
 SeriesKind = Literal["ohlcv", "value", "members"]
 AssetClass = Literal[
     "equity_index",

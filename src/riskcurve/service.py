@@ -49,9 +49,9 @@ from riskcurve.errors import (
 )
 from riskcurve.events import CalendarEvent, load_events
 from riskcurve.measures.board import Board, BoardConfig, compute_board
-from riskcurve.snapshot import Snapshot
+from riskcurve.snapshot import Snapshot, with_states
 from riskcurve.stages import StageConfig, Status, status_at
-from riskcurve.thesis import STUDY_HORIZONS
+from riskcurve.thesis import STALE_AFTER, STUDY_HORIZONS
 
 __all__ = ["Riskcurve", "Snapshot", "StoreFacts", "StudyRequest", "StudyRun", "UpdateReport", "open"]
 
@@ -201,9 +201,7 @@ def parse_sections(settings: Settings) -> tuple[BoardConfig, StageConfig, list[s
 
 def _fingerprint(store: Store) -> str:
     """A short digest of what the store holds (rows, newest publication, last fetch), for studies."""
-    row = store.con.execute(
-        "SELECT count(*), max(available_at), max(fetched_at) FROM observations"
-    ).fetchall()[0]
+    row = store.con.execute("SELECT count(*), max(available_at), max(fetched_at) FROM observations").fetchall()[0]
     return hashlib.sha256(repr(tuple(str(v) for v in row)).encode()).hexdigest()[:12]
 
 
@@ -301,9 +299,7 @@ class Riskcurve:
         if isinstance(as_of, str) and as_of.strip().lower() == "latest":
             latest = self.facts().latest
             if latest is None:
-                raise NoDataError(
-                    f"as_of latest: the store holds no {self.leader} closes yet; run `riskcurve update`"
-                )
+                raise NoDataError(f"as_of latest: the store holds no {self.leader} closes yet; run `riskcurve update`")
             return latest
         try:
             return parse_as_of(as_of)
@@ -480,9 +476,7 @@ class Riskcurve:
             results.update((c.claim.id, c) for c in check_claims(claims, AlignedPanel(store, self.catalog, day_end)))
         return Claims(as_of=moment, checks=tuple(results[claim.id] for claim in self.claim_list))
 
-    def timeline(
-        self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
-    ) -> pd.DataFrame:
+    def timeline(self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None) -> pd.DataFrame:
         """Runs of the confirmed stage (start, end, stage, name, sessions) as known at ``end``."""
         runs = self.status(end).timeline
         if start is not None and len(runs):
@@ -501,6 +495,7 @@ class Riskcurve:
             freshness = panel.staleness(list(self.catalog))
         freshness.insert(0, "name", [self.catalog[sid].name for sid in freshness.index])
         freshness.insert(1, "frequency", [self.catalog[sid].frequency for sid in freshness.index])
+        freshness = with_states(freshness.assign(ended=_ended(freshness, self.catalog)))
         status = self._with_notes(status, notes)
         return Snapshot(
             as_of=panel.as_of,
@@ -601,6 +596,18 @@ def _ledger_key(channel: str, key: str) -> str:
 
 def _day(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _ended(freshness: pd.DataFrame, catalog: Catalog) -> np.ndarray:
+    """Per series: has its feed ended? True when the other feeds of its calendar (NYSE, crypto UTC
+    days) reach more than its staleness limit past its last observation, as known at this moment: a
+    delisted coin or a discontinued series, not a folder or provider that is behind as a whole
+    (then every feed of the calendar is merely stale). Uses only what the moment sees."""
+    last = pd.to_datetime(freshness["last_date"])
+    calendar = pd.Series([catalog[str(sid)].calendar for sid in freshness.index], index=freshness.index)
+    newest = last.groupby(calendar).transform("max")
+    limit = pd.to_timedelta([STALE_AFTER[str(f)] for f in freshness["frequency"]]).to_numpy()
+    return ((newest - last).to_numpy() > limit) & last.notna().to_numpy()
 
 
 def _components(panel: AlignedPanel, sessions: pd.DatetimeIndex) -> pd.DataFrame:
