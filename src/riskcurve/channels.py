@@ -175,7 +175,7 @@ class _Context:
         if last is None:
             reason = "no data"
         elif newest is not None and self.until - newest > max_age:
-            reason = f"feed ended: last data {newest:%Y-%m-%d}, {(self.until - newest).days} days before"
+            reason = f"no data since {newest:%Y-%m-%d} ({(self.until - newest).days} days)"
         elif figure is None:
             reason = "history too short"
         if reason is not None:
