@@ -25,7 +25,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -52,6 +52,9 @@ from riskcurve.measures.board import Board, BoardConfig, compute_board
 from riskcurve.snapshot import Snapshot
 from riskcurve.stages import StageConfig, Status, status_at
 from riskcurve.thesis import STUDY_HORIZONS
+
+if TYPE_CHECKING:
+    from riskcurve.study.ledger import Ledger
 
 __all__ = ["Riskcurve", "Snapshot", "StoreFacts", "StudyRequest", "StudyRun", "UpdateReport", "open"]
 
@@ -579,6 +582,33 @@ class Riskcurve:
             with self.writer() as store:
                 store.set_state(STUDY_STATE_KEY, json.dumps(run.to_dict()))
         return run
+
+    def ledger(
+        self,
+        as_of: str | pd.Timestamp | None = None,
+        *,
+        followers: Sequence[str] = ("ETH", "BTC", "ALTS"),
+        claim_date: date | None = None,
+    ) -> Ledger:
+        """The forward-test ledger as of ``as_of``: every leader breakout since ``claim_date`` (default:
+        the seeds' 2,600 break, 2026-01-08) and what each follower did over 30/60/90 days, or pending."""
+        from riskcurve.study.inputs import build_inputs
+        from riskcurve.study.lab import StudyConfig, declustered_events
+        from riskcurve.study.ledger import CLAIM_DATE, build_ledger
+
+        moment = self.resolve(as_of)
+        with self.reader() as store, _notes():
+            panel = AlignedPanel(store, self.catalog, moment)
+            inputs = build_inputs(panel, self.leader, list(followers))
+        return build_ledger(
+            inputs.leader,
+            inputs.leader_known,
+            pd.DatetimeIndex(inputs.leader_close.index),
+            declustered_events(inputs, StudyConfig()),
+            inputs.followers,
+            moment,
+            claim_date=pd.Timestamp(claim_date) if claim_date is not None else CLAIM_DATE,
+        )
 
     def study_for(self, as_of: pd.Timestamp, facts: StoreFacts | None = None) -> StudyChoice:
         """The stored study a view at ``as_of`` may show: only one computed as of that time or earlier,
