@@ -299,3 +299,11 @@ def test_channels_and_claims_endpoints_serve_the_status_parts(client: TestClient
     words = {c["id"]: c["word"] for c in claims.json()["claims"]}
     assert words["tga-drawdown"] == "holds" and set(words.values()) <= {"holds", "does not hold", "no data", "pending"}
     assert client.get("/api/claims", params={"as_of": "someday"}).status_code == 422
+
+
+def test_ledger_scores_the_2600_break(client: TestClient) -> None:
+    doc = client.get("/api/ledger", params={"as_of": "2026-10-09"}).json()
+    assert doc["claim_date"] == "2026-01-08" and doc["signals"][0]["date"] == "2026-01-08"
+    eth = [e for e in doc["entries"] if e["follower"] == "ETH" and e["signal_date"] == "2026-01-08"]
+    assert [e["outcome"] for e in eth] == ["realised"] * 3 and -0.35 < eth[0]["realised"] < -0.31
+    assert client.get("/api/ledger", params={"as_of": "not a date"}).status_code == 422
