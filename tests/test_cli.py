@@ -122,6 +122,11 @@ def test_study_json_and_out_dir(real_store_path: Path, tmp_path: Path) -> None:
     assert set(doc["verdict"]) == {"ETH", "BTC"}
     assert doc["sweep"]["n_configurations"] == 24 * 2 * 3
     assert doc["lead_lag"] is not None and doc["lead_lag"]["followers"]["ETH"]["regime_correlations"]
+    ledger = doc["ledger"]  # the thesis's own 2,600 signal, scored as of 2026-08-22
+    assert ledger["claim_date"] == "2026-01-08" and ledger["signals"][0]["date"] == "2026-01-08"
+    eth_30 = next(e for e in ledger["entries"] if e["follower"] == "ETH" and e["horizon"] == 30)
+    assert eth_30["outcome"] == "realised" and -0.35 < eth_30["realised"] < -0.31
+    assert "Forward-test ledger" in (out / "verdict.txt").read_text().splitlines()[1]
     for name in ("study.json", "verdict.txt", "event_study.csv", "events.csv", "sweep.csv"):
         assert (out / name).stat().st_size > 0
     from riskcurve.data.store import Store

@@ -296,6 +296,9 @@ def study(
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Run the sweep on dask.distributed: 'local' or tcp://host:port")
     ] = None,
+    claim_date: Annotated[
+        str | None, typer.Option("--claim-date", help="Ledger: first signal scored [default: 2026-01-08]")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Did small-cap breakouts lead crypto? Event study, lead-lag, sweep, backtest and a verdict."""
@@ -312,6 +315,7 @@ def study(
             start=_day(start, "--start"),
             end=_day(end, "--end"),
             scheduler=_scheduler(scheduler),
+            claim_date=_day(claim_date, "--claim-date"),
         )
         if out is not None:
             _output_file(out, "--out", directory=True)

@@ -25,7 +25,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,9 @@ from riskcurve.snapshot import Snapshot, with_states
 from riskcurve.stages import StageConfig, Status, status_at
 from riskcurve.thesis import STALE_AFTER, STUDY_HORIZONS
 
+if TYPE_CHECKING:
+    from riskcurve.study.ledger import Ledger
+
 __all__ = ["Riskcurve", "Snapshot", "StoreFacts", "StudyRequest", "StudyRun", "UpdateReport", "open"]
 
 STUDY_STATE_KEY = "study:last"
@@ -72,6 +75,7 @@ class StudyRequest:
     start: date | None = None
     end: date | None = None
     scheduler: str | None = None  # dask.distributed: 'local' or tcp://host:port
+    claim_date: date | None = None  # first signal the forward-test ledger scores (None: 2026-01-08)
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class StudyRun:
     computed_at: pd.Timestamp
     document: dict[str, Any]
     result: Any = field(default=None, repr=False)  # riskcurve.study.StudyResult (imported lazily)
+    ledger: Ledger | None = field(default=None, repr=False)  # the forward-test ledger of this run
 
     @property
     def label(self) -> str:
@@ -101,7 +106,8 @@ class StudyRun:
 
     def summary(self) -> str:
         body = self.result.summary() if self.result is not None else "\n".join(self.verdicts().values())
-        return f"{self.label}\n{body}"
+        ledger = f"{self.ledger.summary()}\n\n" if self.ledger is not None else ""
+        return f"{self.label}\n{ledger}{body}"
 
     def __str__(self) -> str:
         return self.summary()
@@ -561,7 +567,8 @@ class Riskcurve:
                 sweep_mapper=mapper,
                 follower_mapper=mapper.map_followers if mapper is not None else None,
             )
-        document = result.to_dict()
+        ledger = _ledger(inputs, moment, req.claim_date)
+        document = {"ledger": ledger.to_dict(), **result.to_dict()}
         document["warnings"] = sorted(notes)
         run = StudyRun(
             as_of=moment,
@@ -569,11 +576,29 @@ class Riskcurve:
             computed_at=pd.Timestamp.now(tz="UTC").floor("s"),
             document=document,
             result=result,
+            ledger=ledger,
         )
         if keep:
             with self.writer() as store:
                 store.set_state(STUDY_STATE_KEY, json.dumps(run.to_dict()))
         return run
+
+    def ledger(
+        self,
+        as_of: str | pd.Timestamp | None = None,
+        *,
+        followers: Sequence[str] = ("ETH", "BTC", "ALTS"),
+        claim_date: date | None = None,
+    ) -> Ledger:
+        """The forward-test ledger as of ``as_of``: every leader breakout since ``claim_date`` (default:
+        the seeds' 2,600 break, 2026-01-08) and what each follower did over 30/60/90 days, or pending."""
+        from riskcurve.study.inputs import build_inputs
+
+        moment = self.resolve(as_of)
+        with self.reader() as store, _notes():
+            panel = AlignedPanel(store, self.catalog, moment)
+            inputs = build_inputs(panel, self.leader, list(followers))
+        return _ledger(inputs, moment, claim_date)
 
     def study_for(self, as_of: pd.Timestamp, facts: StoreFacts | None = None) -> StudyChoice:
         """The stored study a view at ``as_of`` may show: only one computed as of that time or earlier,
@@ -588,6 +613,22 @@ class Riskcurve:
                 "and has seen events it has not; run `riskcurve study --as-of` for this time",
             )
         return StudyChoice(run)
+
+
+def _ledger(inputs: Any, moment: pd.Timestamp, claim_date: date | None) -> Ledger:
+    """The forward-test ledger on prepared study inputs: the study's own events since ``claim_date``."""
+    from riskcurve.study.lab import StudyConfig, declustered_events
+    from riskcurve.study.ledger import CLAIM_DATE, build_ledger
+
+    return build_ledger(
+        inputs.leader,
+        inputs.leader_known,
+        pd.DatetimeIndex(inputs.leader_close.index),
+        declustered_events(inputs, StudyConfig()),
+        inputs.followers,
+        moment,
+        claim_date=pd.Timestamp(claim_date) if claim_date is not None else CLAIM_DATE,
+    )
 
 
 def _ledger_key(channel: str, key: str) -> str:

@@ -341,3 +341,11 @@ def test_version_changes_when_the_store_does(real_store_path: Path, tmp_path: Pa
         with Store(path) as store:
             store.set_state("test:touch", "1")
         assert test_client.get("/api/version").json()["version"] != first
+
+
+def test_ledger_scores_the_2600_break(client: TestClient) -> None:
+    doc = client.get("/api/ledger", params={"as_of": "2026-10-09"}).json()
+    assert doc["claim_date"] == "2026-01-08" and doc["signals"][0]["date"] == "2026-01-08"
+    eth = [e for e in doc["entries"] if e["follower"] == "ETH" and e["signal_date"] == "2026-01-08"]
+    assert [e["outcome"] for e in eth] == ["realised"] * 3 and -0.35 < eth[0]["realised"] < -0.31
+    assert client.get("/api/ledger", params={"as_of": "not a date"}).status_code == 422

@@ -398,6 +398,22 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
             raise HTTPException(404, choice["reason"])
         return _json(json.dumps(choice["study"]).encode())
 
+    @app.get(
+        "/api/ledger",
+        response_model=None,
+        responses={
+            200: {"description": "the forward-test ledger: every leader signal since the claim date, scored"},
+            **unavailable,
+            **bad_input,
+        },
+        tags=["api"],
+    )
+    async def ledger(as_of: AsOfQuery = None) -> Response:
+        """Every Russell 2000 signal since 2026-01-08 and each follower's realised 30/60/90-day return
+        (or pending) as known at ``as_of``."""
+        when = moment(as_of)
+        return _json(await run(lambda: json.dumps(view.rc.ledger(when).to_dict()).encode()))
+
     @app.get("/api/charts", response_model=None, responses={**unavailable, **bad_input}, tags=["dashboard"])
     async def charts(as_of: AsOfQuery = None) -> Response:
         """Every dashboard chart as plotly figure JSON: ``{"as_of": ..., "figures": {name: figure}}``."""
