@@ -166,8 +166,20 @@ def test_dts_value_is_unknown_until_the_next_business_day_afternoon(real_store: 
 
 
 # Series whose value for day D is only known after D is over (in its own time zone).
-NEXT_DAY = ("TGA_DTS", "TGA_DTS_FLOWS", "TAX_REFUNDS_DTS", "WRESBAL", "WRBWFRBL", "WSHOBL", "WDTGAL",
-            "BTC_ETF_FLOWS", "ETH_ETF_FLOWS", "USDT_SUPPLY", "USDC_SUPPLY", "STABLECOINS_TOTAL")
+NEXT_DAY = (
+    "TGA_DTS",
+    "TGA_DTS_FLOWS",
+    "TAX_REFUNDS_DTS",
+    "WRESBAL",
+    "WRBWFRBL",
+    "WSHOBL",
+    "WDTGAL",
+    "BTC_ETF_FLOWS",
+    "ETH_ETF_FLOWS",
+    "USDT_SUPPLY",
+    "USDC_SUPPLY",
+    "STABLECOINS_TOTAL",
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -195,8 +207,14 @@ def _frame(days: pd.DatetimeIndex, values: np.ndarray) -> pd.DataFrame:
 
 
 # A typical level of each series, in provider units, around which the property test draws values.
-LEVELS = {"TGA_DTS": 8e5, "WRESBAL": 3e6, "MORTGAGE30US": 6.5, "FED_BILL_PURCHASES": 4.0, "USDT_SUPPLY": 1.8e11,
-          "FEAR_GREED": 50.0}
+LEVELS = {
+    "TGA_DTS": 8e5,
+    "WRESBAL": 3e6,
+    "MORTGAGE30US": 6.5,
+    "FED_BILL_PURCHASES": 4.0,
+    "USDT_SUPPLY": 1.8e11,
+    "FEAR_GREED": 50.0,
+}
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -71,8 +71,11 @@ class NyFedSource(Source):
     @staticmethod
     def _by_operation(ops: pd.DataFrame) -> pd.DataFrame:
         parts = [
-            long_from_wide(group.set_index(pd.DatetimeIndex(group["trade"]).astype("datetime64[ns]")),
-                           {"submitted": "submitted", "accepted": "accepted"}, member=str(op_id))
+            long_from_wide(
+                group.set_index(pd.DatetimeIndex(group["trade"]).astype("datetime64[ns]")),
+                {"submitted": "submitted", "accepted": "accepted"},
+                member=str(op_id),
+            )
             for op_id, group in ops.groupby("id")
         ]
         return pd.concat(parts, ignore_index=True) if parts else long_from_wide(pd.DataFrame(), {})
