@@ -302,10 +302,10 @@ def test_funding_history_becomes_daily_percent_per_8h() -> None:
         for h, r in zip(hours, [1e-4, 2e-4, -5e-5, 1e-4, 1e-4], strict=True)
     ]
     exchange = FakeExchange(fetch_funding_rate_history=rows)
-    frame = CcxtSampler({"binanceusdm": exchange}, now=lambda: now).fetch(CATALOG["FUNDING"], since=date(2026, 12, 1))
+    frame = CcxtSampler({"binancecoinm": exchange}, now=lambda: now).fetch(CATALOG["FUNDING"], since=date(2026, 12, 1))
     assert values(frame, "close", "BTC") == {"2026-12-01": pytest.approx(-0.005)}
     assert values(frame, "high", "ETH") == {"2026-12-01": pytest.approx(0.02)}
-    assert [c[1][0] for c in exchange.calls] == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
+    assert [c[1][0] for c in exchange.calls] == ["BTC/USD:BTC", "ETH/USD:ETH"]
 
 
 def test_open_interest_in_usd_dated_the_day_it_closes() -> None:

@@ -332,8 +332,10 @@ class CcxtSampler(Source):
     - ``order_book:<pair>`` (Binance spot): depth within +-1 % / +-2 % of mid, one snapshot per run, dated
       its UTC day and stamped (``realtime_start``) with the moment it was taken; a later run the same day
       stores a revision, known from its own time.
-    - ``funding_rate`` (Binance USDT-M perpetuals): the settled funding rates of each UTC day as percent
-      per 8h, open/high/low/close per coin (close = the day's last settlement).
+    - ``funding_rate`` (Binance COIN-M perpetuals, the market of the offline Coinalyze file): the settled
+      funding rates of each UTC day as percent per 8h, open/high/low/close per coin (close = the day's
+      last settlement; Coinalyze's daily figures may differ slightly, and a live update re-reading their
+      days stores the exchange's as revisions, known from when they were fetched).
     - ``open_interest`` (Binance COIN-M perpetuals, the offline file's market): the daily OI history the
       exchange keeps (about 30 days), in USD; a 00:00 UTC reading closes the previous day.
     """
@@ -387,8 +389,8 @@ class CcxtSampler(Source):
         start = pd.Timestamp(since or (now - pd.Timedelta(days=30)).date())
         parts = []
         for coin in SAMPLED_COINS:
-            rows = self._exchange("binanceusdm").fetch_funding_rate_history(
-                f"{coin}/USDT:USDT", since=int(start.value // 1_000_000), limit=1000
+            rows = self._exchange("binancecoinm").fetch_funding_rate_history(
+                f"{coin}/USD:{coin}", since=int(start.value // 1_000_000), limit=1000
             )
             rates = pd.Series(
                 [float(r["fundingRate"]) * 100 for r in rows],
