@@ -53,6 +53,31 @@ def test_market_cap_zero_means_unknown(catalog: Catalog, tmp_path: Path) -> None
     assert caps["date"].tolist() == [pd.Timestamp("2024-01-02")]
 
 
+def test_zero_missing_columns_drop_zeros_only_there(catalog: Catalog, tmp_path: Path) -> None:
+    """USDC_SUPPLY: CoinGecko's 0 is "unknown" (csv.zero_missing); a DefiLlama 0 would be a number."""
+    write_csv(
+        tmp_path / "crypto" / "market" / "USDC_SUPPLY.csv",
+        "date,defillama_circulating_usd,coingecko_market_cap_usd,defillama_live_snapshot_usd\n"
+        "2018-10-20,100000000,0,\n2018-10-21,120000000,125000000,\n",
+    )
+    frame = CsvDirSource(tmp_path).fetch(catalog["USDC_SUPPLY"])
+    value = frame[frame["field"] == "value"]
+    assert value["date"].tolist() == [pd.Timestamp("2018-10-21")]
+    assert frame[frame["field"] == "defillama"]["value"].tolist() == [1e8, 1.2e8]
+
+
+def test_offline_update_skips_live_only_series(catalog: Catalog, tmp_path: Path) -> None:
+    write_csv(tmp_path / "equities" / "RUT.csv", GOOD_RUT)
+    specs = [catalog["RUT"], catalog["WSHOBL"], catalog["BOOK_DEPTH_BTC"]]
+    with Store(tmp_path / "s.duckdb") as store:
+        report = run_update(store, specs, csv_sources(tmp_path))
+    assert report.ok
+    assert {r.series_id: (r.status, r.message) for r in report.results if r.series_id != "RUT"} == {
+        "WSHOBL": ("skipped", "live only; no CSV file"),
+        "BOOK_DEPTH_BTC": ("skipped", "live only; no CSV file"),
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
