@@ -6,6 +6,9 @@ from typing import Literal
 
 Calendar = Literal["nyse", "crypto_utc"]
 Frequency = Literal["daily", "weekly", "monthly"]
+#: A feed at a moment: fresh; stale (behind, alone or with every feed of its calendar); ended (the
+#: other feeds of its calendar went on well past its last observation: delisted, discontinued); missing.
+FeedState = Literal["fresh", "stale", "ended", "missing"]
 SeriesKind = Literal["ohlcv", "value", "members"]
 AssetClass = Literal[
     "equity_index",
@@ -18,6 +21,8 @@ AssetClass = Literal[
     "crypto",
     "crypto_market",
     "derivatives",
+    "flows",  # daily or per-operation flows (ETF net flows, Fed bill purchases, TGA deposits/withdrawals)
+    "sentiment",  # survey or composite sentiment indices (Crypto Fear & Greed)
 ]
 #: What a series is to the thesis (catalog ``role``); code asks the catalog by role, not by id.
 Role = Literal[

@@ -32,6 +32,8 @@ import pandas as pd
 
 from riskcurve._json import iso_moment
 from riskcurve.catalog import Catalog, SeriesSpec, load_catalog
+from riskcurve.channels import CHANNEL_KEYS, Channels, compute_channels
+from riskcurve.claims import MARKET_FIGURES, Claim, ClaimCheck, Claims, check_claims, load_claims, pending
 from riskcurve.config import Settings, load_settings
 from riskcurve.data.lock import announced, live_writer
 from riskcurve.data.panel import AlignedPanel, decision_times, nyse_sessions, parse_as_of
@@ -47,9 +49,9 @@ from riskcurve.errors import (
 )
 from riskcurve.events import CalendarEvent, load_events
 from riskcurve.measures.board import Board, BoardConfig, compute_board
-from riskcurve.snapshot import Snapshot
+from riskcurve.snapshot import Snapshot, with_states
 from riskcurve.stages import StageConfig, Status, status_at
-from riskcurve.thesis import STUDY_HORIZONS
+from riskcurve.thesis import STALE_AFTER, STUDY_HORIZONS
 
 __all__ = ["Riskcurve", "Snapshot", "StoreFacts", "StudyRequest", "StudyRun", "UpdateReport", "open"]
 
@@ -199,9 +201,7 @@ def parse_sections(settings: Settings) -> tuple[BoardConfig, StageConfig, list[s
 
 def _fingerprint(store: Store) -> str:
     """A short digest of what the store holds (rows, newest publication, last fetch), for studies."""
-    row = store.con.execute(
-        "SELECT count(*), max(available_at), max(fetched_at) FROM observations"
-    ).fetchall()[0]
+    row = store.con.execute("SELECT count(*), max(available_at), max(fetched_at) FROM observations").fetchall()[0]
     return hashlib.sha256(repr(tuple(str(v) for v in row)).encode()).hexdigest()[:12]
 
 
@@ -217,6 +217,7 @@ class Riskcurve:
             where = settings.config_path or "settings"
             raise ConfigError(f"{where}: [board] leader {self.board_config.leader!r} is not in the catalog")
         self.calendar: list[CalendarEvent] = load_events(settings.event_paths)
+        self.claim_list = load_claims([*CHANNEL_KEYS, *MARKET_FIGURES], settings.claim_paths)
         self._decisions = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
 
     @property
@@ -298,9 +299,7 @@ class Riskcurve:
         if isinstance(as_of, str) and as_of.strip().lower() == "latest":
             latest = self.facts().latest
             if latest is None:
-                raise NoDataError(
-                    f"as_of latest: the store holds no {self.leader} closes yet; run `riskcurve update`"
-                )
+                raise NoDataError(f"as_of latest: the store holds no {self.leader} closes yet; run `riskcurve update`")
             return latest
         try:
             return parse_as_of(as_of)
@@ -446,11 +445,38 @@ class Riskcurve:
         return replace(status, notes=sorted({*status.notes, *notes, *self.config_notes}))
 
     def _status(self, panel: AlignedPanel, board: Board) -> Status:
-        return status_at(panel, stage_config=self.stage_config, calendar=self.calendar, board=board)
+        """The stage rules' status, with the liquidity channels and the claims table beside it."""
+        status = status_at(panel, stage_config=self.stage_config, calendar=self.calendar, board=board)
+        return replace(status, channels=compute_channels(panel), claims=self._claims(panel.store, panel.as_of))
 
-    def timeline(
-        self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
-    ) -> pd.DataFrame:
+    def channels(self, as_of: str | pd.Timestamp | None = None) -> Channels:
+        """Every liquidity channel the thesis names (bill purchases, reserves, daily TGA, the mortgage
+        spread, stablecoins, ETF flows, the net-liquidity decomposition, Fear & Greed) at ``as_of``."""
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            return compute_channels(AlignedPanel(store, self.catalog, moment))
+
+    def claims(self, as_of: str | pd.Timestamp | None = None) -> Claims:
+        """The claims-vs-data table: each claim checked as known at the end of its own check date,
+        or *pending* when that date is after ``as_of``."""
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            return self._claims(store, moment)
+
+    def _claims(self, store: Store, moment: pd.Timestamp) -> Claims:
+        results: dict[str, ClaimCheck] = {}
+        due: dict[pd.Timestamp, list[Claim]] = {}
+        for claim in self.claim_list:
+            day_end = pd.Timestamp(claim.check, tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+            if day_end > moment:
+                results[claim.id] = pending(claim)
+            else:
+                due.setdefault(day_end, []).append(claim)
+        for day_end, claims in due.items():
+            results.update((c.claim.id, c) for c in check_claims(claims, AlignedPanel(store, self.catalog, day_end)))
+        return Claims(as_of=moment, checks=tuple(results[claim.id] for claim in self.claim_list))
+
+    def timeline(self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None) -> pd.DataFrame:
         """Runs of the confirmed stage (start, end, stage, name, sessions) as known at ``end``."""
         runs = self.status(end).timeline
         if start is not None and len(runs):
@@ -469,6 +495,7 @@ class Riskcurve:
             freshness = panel.staleness(list(self.catalog))
         freshness.insert(0, "name", [self.catalog[sid].name for sid in freshness.index])
         freshness.insert(1, "frequency", [self.catalog[sid].frequency for sid in freshness.index])
+        freshness = with_states(freshness.assign(ended=_ended(freshness, self.catalog)))
         status = self._with_notes(status, notes)
         return Snapshot(
             as_of=panel.as_of,
@@ -569,6 +596,18 @@ def _ledger_key(channel: str, key: str) -> str:
 
 def _day(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _ended(freshness: pd.DataFrame, catalog: Catalog) -> np.ndarray:
+    """Per series: has its feed ended? True when the other feeds of its calendar (NYSE, crypto UTC
+    days) reach more than its staleness limit past its last observation, as known at this moment: a
+    delisted coin or a discontinued series, not a folder or provider that is behind as a whole
+    (then every feed of the calendar is merely stale). Uses only what the moment sees."""
+    last = pd.to_datetime(freshness["last_date"])
+    calendar = pd.Series([catalog[str(sid)].calendar for sid in freshness.index], index=freshness.index)
+    newest = last.groupby(calendar).transform("max")
+    limit = pd.to_timedelta([STALE_AFTER[str(f)] for f in freshness["frequency"]]).to_numpy()
+    return ((newest - last).to_numpy() > limit) & last.notna().to_numpy()
 
 
 def _components(panel: AlignedPanel, sessions: pd.DatetimeIndex) -> pd.DataFrame:

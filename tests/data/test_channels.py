@@ -29,11 +29,12 @@ NEW_FILES: dict[str, tuple[str, str, str]] = {
     "TGA_DTS_FLOWS": ("fiscal/DTS_TGA_FLOWS_TOTAL.csv", "net_musd", "usd_billions"),
     "FED_BILL_PURCHASES": ("nyfed/FED_BILL_PURCHASES_BY_SETTLEMENT.csv", "bill_purchases_accepted_bn", "usd_billions"),
     "USDT_SUPPLY": ("crypto/market/USDT_SUPPLY.csv", "coingecko_market_cap_usd", "usd"),
-    "USDC_SUPPLY": ("crypto/market/USDC_SUPPLY.csv", "coingecko_market_cap_usd", "usd"),
+    "USDC_SUPPLY": ("crypto/market/USDC_SUPPLY.csv", "defillama_circulating_usd", "usd"),
     "STABLECOINS_TOTAL": ("crypto/market/STABLECOINS_TOTAL_DEFILLAMA.csv", "defillama_total_circulating_usd", "usd"),
     "BTC_ETF_FLOWS": ("crypto/etf/BTC_ETF_FLOWS.csv", "total_usd_m", "usd_billions"),
     "ETH_ETF_FLOWS": ("crypto/etf/ETH_ETF_FLOWS.csv", "total_usd_m", "usd_billions"),
     "FEAR_GREED": ("crypto/market/FEAR_GREED.csv", "value", "index_points"),
+    "FED_TSY_OPS": ("nyfed/FED_OUTRIGHT_TSY_OPERATIONS.csv", "accepted_b", "usd_billions"),
 }
 LIVE_ONLY = ("WSHOBL", "WDTGAL", "TAX_REFUNDS_DTS", "BOOK_DEPTH_BTC", "BOOK_DEPTH_ETH")
 NY = "America/New_York"
@@ -46,15 +47,23 @@ def _main(catalog: Catalog, data_dir: Path, series_id: str) -> pd.Series:
     return pd.Series(main["value"].to_numpy(), index=pd.DatetimeIndex(main["date"])).sort_index()
 
 
+def _ops(catalog: Catalog, data_dir: Path) -> pd.Series:
+    """FED_TSY_OPS's accepted amounts, one per operation, in file order (by trade date)."""
+    frame = CsvDirSource(data_dir).fetch(catalog["FED_TSY_OPS"])
+    accepted = frame[frame["field"] == "accepted"].sort_values(["date", "member"], kind="stable")
+    return pd.Series(accepted["value"].to_numpy(), index=pd.DatetimeIndex(accepted["date"]))
+
+
 @pytest.mark.parametrize("series_id", sorted(NEW_FILES))
 def test_each_new_file_imports_whole_in_its_units(catalog: Catalog, data_dir: Path, series_id: str) -> None:
     rel, column, units = NEW_FILES[series_id]
     raw = read_data(data_dir / rel)
     known = raw[column].notna() & ~((raw[column] == 0) & (column == "coingecko_market_cap_usd"))
-    series = _main(catalog, data_dir, series_id)
+    series = _main(catalog, data_dir, series_id) if series_id != "FED_TSY_OPS" else _ops(catalog, data_dir)
     assert len(series) == int(known.sum())
     assert series.index[-1] == raw.loc[known, "date"].max()
-    assert series.to_numpy() == pytest.approx(raw.loc[known, column].to_numpy())
+    expected = raw.loc[known].sort_values(["date", *(["operation_id"] if series_id == "FED_TSY_OPS" else [])])
+    assert series.to_numpy() == pytest.approx(expected[column].to_numpy())
     assert catalog[series_id].standard_units()[0] == units
 
 
@@ -108,7 +117,9 @@ def test_bill_purchases_settled_in_2026_to_august_19(catalog: Catalog, data_dir:
     wide = frame.pivot_table(index="date", columns="field", values="value")
     window = wide.loc["2026-01-01":"2026-08-19"]
     assert window["value"].sum() == pytest.approx(304.2, abs=0.05)
-    cumulative = wide["cumulative_since_2025_12_12"].dropna()
+    # The file's own running total since the first reserve-management purchase agrees.
+    raw = read_data(data_dir / "nyfed/FED_BILL_PURCHASES_BY_SETTLEMENT.csv").set_index("date")
+    cumulative = raw["cum_bill_purchases_since_2025_12_12_bn"].dropna()
     assert cumulative["2026-08-19"] - cumulative[:"2025-12-31"].iloc[-1] == pytest.approx(window["value"].sum())
     # Operations dated by trade date settle later: the two files carry the same purchases.
     ops = read_data(data_dir / "nyfed/FED_OUTRIGHT_TSY_OPERATIONS.csv")
@@ -134,8 +145,10 @@ def _at(text: str, tz: str = NY) -> pd.Timestamp:
         ("WSHOBL", "2026-08-19", "2026-08-20 16:30"),
         ("WDTGAL", "2026-08-19", "2026-08-20 16:30"),
         ("MORTGAGE30US", "2026-01-08", "2026-01-08 12:00"),  # PMMS: Thursday noon, dated that day
-        ("FED_BILL_PURCHASES", "2026-08-19", "2026-08-19 16:00"),  # results same day, settlement date
-        ("BTC_ETF_FLOWS", "2026-01-09", "2026-01-12 18:00"),
+        # Dated by settlement: the results came out on the trade day before it.
+        ("FED_BILL_PURCHASES", "2026-08-19", "2026-08-19 00:00"),
+        ("FED_TSY_OPS", "2026-08-18", "2026-08-18 16:00"),  # dated by trade day: that afternoon
+        ("BTC_ETF_FLOWS", "2026-01-09", "2026-01-12 09:00"),
     ],
 )
 def test_release_rules(catalog: Catalog, series_id: str, day: str, known_at: str) -> None:
@@ -146,9 +159,10 @@ def test_release_rules(catalog: Catalog, series_id: str, day: str, known_at: str
 @pytest.mark.parametrize(
     ("series_id", "day", "known_at"),
     [
-        ("USDT_SUPPLY", "2026-01-01", "2026-01-02 00:00"),
-        ("STABLECOINS_TOTAL", "2026-01-01", "2026-01-02 00:00"),
-        ("FEAR_GREED", "2026-01-01", "2026-01-01 01:00"),
+        ("USDT_SUPPLY", "2026-01-01", "2026-01-01 06:00"),
+        ("STABLECOINS_TOTAL", "2026-01-01", "2026-01-01 06:00"),
+        ("FEAR_GREED", "2026-01-01", "2026-01-01 00:10"),
+        ("BOOK_DEPTH_BTC", "2026-01-01", "2026-01-01 00:00"),  # a sample's own stamp (realtime_start) rules
     ],
 )
 def test_crypto_release_rules(catalog: Catalog, series_id: str, day: str, known_at: str) -> None:
@@ -176,9 +190,6 @@ NEXT_DAY = (
     "WDTGAL",
     "BTC_ETF_FLOWS",
     "ETH_ETF_FLOWS",
-    "USDT_SUPPLY",
-    "USDC_SUPPLY",
-    "STABLECOINS_TOTAL",
 )
 
 

@@ -111,7 +111,7 @@ def test_bill_purchases_by_settlement_date_in_billions() -> None:
     frame = source.fetch(CATALOG["FED_BILL_PURCHASES"], since=date(2026, 8, 1))
     # The offline file's last two rows: 4.243 bn settled 08-19 and 08-21 (the coupon purchase is left out).
     assert values(frame) == {"2026-08-19": 4.243, "2026-08-21": 4.243}
-    assert values(frame, "n_ops") == {"2026-08-19": 1.0, "2026-08-21": 1.0}
+    assert values(frame, "operations") == {"2026-08-19": 1.0, "2026-08-21": 1.0}
     assert adapter.params() == {"startDate": "2026-08-01", "endDate": "2026-11-02"}
     assert str(adapter.requests[0].url).startswith(
         "https://markets.newyorkfed.org/api/tsy/all/results/details/search.json"
@@ -144,7 +144,7 @@ def test_nyfed_errors(answer: Answer, error: type[Exception], words: str) -> Non
 # ---------------------------------------------------------------- DefiLlama
 def defillama(*answers: Answer) -> tuple[DefiLlamaSource, Recorded]:
     http, adapter, _ = fake_client("DefiLlama", *answers)
-    now = pd.Timestamp("2026-08-22 05:00", tz="UTC")  # the 08-22 point is still forming
+    now = pd.Timestamp("2026-08-22 12:00", tz="UTC")  # the 08-22 point is still forming
     return DefiLlamaSource(http=http, now=lambda: now), adapter
 
 

@@ -114,9 +114,8 @@ def fetch_all(
         if not candidates:
             if incremental:  # e.g. CoinMarketCap snapshots: only a CSV directory carries them
                 out.skipped.append(SeriesUpdate(spec.id, "-", "skipped", message="no live source; CSV directory only"))
-            elif spec.csv is None and all(source.complete for source in sources):
-                # e.g. WSHOBL, order-book depth: no file exists, the live update fills them in
-                out.skipped.append(SeriesUpdate(spec.id, "-", "skipped", message="live only; no CSV file"))
+            elif spec.csv is None:  # e.g. FRED WSHOBL: no offline history exists, a live update fills it in
+                out.skipped.append(SeriesUpdate(spec.id, "-", "skipped", message="live only; no CSV history"))
             else:
                 out.failures.append(
                     SeriesUpdate(spec.id, "-", "failed", message="no configured source can provide this series")

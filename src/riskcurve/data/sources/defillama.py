@@ -4,7 +4,7 @@
 "circulating": {"peggedUSD": n}}, ...]}``; ``/stablecoincharts/all`` answers a list
 ``[{"date": "unix_s", "totalCirculatingUSD": {"peggedUSD": n}, ...}]``. Each point is stamped 00:00 UTC of
 its day and kept with that date (the offline files' convention); the current day's point moves until the
-day ends, and the catalog's release rule (D + 1 day) drops it until then.
+day ends, so it is never stored (the next run stores it once its day is over).
 
 Catalog symbol ``defillama``: a stablecoin id (``"1"`` USDT, ``"2"`` USDC) or ``"all"``. A per-coin
 series gets its supply as ``value`` and as ``defillama`` (the offline history's ``value`` is CoinGecko's
@@ -44,6 +44,7 @@ class DefiLlamaSource(Source):
         if not coin:
             raise SourceError(f"DefiLlama: series {spec.id} has no 'defillama' symbol in the catalog")
         who = f"DefiLlama {spec.id}"
+        now = self._now()
         if coin == ALL:
             payload = self._get("/stablecoincharts/all", spec, who)
             points, key = payload, "totalCirculatingUSD"
@@ -53,13 +54,16 @@ class DefiLlamaSource(Source):
             key = "circulating"
         if not isinstance(points, list):
             raise SourceError(f"{who}: answer lacks its list of daily points ({_shape(payload)})")
+        # Today's point moves until the UTC day ends, whatever the catalog's release hour: never store it.
+        today = now.tz_convert("UTC").tz_localize(None).normalize()
         supply = _supply(points, key, who)
+        supply = supply[supply.index < today]
         if supply.empty and since is None:
             raise SourceError(f"{who}: the response holds no supply points")
         fields = {"value": "value"} if coin == ALL else {"value": "value", "defillama": "defillama"}
         wide = pd.DataFrame({"value": supply, "defillama": supply})
         frame = long_from_wide(wide, fields)
-        return finish(frame, spec, since=since, now=self._now(), origin=f"defillama:{coin}")
+        return finish(frame, spec, since=since, now=now, origin=f"defillama:{coin}")
 
     def _get(self, path: str, spec: SeriesSpec, who: str) -> Any:
         payload = json_payload(self.http.get(f"{DEFILLAMA_URL}{path}", series=spec.id), who)

@@ -21,7 +21,7 @@ FNG_URL = "https://api.alternative.me/fng/"
 
 
 class FearGreedSource(Source):
-    """The Fear & Greed Index (catalog symbol ``alternative_me = "fng"``)."""
+    """The Fear & Greed Index (catalog symbol ``alternative = "fng"``)."""
 
     name: ClassVar[str] = "alternative_me"
 
@@ -30,7 +30,7 @@ class FearGreedSource(Source):
         self._now = now
 
     def supports(self, spec: SeriesSpec) -> bool:
-        return spec.symbols.get("alternative_me") == "fng"
+        return spec.symbols.get("alternative") == "fng"
 
     def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
         who = f"alternative.me {spec.id}"

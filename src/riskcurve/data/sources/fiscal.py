@@ -1,7 +1,7 @@
 """Treasury Fiscal Data API: the Daily Treasury Statement's operating cash balance and cash flows.
 
 Answers are JSON ``{"data": [...], "meta": {"total-pages": n, ...}, "links": {"next": ...}}`` with every
-amount as text in USD millions (``"null"`` for an empty cell). The catalog symbol ``fiscal`` names a
+amount as text in USD millions (``"null"`` for an empty cell). The catalog symbol ``fiscaldata`` names a
 table and what to take from it:
 
 - ``operating_cash_balance:<account_type>[|<account_type>]``: Table I rows. Since the April 2022 layout the
@@ -32,7 +32,7 @@ NULLS = frozenset({"", "null", None})
 
 
 class FiscalDataSource(Source):
-    """DTS tables through the keyless Fiscal Data API (catalog symbol ``fiscal``)."""
+    """DTS tables through the keyless Fiscal Data API (catalog symbol ``fiscaldata``)."""
 
     name: ClassVar[str] = "fiscal"
 
@@ -41,10 +41,10 @@ class FiscalDataSource(Source):
         self._now = now
 
     def supports(self, spec: SeriesSpec) -> bool:
-        return bool(spec.symbols.get("fiscal"))
+        return bool(spec.symbols.get("fiscaldata"))
 
     def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
-        symbol = spec.symbols.get("fiscal", "")
+        symbol = spec.symbols.get("fiscaldata", "")
         table, _, selector = symbol.partition(":")
         if table == "operating_cash_balance" and selector:
             wide = self._balances(spec, selector.split("|"), since)
@@ -52,7 +52,7 @@ class FiscalDataSource(Source):
             kind, prefix = selector.split(":")
             wide = self._flows(spec, kind, prefix, since)
         else:
-            raise SourceError(f"Fiscal Data: series {spec.id} has an unusable 'fiscal' symbol {symbol!r}")
+            raise SourceError(f"Fiscal Data: series {spec.id} has an unusable 'fiscaldata' symbol {symbol!r}")
         if wide.empty and since is None:
             raise SourceError(f"Fiscal Data {spec.id}: the response holds no rows")
         frame = long_from_wide(wide, {c: c for c in wide.columns})

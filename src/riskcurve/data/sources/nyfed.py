@@ -5,7 +5,7 @@
 "settlementDate", "totalParAmtSubmitted", "totalParAmtAccepted", ...}]}}`` with amounts in US dollars;
 they are stored in USD billions like the offline files. Catalog symbol ``nyfed``:
 
-- ``bill_purchases``: accepted bill purchases summed by settlement date (``value``) with ``n_ops``;
+- ``bill_purchases``: accepted bill purchases summed by settlement date (``value``) with ``operations`` (their count);
 - ``operations``: every operation by its id (member), ``submitted`` and ``accepted``, dated its trade day.
 """
 
@@ -64,9 +64,9 @@ class NyFedSource(Source):
     @staticmethod
     def _bill_purchases(ops: pd.DataFrame) -> pd.DataFrame:
         bills = ops[ops["type"] == BILL_PURCHASE]
-        daily = bills.groupby("settle").agg(value=("accepted", "sum"), n_ops=("id", "count"))
+        daily = bills.groupby("settle").agg(value=("accepted", "sum"), operations=("id", "count"))
         daily.index = pd.DatetimeIndex(daily.index).astype("datetime64[ns]")
-        return long_from_wide(daily.astype("float64"), {"value": "value", "n_ops": "n_ops"})
+        return long_from_wide(daily.astype("float64"), {"value": "value", "operations": "operations"})
 
     @staticmethod
     def _by_operation(ops: pd.DataFrame) -> pd.DataFrame:
