@@ -36,7 +36,6 @@ NEW_FILES: dict[str, tuple[str, str, str]] = {
     "FEAR_GREED": ("crypto/market/FEAR_GREED.csv", "value", "index_points"),
     "FED_TSY_OPS": ("nyfed/FED_OUTRIGHT_TSY_OPERATIONS.csv", "accepted_b", "usd_billions"),
 }
-LIVE_ONLY = ("WSHOBL", "WDTGAL", "TAX_REFUNDS_DTS", "BOOK_DEPTH_BTC", "BOOK_DEPTH_ETH")
 NY = "America/New_York"
 
 
@@ -67,12 +66,6 @@ def test_each_new_file_imports_whole_in_its_units(catalog: Catalog, data_dir: Pa
     assert catalog[series_id].standard_units()[0] == units
 
 
-def test_live_only_series_are_skipped_by_an_offline_update(real_store: Store, catalog: Catalog) -> None:
-    for series_id in LIVE_ONLY:
-        assert catalog[series_id].csv is None
-        assert real_store.as_of([series_id]).empty
-
-
 def test_known_levels_in_panel_units(real_store: Store, catalog: Catalog) -> None:
     panel = AlignedPanel(real_store, catalog, as_of="2026-11-30")
     assert panel.series("TGA_DTS")[pd.Timestamp("2025-12-31")] == pytest.approx(872.853)  # USD bn
@@ -84,24 +77,6 @@ def test_known_levels_in_panel_units(real_store: Store, catalog: Catalog) -> Non
     assert panel.series("FEAR_GREED")[pd.Timestamp("2018-02-02")] == 15
 
 
-def test_wtregen_is_the_thursday_to_wednesday_mean_of_the_dts_closes(catalog: Catalog, data_dir: Path) -> None:
-    """WTREGEN dated Wednesday W = mean of the 7 calendar days' closes Thu W-6 .. Wed W (a weekend or
-    holiday carries the last business day's close). Every week the DTS file covers whole matches to
-    the million: the two files are rounded to USD mn, so a mean may differ by under 1 mn."""
-    closes = _main(catalog, data_dir, "TGA_DTS")
-    wtregen = _main(catalog, data_dir, "WTREGEN")
-    daily = closes.reindex(pd.date_range(closes.index[0], closes.index[-1], freq="D")).ffill()
-    week_mean = daily.rolling(7).mean()
-    # Weeks whose Thursday has a close carried from an earlier business day are fully covered.
-    covered = wtregen[(wtregen.index - pd.Timedelta(days=6) >= closes.index[0]) & (wtregen.index <= closes.index[-1])]
-    diff = (covered - week_mean.reindex(covered.index)).abs()
-    assert len(covered) >= 233  # 2022-04-20 .. 2026-10-07 at least
-    assert diff.max() < 1.0, diff.idxmax()
-    # The Wednesday close alone is not WTREGEN (it is WDTGAL): most weeks differ by billions.
-    wednesday = closes.reindex(covered.index)
-    assert ((covered - wednesday).abs() > 1000).mean() > 0.8
-
-
 def test_dts_net_flow_is_the_change_in_the_closing_balance(catalog: Catalog, data_dir: Path) -> None:
     closes = _main(catalog, data_dir, "TGA_DTS")
     net = _main(catalog, data_dir, "TGA_DTS_FLOWS")
@@ -110,21 +85,18 @@ def test_dts_net_flow_is_the_change_in_the_closing_balance(catalog: Catalog, dat
     assert gap.max() <= 11 and gap.median() <= 3  # USD mn; CHANNELS-2026-12.md: within 11 mn every day
 
 
-def test_bill_purchases_settled_in_2026_to_august_19(catalog: Catalog, data_dir: Path) -> None:
-    """$304.2bn settled 2026-01-01..08-19: WSHOBL rose from $234bn (year-end 2025) to $538bn on 08-19."""
+def test_bill_purchases_agree_with_the_operations_and_the_running_total(catalog: Catalog, data_dir: Path) -> None:
+    """The 2026 bill purchases (304.2bn to 08-19, test_channels_data.py) three ways: the settlement file,
+    its own running total since the first reserve-management purchase, and the operations file."""
     spec = catalog["FED_BILL_PURCHASES"]
     frame = CsvDirSource(data_dir).fetch(spec)
-    wide = frame.pivot_table(index="date", columns="field", values="value")
-    window = wide.loc["2026-01-01":"2026-08-19"]
-    assert window["value"].sum() == pytest.approx(304.2, abs=0.05)
-    # The file's own running total since the first reserve-management purchase agrees.
+    settled = frame[frame["field"] == "value"].set_index("date")["value"].loc["2026-01-01":"2026-08-19"].sum()
     raw = read_data(data_dir / "nyfed/FED_BILL_PURCHASES_BY_SETTLEMENT.csv").set_index("date")
     cumulative = raw["cum_bill_purchases_since_2025_12_12_bn"].dropna()
-    assert cumulative["2026-08-19"] - cumulative[:"2025-12-31"].iloc[-1] == pytest.approx(window["value"].sum())
-    # Operations dated by trade date settle later: the two files carry the same purchases.
+    assert cumulative["2026-08-19"] - cumulative[:"2025-12-31"].iloc[-1] == pytest.approx(settled)
     ops = read_data(data_dir / "nyfed/FED_OUTRIGHT_TSY_OPERATIONS.csv")
     bills = ops[(ops["operation_type"] == "Outright Bill Purchase") & (ops["settlement_date"] >= "2026-01-01")]
-    assert bills.loc[bills["settlement_date"] <= "2026-08-19", "accepted_b"].sum() == pytest.approx(304.2, abs=0.05)
+    assert bills.loc[bills["settlement_date"] <= "2026-08-19", "accepted_b"].sum() == pytest.approx(settled)
 
 
 # ---------------------------------------------------------------- release rules
