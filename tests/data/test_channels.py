@@ -233,3 +233,16 @@ def test_a_view_holds_only_published_values_and_later_data_never_changes_it(
         store.apply([(spec, "t", _frame(days.append(pd.DatetimeIndex([later])), np.r_[values * 1.01, values[-1]]))])
         after = AlignedPanel(store, catalog, as_of=as_of).series(series_id)
     pd.testing.assert_series_equal(before, after)
+
+
+@pytest.mark.parametrize("series_id", ["BTC_ETF_FLOWS", "ETH_ETF_FLOWS"])
+def test_etf_funds_add_up_to_the_total(catalog: Catalog, data_dir: Path, series_id: str) -> None:
+    frame = CsvDirSource(data_dir).fetch(catalog[series_id])
+    wide = frame.pivot_table(index="date", columns="field", values="value", observed=True)
+    funds = wide.drop(columns="value")
+    assert len(funds.columns) >= 10  # one field per fund
+    assert (funds.sum(axis=1) - wide["value"]).abs().max() < 0.05  # US$ mn, one decimal in the source
+    # The first day of the bitcoin funds (2024-01-11): +655.3 mn in all, GBTC -95.1 mn.
+    if series_id == "BTC_ETF_FLOWS":
+        assert wide.loc["2024-01-11", "value"] == pytest.approx(655.3)
+        assert wide.loc["2024-01-11", "GBTC"] == pytest.approx(-95.1)
