@@ -36,16 +36,24 @@ Role = Literal[
     "credit",  # step 1's credit spread (HY OAS)
     "rate",  # yields the board reports (real yield, curve)
     "follower",  # crypto assets the thesis expects to follow (BTC, ETH)
-    "reserves",  # bank reserves at the Fed (H.4.1)
-    "mortgage_rate",  # the GSE MBS channel: mortgage rate against the 10-year yield
-    "tga_daily",  # the Treasury's cash from the Daily Treasury Statement
-    "bill_purchases",  # NY Fed outright bill purchases (reserve-management purchases)
-    "bill_holdings",  # the Fed's Treasury-bill holdings, the stock those purchases build
-    "stablecoin_supply",  # dollars parked on-chain, ready for crypto
-    "etf_flows",  # US spot crypto ETF net flows
-    "sentiment",  # the crypto "reset": Fear & Greed
+    "reserves",  # bank reserves at the Fed (week average WRESBAL, Wednesday level WRBWFRBL)
+    "mortgage_rate",  # 30-year mortgage rate (the GSE MBS channel: mortgage minus 10-year yield)
+    "tga_daily",  # daily TGA closing balance from the Daily Treasury Statement
+    "tga_wednesday",  # H.4.1 Wednesday-level TGA (WDTGAL), the net-liquidity convention
+    "tga_flows",  # daily TGA deposits / withdrawals / net (DTS)
+    "tax_refunds",  # DTS "IRS Tax Refunds Individual" withdrawals
+    "bill_purchases",  # Fed Treasury-bill purchases accepted, by settlement date (NY Fed operations)
+    "bill_holdings",  # Fed holdings of Treasury bills (H.4.1 WSHOBL)
+    "treasury_operations",  # every NY Fed outright Treasury operation
+    "stablecoin_supply",  # supply of one stablecoin (USDT, USDC)
+    "stablecoin_total",  # supply of all stablecoins together
+    "etf_flows",  # US spot crypto ETF daily net flows
+    "sentiment",  # crypto Fear & Greed index
+    "market_depth",  # order-book depth near mid, sampled live
+    "funding",  # perpetual funding rates
+    "open_interest",  # perpetual open interest
 ]
-SourceName = Literal["csvdir", "fred", "yahoo", "ccxt", "coingecko"]
+SourceName = Literal["csvdir", "fred", "yahoo", "ccxt", "coingecko", "fiscal", "nyfed", "defillama", "alternative_me"]
 
 # Columns of the standard frame every source returns (see data/sources/base.py).
 STANDARD_COLUMNS: tuple[str, ...] = ("date", "member", "field", "value", "realtime_start")

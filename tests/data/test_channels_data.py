@@ -1,40 +1,15 @@
-"""The liquidity-channel series of CHANNELS-2026-12.md: units, conventions and release rules, on the real data."""
+"""The liquidity-channel series of CHANNELS-2026-12.md: conventions and release rules, on the real data.
+
+(Each file's import, units and last date: test_channels.py.)"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from riskcurve.catalog import Catalog
 from riskcurve.data.store import Store
-from tests.conftest import last_date, read_data, stored
-
-CHANNEL_FILES = {
-    "WRESBAL": "fred/WRESBAL.csv",
-    "WRBWFRBL": "fred/WRBWFRBL.csv",
-    "MORTGAGE30US": "fred/MORTGAGE30US.csv",
-    "TGA_DTS": "fiscal/DTS_TGA_CLOSE.csv",
-    "TGA_DTS_FLOWS": "fiscal/DTS_TGA_FLOWS_TOTAL.csv",
-    "FED_BILL_PURCHASES": "nyfed/FED_BILL_PURCHASES_BY_SETTLEMENT.csv",
-    "USDT_SUPPLY": "crypto/market/USDT_SUPPLY.csv",
-    "USDC_SUPPLY": "crypto/market/USDC_SUPPLY.csv",
-    "STABLECOINS_TOTAL": "crypto/market/STABLECOINS_TOTAL_DEFILLAMA.csv",
-    "BTC_ETF_FLOWS": "crypto/etf/BTC_ETF_FLOWS.csv",
-    "ETH_ETF_FLOWS": "crypto/etf/ETH_ETF_FLOWS.csv",
-    "FEAR_GREED": "crypto/market/FEAR_GREED.csv",
-}
-
-
-@pytest.mark.parametrize("series_id", sorted(CHANNEL_FILES))
-def test_each_channel_imports_to_its_files_last_date(real_store: Store, data_dir: Path, series_id: str) -> None:
-    values = stored(real_store, series_id, "value")
-    rel = CHANNEL_FILES[series_id]
-    column = {"USDC_SUPPLY": "defillama_circulating_usd", "USDT_SUPPLY": "coingecko_market_cap_usd"}.get(series_id)
-    raw = read_data(data_dir / rel)
-    expected_last = raw.dropna(subset=[column])["date"].max() if column else last_date(data_dir, rel)
-    assert values.index.max() == expected_last
+from tests.conftest import stored
 
 
 def test_wtregen_is_the_thursday_to_wednesday_mean_of_the_daily_closes(real_store: Store) -> None:
@@ -77,5 +52,5 @@ def test_mortgage_rate_is_known_at_noon_on_its_thursday(real_store: Store) -> No
 
 
 def test_live_only_series_are_skipped_offline_not_failed(real_store: Store) -> None:
-    for series_id in ("WSHOBL", "WDTGAL", "TAX_REFUNDS_DTS"):
+    for series_id in ("WSHOBL", "WDTGAL", "TAX_REFUNDS_DTS", "BOOK_DEPTH_BTC", "BOOK_DEPTH_ETH"):
         assert stored(real_store, series_id, "value").empty

@@ -27,11 +27,25 @@ ProgressCallback = Callable[[SeriesSpec, str], None]
 
 def live_sources() -> list[Source]:
     """The live adapters in priority order (imported lazily: they pull in network libraries)."""
-    from riskcurve.data.sources.crypto import CcxtSource, CoinGeckoSource
+    from riskcurve.data.sources.crypto import CcxtSampler, CcxtSource, CoinGeckoSource
+    from riskcurve.data.sources.defillama import DefiLlamaSource
+    from riskcurve.data.sources.feargreed import FearGreedSource
+    from riskcurve.data.sources.fiscal import FiscalDataSource
     from riskcurve.data.sources.fred import FredSource
+    from riskcurve.data.sources.nyfed import NyFedSource
     from riskcurve.data.sources.yahoo import YahooSource
 
-    return [FredSource(), CcxtSource(), YahooSource(), CoinGeckoSource()]
+    return [
+        FredSource(),
+        CcxtSource(),
+        YahooSource(),
+        CoinGeckoSource(),
+        FiscalDataSource(),
+        NyFedSource(),
+        DefiLlamaSource(),
+        FearGreedSource(),
+        CcxtSampler(),
+    ]
 
 
 def csv_sources(data_dir: Path) -> list[Source]:
