@@ -108,9 +108,10 @@ def cell_count(
     ignore: Iterable[str] = (),
     since: str | pd.Timestamp | None = None,
     tail: int | None = None,
+    zero_missing: Iterable[str] = (),
 ) -> int:
     """Non-empty value cells (one stored row each), optionally from ``since`` on or in the last ``tail``
-    rows; a zero market cap means unknown and is not stored."""
+    rows; a zero market cap (or a zero in a ``zero_missing`` column) means unknown and is not stored."""
     raw = read_data(path)
     if since is not None:
         raw = raw[raw["date"] >= pd.Timestamp(since)]
@@ -118,8 +119,8 @@ def cell_count(
         raw = raw.tail(tail)
     values = raw.drop(columns=["date", *([member_column] if member_column else []), *ignore])
     count = int(values.notna().sum().sum())
-    if "market_cap" in values:
-        count -= int((values["market_cap"] == 0).sum())
+    for column in {"market_cap", *zero_missing} & set(values.columns):
+        count -= int((values[column] == 0).sum())
     return count
 
 

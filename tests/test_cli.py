@@ -99,7 +99,8 @@ def test_status_table_names_stale_series(real_store_path: Path, data_dir: Path, 
     expected = stale_in_files(data_dir, catalog, core_series(catalog), pd.Timestamp(f"{day} 23:59:59.999999", tz="UTC"))
     assert {"BTC", "ETH"} <= set(expected)
     text = " ".join(result.output.split())
-    named = text.split("stale series (newest observation older than its frequency allows): ")[1].split(", ")
+    listed = text.split("stale series (newest observation older than its frequency allows): ")[1]
+    named = listed.split(" liquidity channels as of")[0].split(", ")  # the channels block follows
     assert named == expected
 
 
@@ -123,6 +124,11 @@ def test_study_json_and_out_dir(real_store_path: Path, tmp_path: Path) -> None:
     assert set(doc["verdict"]) == {"ETH", "BTC"}
     assert doc["sweep"]["n_configurations"] == 24 * 2 * 3
     assert doc["lead_lag"] is not None and doc["lead_lag"]["followers"]["ETH"]["regime_correlations"]
+    ledger = doc["ledger"]  # the thesis's own 2,600 signal, scored as of 2026-08-22
+    assert ledger["claim_date"] == "2026-01-08" and ledger["signals"][0]["date"] == "2026-01-08"
+    eth_30 = next(e for e in ledger["entries"] if e["follower"] == "ETH" and e["horizon"] == 30)
+    assert eth_30["outcome"] == "realised" and -0.35 < eth_30["realised"] < -0.31
+    assert "Forward-test ledger" in (out / "verdict.txt").read_text().splitlines()[1]
     for name in ("study.json", "verdict.txt", "event_study.csv", "events.csv", "sweep.csv"):
         assert (out / name).stat().st_size > 0
     from riskcurve.data.store import Store

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -231,3 +232,17 @@ def test_sessions_without_a_leader_close_are_an_unknown_run(rc: Riskcurve, data_
     assert runs.iloc[-2]["end"] == newest and not pd.isna(runs.iloc[-2]["stage"])
     names = [trace.name for trace in timeline_chart(runs).data]
     assert any(name.startswith("unknown (no Russell 2000 close)") for name in names)
+
+
+def test_the_forward_test_ledger_scores_the_2600_break(rc: Riskcurve) -> None:
+    """The seeds' dated claim, as of a fixed past moment: ETH fell ~33% in the 30 days after 2026-01-08."""
+    ledger = rc.ledger("2026-10-09", followers=("ETH",))
+    assert ledger.signals[0].date == pd.Timestamp("2026-01-08") and ledger.signals[0].level == 2600
+    first = [e for e in ledger.entries if e.signal_date == ledger.signals[0].date]
+    assert [e.horizon for e in first] == [30, 60, 90] and all(e.outcome == "realised" for e in first)
+    assert first[0].realised == pytest.approx(-0.33, abs=0.015)
+    early = rc.ledger("2026-02-01", followers=("ETH",))  # the 30-day window had not closed yet
+    assert all(e.outcome == "pending" for e in early.entries)
+    assert rc.ledger("2026-10-09", followers=("ETH",), claim_date=date(2026, 3, 1)).signals[0].date == pd.Timestamp(
+        "2026-05-01"
+    )

@@ -123,6 +123,7 @@ class CsvSpec:
     fields: Mapping[str, str] = field(default_factory=dict)  # csv column -> stored field
     ignore: tuple[str, ...] = ()
     on_duplicate: str = "error"  # "error" | "keep_first" (rank-ordered cross-sections)
+    zero_missing: tuple[str, ...] = ()  # csv columns where the provider writes 0 for "unknown"
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,7 @@ class _CsvModel(_Strict):
     fields: dict[str, str] = {}
     ignore: list[str] = []
     on_duplicate: Literal["error", "keep_first"] = "error"
+    zero_missing: list[str] = []
 
 
 class _EntryModel(_Strict):
@@ -268,6 +270,7 @@ _EXPECTED: Mapping[str, str] = {
     "csv.filter": "a table of text",
     "csv.fields": "a table of text (csv column = stored field)",
     "csv.ignore": "a list of column names (text)",
+    "csv.zero_missing": "a list of column names (text)",
 }
 _MODELS: Mapping[str, type[BaseModel]] = {"": _EntryModel, "release": _ReleaseModel, "csv": _CsvModel}
 
@@ -348,7 +351,9 @@ def _parse_entry(entry: object, where: str) -> SeriesSpec:
         if raw_csv is None
         else CsvSpec(path=raw_csv)
         if isinstance(raw_csv, str)
-        else CsvSpec(**{**raw_csv.model_dump(), "ignore": tuple(raw_csv.ignore)})
+        else CsvSpec(
+            **{**raw_csv.model_dump(), "ignore": tuple(raw_csv.ignore), "zero_missing": tuple(raw_csv.zero_missing)}
+        )
     )
     if model.kind == "members" and model.main_field is None:
         raise CatalogError(f"{where}: a members series needs main_field (the field that stands for it)")

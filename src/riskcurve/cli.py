@@ -408,6 +408,9 @@ def study(
         str | None,
         typer.Option("--scheduler", metavar="local|tcp://HOST:PORT", help="Run the lab on dask.distributed"),
     ] = None,
+    claim_date: Annotated[
+        str | None, typer.Option("--claim-date", help="Ledger: first signal scored [default: 2026-01-08]")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Did small-cap breakouts lead crypto? Event study, lead-lag, sweep, backtest and a verdict.
@@ -428,6 +431,7 @@ def study(
             start=_day(start, "--start"),
             end=_day(end, "--end"),
             scheduler=_scheduler(scheduler),
+            claim_date=_day(claim_date, "--claim-date"),
         )
         if out is not None:
             _output_file(out, "--out", directory=True)

@@ -31,6 +31,7 @@ class Settings:
     config_path: Path | None = None  # the TOML file the sections came from (named in config errors)
     catalog_paths: tuple[Path, ...] = ()
     event_paths: tuple[Path, ...] = ()
+    claim_paths: tuple[Path, ...] = ()
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def section(self, name: str) -> Mapping[str, Any]:
@@ -56,6 +57,7 @@ class PathsSection(BaseModel):
     data_dir: FilePath | None = None
     catalog: list[FilePath] = []
     events: list[FilePath] = []
+    claims: list[FilePath] = []
 
 
 class AlertRule(BaseModel):
@@ -197,7 +199,8 @@ def _parse_file(path: Path) -> ConfigFile:
 
 def load_settings(env: Mapping[str, str] | None = None, *, config_path: Path | None = None) -> Settings:
     """Settings from the config file (``config_path``, else the default one) and the environment
-    (``RISKCURVE_DB``, ``RISKCURVE_DATA_DIR``, ``RISKCURVE_CATALOG``, ``RISKCURVE_EVENTS``)."""
+    (``RISKCURVE_DB``, ``RISKCURVE_DATA_DIR``, ``RISKCURVE_CATALOG``, ``RISKCURVE_EVENTS``,
+    ``RISKCURVE_CLAIMS``)."""
     env = os.environ if env is None else env
     if config_path is not None and not config_path.exists():
         raise RiskcurveError(f"config file {config_path} does not exist")
@@ -210,11 +213,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, config_path: Path | N
     catalog_paths = catalogs.split(os.pathsep) if catalogs else paths.catalog
     events = env.get("RISKCURVE_EVENTS")
     event_paths = events.split(os.pathsep) if events else paths.events
+    claims = env.get("RISKCURVE_CLAIMS")
+    claim_paths = claims.split(os.pathsep) if claims else paths.claims
     return Settings(
         db_path=Path(db).expanduser() if db else default_db_path(),
         data_dir=Path(data_dir).expanduser() if data_dir else None,
         config_path=path,
         catalog_paths=tuple(Path(p).expanduser() for p in catalog_paths if p),
         event_paths=tuple(Path(p).expanduser() for p in event_paths if p),
+        claim_paths=tuple(Path(p).expanduser() for p in claim_paths if p),
         sections={"board": parsed.board, "stages": parsed.stages, "alerts": parsed.alerts.model_dump()},
     )

@@ -47,7 +47,7 @@ class CalendarEvent:
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)  # pandas stops at 2262; later is a typo
 
 
-def _iso_date(value: object) -> dt.date:
+def iso_date(value: object) -> dt.date:
     """A TOML date or a 'YYYY-MM-DD' text within EARLIEST..LATEST (a number is not a date)."""
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
         raise ValueError("expected a date YYYY-MM-DD")
@@ -66,7 +66,7 @@ def _known_kind(kind: str) -> str:
     return kind
 
 
-EventDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+EventDate = Annotated[dt.date, BeforeValidator(iso_date)]
 Kind = Annotated[str, AfterValidator(_known_kind)]
 
 

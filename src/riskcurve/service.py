@@ -25,7 +25,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,8 @@ import pandas as pd
 from riskcurve._json import iso_moment
 from riskcurve._retry import StillHeld, wait_while_held
 from riskcurve.catalog import Catalog, SeriesSpec, load_catalog
+from riskcurve.channels import CHANNEL_KEYS, Channels, compute_channels
+from riskcurve.claims import MARKET_FIGURES, Claim, ClaimCheck, Claims, check_claims, load_claims, pending
 from riskcurve.config import Settings, load_settings
 from riskcurve.data.lock import announced, live_writer
 from riskcurve.data.panel import AlignedPanel, decision_times, nyse_sessions, parse_as_of
@@ -48,9 +50,12 @@ from riskcurve.errors import (
 )
 from riskcurve.events import CalendarEvent, load_events
 from riskcurve.measures.board import Board, BoardConfig, compute_board
-from riskcurve.snapshot import Snapshot
+from riskcurve.snapshot import Snapshot, with_states
 from riskcurve.stages import StageConfig, Status, status_at
-from riskcurve.thesis import STUDY_HORIZONS
+from riskcurve.thesis import STALE_AFTER, STUDY_HORIZONS
+
+if TYPE_CHECKING:
+    from riskcurve.study.ledger import Ledger
 
 __all__ = ["Riskcurve", "Snapshot", "StoreFacts", "StudyRequest", "StudyRun", "UpdateReport", "open"]
 
@@ -71,6 +76,7 @@ class StudyRequest:
     start: date | None = None
     end: date | None = None
     scheduler: str | None = None  # dask.distributed: 'local' or tcp://host:port
+    claim_date: date | None = None  # first signal the forward-test ledger scores (None: 2026-01-08)
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class StudyRun:
     computed_at: pd.Timestamp
     document: dict[str, Any]
     result: Any = field(default=None, repr=False)  # riskcurve.study.StudyResult (imported lazily)
+    ledger: Ledger | None = field(default=None, repr=False)  # the forward-test ledger of this run
 
     @property
     def label(self) -> str:
@@ -100,7 +107,8 @@ class StudyRun:
 
     def summary(self) -> str:
         body = self.result.summary() if self.result is not None else "\n".join(self.verdicts().values())
-        return f"{self.label}\n{body}"
+        ledger = f"{self.ledger.summary()}\n\n" if self.ledger is not None else ""
+        return f"{self.label}\n{ledger}{body}"
 
     def __str__(self) -> str:
         return self.summary()
@@ -200,9 +208,7 @@ def parse_sections(settings: Settings) -> tuple[BoardConfig, StageConfig, list[s
 
 def _fingerprint(store: Store) -> str:
     """A short digest of what the store holds (rows, newest publication, last fetch), for studies."""
-    row = store.con.execute(
-        "SELECT count(*), max(available_at), max(fetched_at) FROM observations"
-    ).fetchall()[0]
+    row = store.con.execute("SELECT count(*), max(available_at), max(fetched_at) FROM observations").fetchall()[0]
     return hashlib.sha256(repr(tuple(str(v) for v in row)).encode()).hexdigest()[:12]
 
 
@@ -218,6 +224,7 @@ class Riskcurve:
             where = settings.config_path or "settings"
             raise ConfigError(f"{where}: [board] leader {self.board_config.leader!r} is not in the catalog")
         self.calendar: list[CalendarEvent] = load_events(settings.event_paths)
+        self.claim_list = load_claims([*CHANNEL_KEYS, *MARKET_FIGURES], settings.claim_paths)
         self._decisions = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
 
     @property
@@ -297,9 +304,7 @@ class Riskcurve:
         if isinstance(as_of, str) and as_of.strip().lower() == "latest":
             latest = self.facts().latest
             if latest is None:
-                raise NoDataError(
-                    f"as_of latest: the store holds no {self.leader} closes yet; run `riskcurve update`"
-                )
+                raise NoDataError(f"as_of latest: the store holds no {self.leader} closes yet; run `riskcurve update`")
             return latest
         try:
             return parse_as_of(as_of)
@@ -463,11 +468,38 @@ class Riskcurve:
         return replace(status, notes=sorted({*status.notes, *notes, *self.config_notes}))
 
     def _status(self, panel: AlignedPanel, board: Board) -> Status:
-        return status_at(panel, stage_config=self.stage_config, calendar=self.calendar, board=board)
+        """The stage rules' status, with the liquidity channels and the claims table beside it."""
+        status = status_at(panel, stage_config=self.stage_config, calendar=self.calendar, board=board)
+        return replace(status, channels=compute_channels(panel), claims=self._claims(panel.store, panel.as_of))
 
-    def timeline(
-        self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None
-    ) -> pd.DataFrame:
+    def channels(self, as_of: str | pd.Timestamp | None = None) -> Channels:
+        """Every liquidity channel the thesis names (bill purchases, reserves, daily TGA, the mortgage
+        spread, stablecoins, ETF flows, the net-liquidity decomposition, Fear & Greed) at ``as_of``."""
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            return compute_channels(AlignedPanel(store, self.catalog, moment))
+
+    def claims(self, as_of: str | pd.Timestamp | None = None) -> Claims:
+        """The claims-vs-data table: each claim checked as known at the end of its own check date,
+        or *pending* when that date is after ``as_of``."""
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            return self._claims(store, moment)
+
+    def _claims(self, store: Store, moment: pd.Timestamp) -> Claims:
+        results: dict[str, ClaimCheck] = {}
+        due: dict[pd.Timestamp, list[Claim]] = {}
+        for claim in self.claim_list:
+            day_end = pd.Timestamp(claim.check, tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+            if day_end > moment:
+                results[claim.id] = pending(claim)
+            else:
+                due.setdefault(day_end, []).append(claim)
+        for day_end, claims in due.items():
+            results.update((c.claim.id, c) for c in check_claims(claims, AlignedPanel(store, self.catalog, day_end)))
+        return Claims(as_of=moment, checks=tuple(results[claim.id] for claim in self.claim_list))
+
+    def timeline(self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None) -> pd.DataFrame:
         """Runs of the confirmed stage (start, end, stage, name, sessions) as known at ``end``."""
         runs = self.status(end).timeline
         if start is not None and len(runs):
@@ -486,6 +518,7 @@ class Riskcurve:
             freshness = panel.staleness(list(self.catalog))
         freshness.insert(0, "name", [self.catalog[sid].name for sid in freshness.index])
         freshness.insert(1, "frequency", [self.catalog[sid].frequency for sid in freshness.index])
+        freshness = with_states(freshness.assign(ended=_ended(freshness, self.catalog)))
         status = self._with_notes(status, notes)
         return Snapshot(
             as_of=panel.as_of,
@@ -551,7 +584,8 @@ class Riskcurve:
                 sweep_mapper=mapper,
                 follower_mapper=mapper.map_followers if mapper is not None else None,
             )
-        document = result.to_dict()
+        ledger = _ledger(inputs, moment, req.claim_date)
+        document = {"ledger": ledger.to_dict(), **result.to_dict()}
         document["warnings"] = sorted(notes)
         run = StudyRun(
             as_of=moment,
@@ -559,11 +593,29 @@ class Riskcurve:
             computed_at=pd.Timestamp.now(tz="UTC").floor("s"),
             document=document,
             result=result,
+            ledger=ledger,
         )
         if keep:
             with self.writer() as store:
                 store.set_state(STUDY_STATE_KEY, json.dumps(run.to_dict()))
         return run
+
+    def ledger(
+        self,
+        as_of: str | pd.Timestamp | None = None,
+        *,
+        followers: Sequence[str] = ("ETH", "BTC", "ALTS"),
+        claim_date: date | None = None,
+    ) -> Ledger:
+        """The forward-test ledger as of ``as_of``: every leader breakout since ``claim_date`` (default:
+        the seeds' 2,600 break, 2026-01-08) and what each follower did over 30/60/90 days, or pending."""
+        from riskcurve.study.inputs import build_inputs
+
+        moment = self.resolve(as_of)
+        with self.reader() as store, _notes():
+            panel = AlignedPanel(store, self.catalog, moment)
+            inputs = build_inputs(panel, self.leader, list(followers))
+        return _ledger(inputs, moment, claim_date)
 
     def study_for(self, as_of: pd.Timestamp, facts: StoreFacts | None = None) -> StudyChoice:
         """The stored study a view at ``as_of`` may show: only one computed as of that time or earlier,
@@ -580,12 +632,40 @@ class Riskcurve:
         return StudyChoice(run)
 
 
+def _ledger(inputs: Any, moment: pd.Timestamp, claim_date: date | None) -> Ledger:
+    """The forward-test ledger on prepared study inputs: the study's own events since ``claim_date``."""
+    from riskcurve.study.lab import StudyConfig, declustered_events
+    from riskcurve.study.ledger import CLAIM_DATE, build_ledger
+
+    return build_ledger(
+        inputs.leader,
+        inputs.leader_known,
+        pd.DatetimeIndex(inputs.leader_close.index),
+        declustered_events(inputs, StudyConfig()),
+        inputs.followers,
+        moment,
+        claim_date=pd.Timestamp(claim_date) if claim_date is not None else CLAIM_DATE,
+    )
+
+
 def _ledger_key(channel: str, key: str) -> str:
     return f"alert:{channel}:{key}"
 
 
 def _day(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _ended(freshness: pd.DataFrame, catalog: Catalog) -> np.ndarray:
+    """Per series: has its feed ended? True when the other feeds of its calendar (NYSE, crypto UTC
+    days) reach more than its staleness limit past its last observation, as known at this moment: a
+    delisted coin or a discontinued series, not a folder or provider that is behind as a whole
+    (then every feed of the calendar is merely stale). Uses only what the moment sees."""
+    last = pd.to_datetime(freshness["last_date"])
+    calendar = pd.Series([catalog[str(sid)].calendar for sid in freshness.index], index=freshness.index)
+    newest = last.groupby(calendar).transform("max")
+    limit = pd.to_timedelta([STALE_AFTER[str(f)] for f in freshness["frequency"]]).to_numpy()
+    return ((newest - last).to_numpy() > limit) & last.notna().to_numpy()
 
 
 def _components(panel: AlignedPanel, sessions: pd.DatetimeIndex) -> pd.DataFrame:

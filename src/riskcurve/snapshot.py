@@ -33,7 +33,8 @@ class Snapshot:
     board: Board
     timeline: pd.DataFrame  # runs of the confirmed stage: start, end, stage, name, sessions
     components: pd.DataFrame  # net-liquidity components in USD bn on the board's sessions
-    freshness: pd.DataFrame  # every catalog series: name, frequency, last_date, published, age_days, stale
+    # every catalog series: name, frequency, last_date, published, age_days, stale, ended, state
+    freshness: pd.DataFrame
     round_levels: tuple[float, ...]
     seconds: float  # time taken to compute it
 
@@ -73,4 +74,14 @@ def aged(freshness: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
     out = freshness.copy()
     out["age_days"] = np.where(known, age_ns / pd.Timedelta(days=1).value, np.nan)
     out["stale"] = ~known | (age_ns > limit_ns)  # a series with no observation is stale
-    return out
+    return with_states(out) if "ended" in out.columns else out
+
+
+def with_states(freshness: pd.DataFrame) -> pd.DataFrame:
+    """``freshness`` with its ``state`` (a FeedState) from ``stale`` and ``ended``: an ended feed is
+    stale too (its values are not usable), but waiting for it is pointless, so it is named apart."""
+    known = freshness["last_date"].notna().to_numpy()
+    stale = freshness["stale"].to_numpy(dtype=bool)
+    ended = freshness["ended"].to_numpy(dtype=bool)
+    state = np.select([~known, ~stale, ended], ["missing", "fresh", "ended"], default="stale")
+    return freshness.assign(state=state.astype(object))

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,10 @@ from riskcurve.events import CalendarEvent, events_near
 from riskcurve.measures.board import Board, BoardConfig, compute_board
 from riskcurve.measures.breakout import BreakoutEvent
 from riskcurve.thesis import FOLLOW_WINDOW_DAYS
+
+if TYPE_CHECKING:  # the service attaches them; the stage rules never read them
+    from riskcurve.channels import Channels
+    from riskcurve.claims import Claims
 
 Comparison = Literal[">=", "<="]
 
@@ -375,6 +379,8 @@ class Status:
     events: list[CalendarEvent]
     freshness: pd.DataFrame
     timeline: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    channels: Channels | None = None  # the liquidity channels beside the rules (the service adds them)
+    claims: Claims | None = None  # the thesis's dated claims against the data
 
     @property
     def name(self) -> str:
@@ -439,6 +445,7 @@ class Status:
         if self.stale:
             stale = ", ".join(self.stale)
             lines.append(f"  stale series (newest observation older than its frequency allows): {stale}")
+        lines += [part.summary() for part in (self.channels, self.claims) if part is not None]
         return "\n".join(lines)
 
     __str__ = summary
@@ -517,6 +524,8 @@ class Status:
                 "eth_btc_date": jsonable(self.indicator_dates.get("eth_btc")),
             },
             "altseason": self.altseason.to_dict(),
+            "channels": self.channels.to_dict() if self.channels is not None else None,
+            "claims": self.claims.to_dict() if self.claims is not None else None,
             "context": self.context,
             "follow_window": self.follow_window,
             "events": [e.to_dict(when) for e in self.events],

@@ -50,3 +50,9 @@ ALTSEASON_MIN_UNIVERSE: Final = 20
 #: month, 28-31 days apart, and known a day later, so a current ranking is at most 32 days old;
 #: 45 days tolerates a snapshot two weeks late but not a missed month (59+ days).
 ALTSEASON_MAX_RANKING_AGE: Final = pd.Timedelta(days=45)
+
+#: The thesis's own date: the Russell 2000's first close above 2,600 and the order for $200B of GSE
+#: MBS purchases (2026-01-08). Channel figures "since" count from it; the claims table checks against it.
+CHANNEL_ANCHOR: Final = pd.Timestamp("2026-01-08")
+#: The first settlement of the Fed's reserve-management bill purchases (about $40B a month).
+RMP_START: Final = pd.Timestamp("2025-12-12")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from riskcurve.catalog import Catalog
+from riskcurve.catalog import Catalog, CsvSpec
 from riskcurve.data.sources.csvdir import CsvDirSource
 from riskcurve.data.store import Store
 from riskcurve.data.update import csv_sources, run_update
@@ -53,6 +54,37 @@ def test_market_cap_zero_means_unknown(catalog: Catalog, tmp_path: Path) -> None
     assert caps["date"].tolist() == [pd.Timestamp("2024-01-02")]
 
 
+def test_zero_missing_columns_drop_zeros_only_there(catalog: Catalog, tmp_path: Path) -> None:
+    """A column listed in csv.zero_missing (CoinGecko's 0 = unknown) loses its zeros; others keep them."""
+    csv = CsvSpec(
+        path="crypto/market/USDC_SUPPLY.csv",
+        fields={"coingecko_market_cap_usd": "value", "defillama_circulating_usd": "defillama"},
+        ignore=("defillama_live_snapshot_usd",),
+        zero_missing=("coingecko_market_cap_usd",),
+    )
+    spec = replace(catalog["USDC_SUPPLY"], csv=csv)
+    write_csv(
+        tmp_path / csv.path,
+        "date,defillama_circulating_usd,coingecko_market_cap_usd,defillama_live_snapshot_usd\n"
+        "2018-10-20,0,0,\n2018-10-21,120000000,125000000,\n",
+    )
+    frame = CsvDirSource(tmp_path).fetch(spec)
+    assert frame[frame["field"] == "value"]["date"].tolist() == [pd.Timestamp("2018-10-21")]
+    assert frame[frame["field"] == "defillama"]["value"].tolist() == [0.0, 1.2e8]
+
+
+def test_offline_update_skips_live_only_series(catalog: Catalog, tmp_path: Path) -> None:
+    write_csv(tmp_path / "equities" / "RUT.csv", GOOD_RUT)
+    specs = [catalog["RUT"], catalog["WSHOBL"], catalog["BOOK_DEPTH_BTC"]]
+    with Store(tmp_path / "s.duckdb") as store:
+        report = run_update(store, specs, csv_sources(tmp_path))
+    assert report.ok
+    assert {r.series_id: (r.status, r.message) for r in report.results if r.series_id != "RUT"} == {
+        "WSHOBL": ("skipped", "live only; no CSV history"),
+        "BOOK_DEPTH_BTC": ("skipped", "live only; no CSV history"),
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -92,9 +124,7 @@ def test_missing_directory_and_file(catalog: Catalog, tmp_path: Path) -> None:
         CsvDirSource(tmp_path).fetch(catalog["RUT"])
 
 
-def test_bad_file_changes_nothing_and_other_series_land(
-    catalog: Catalog, data_copy: Path, tmp_path: Path
-) -> None:
+def test_bad_file_changes_nothing_and_other_series_land(catalog: Catalog, data_copy: Path, tmp_path: Path) -> None:
     specs = catalog.select(["RUT", "WALCL", "BTC"])
     with Store(tmp_path / "s.duckdb") as store:
         first = run_update(store, specs, csv_sources(data_copy))
@@ -111,15 +141,15 @@ def test_bad_file_changes_nothing_and_other_series_land(
         assert statuses == {"RUT": "failed", "WALCL": "unchanged", "BTC": "ok"}
         assert f"line {bad_line}:" in second.failed[0].message and "oops" in second.failed[0].message
         assert store.row_count() == before + 1
-        log = store.con.execute(
-            "SELECT status FROM fetch_log WHERE series_id = 'RUT' ORDER BY finished_at"
-        ).df()
+        log = store.con.execute("SELECT status FROM fetch_log WHERE series_id = 'RUT' ORDER BY finished_at").df()
         assert log["status"].tolist() == ["ok", "failed"]
 
 
 def test_rows_of_unfinished_periods_are_left_out(catalog: Catalog, tmp_path: Path) -> None:
-    write_csv(tmp_path / "crypto" / "SOL.csv",
-              "date,open,high,low,close,volume,market_cap\n2024-01-01,1,2,1,1.5,10,\n2024-01-02,1.5,2,1,1.6,10,\n")
+    write_csv(
+        tmp_path / "crypto" / "SOL.csv",
+        "date,open,high,low,close,volume,market_cap\n2024-01-01,1,2,1,1.5,10,\n2024-01-02,1.5,2,1,1.6,10,\n",
+    )
     # At 2024-01-02 12:00 UTC the UTC day of 01-02 is still trading; its close is not final.
     source = CsvDirSource(tmp_path, now=lambda: pd.Timestamp("2024-01-02 12:00", tz="UTC"))
     assert source.fetch(catalog["SOL"])["date"].unique().tolist() == [pd.Timestamp("2024-01-01")]

@@ -119,3 +119,10 @@ def test_deadline_leaves_the_rest_not_reached(catalog: Catalog) -> None:
         "SPX": "not reached: the run's deadline of 10 s passed",
         "WALCL": "not reached: the run's deadline of 10 s passed",
     }
+
+
+def test_every_live_source_names_the_hosts_it_is_probed_on() -> None:
+    """A live adapter without hosts would not be probed and would retry every series offline."""
+    from riskcurve.data.update import live_sources
+
+    assert all(source.hosts() and all(source.hosts()) for source in live_sources())

@@ -76,15 +76,29 @@ def test_works_offline_with_plotly_inlined_once(page: Page, built: tuple[str, st
     assert sum(len(s.text) > 3_000_000 for s in inline) == 1
 
 
-def test_every_chart_is_present_with_data(page: Page) -> None:
+def test_every_chart_is_present_with_data(page: Page, catalog: Catalog) -> None:
     figures = {s.attrs["data-chart"]: json.loads(s.text) for s in page.find("script", class_="figure-data")}
     assert list(figures) == [c.name for c in CHARTS]
     for name, figure in figures.items():
         page.by_id(f"chart-{name}")
         assert_figure_has_data(name, figure)
     assert "weekly points before" in figures["liquidity"]["layout"]["title"]["subtitle"]["text"]
+    liquidity = figures["liquidity"]
+    rut = next(t for t in liquidity["data"] if t["name"].startswith("Russell 2000"))
+    assert rut["yaxis"] == "y2" and liquidity["layout"]["yaxis2"]["type"] == "log"
+    assert liquidity["layout"]["yaxis2"]["ticktext"][0].replace(",", "").isdigit()  # no minor-digit labels
+    rules = figures["rules"]
+    metrics = [r["metric"] for st in json.loads(page.by_id("status-data").text)["stages"] for r in st["rules"]]
+    assert [t["name"] for t in rules["data"]] == metrics  # one panel per rule, in the card's order
+    dashed = [sh for sh in rules["layout"]["shapes"] if sh.get("line", {}).get("dash") == "dash"]
+    assert len(dashed) == len(metrics)  # every rule's threshold line
+    axis_titles = [v["title"]["text"] for k, v in rules["layout"].items() if k.startswith("yaxis")]
+    assert len(axis_titles) == len(metrics) and all(axis_titles)  # a unit on every panel
+    timeline = figures["timeline"]
+    assert [t["type"] for t in timeline["data"]].count("bar") >= 2  # stage bands behind the index
     table = figures["freshness"]["data"][0]
-    assert len(table["cells"]["values"][0]) == 106  # every series of the catalog
+    assert len(table["cells"]["values"][0]) == len(catalog)  # every series of the catalog
+    assert table["header"]["values"][-1] == "state"
 
 
 def test_status_numbers_equal_status_json(page: Page, real_store_path: Path) -> None:
@@ -122,11 +136,22 @@ def _run(as_of: str, document: dict[str, Any]) -> StudyRun:
 
 def test_study_section_is_optional(page: Page, snapshot: Snapshot) -> None:
     assert "no study stored yet" in " ".join(page.by_id("study-missing").text.split())
-    study: dict[str, Any] = {"verdict": "not supported", "p_value": 0.41, "horizons": [7, 30], "detail": {"n": 12}}
+    events = [{"date": "2024-11-06", "kind": "ath", "level": 2442.0, "close": 2392.92}] * 2
+    study: dict[str, Any] = {
+        "verdict": "not supported",
+        "p_value": 0.41,
+        "horizons": [7, 30],
+        "detail": {"n": 12},
+        "events": events,
+    }
     run = _run("2026-01-02 00:00", study)
     with_study = Page(render_report(snapshot, started=time.perf_counter(), study=StudyChoice(run)))
     assert json.loads(with_study.by_id("study-data").text) == run.to_dict()
     assert any(td.text == "not supported" for td in with_study.find("td"))
+    table = [t for t in with_study.find("table") if t.attrs.get("data-key") == "events"]
+    assert len(table) == 1  # the events are a table, not JSON text
+    cells = [td.text for td in with_study.find("td")]
+    assert cells.count("2024-11-06") == 2 and "2,393" in cells and "ath" in cells
     assert "study as of 2026-01-02 00:00 UTC (data f00d" in with_study.by_id("study-label").text
     assert not [e for e in with_study.elements if e.attrs.get("id") == "study-missing"]
 
@@ -219,3 +244,11 @@ def test_a_report_that_cannot_be_written_is_one_clear_line(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and f"cannot write the report to {out}: Permission denied" in result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_the_card_shows_every_claim_and_channel(page: Page, snapshot: Snapshot) -> None:
+    claims = page.find("tr", class_="claim")
+    assert [row.attrs["data-claim"] for row in claims] == [c.claim.id for c in snapshot.status.claims.checks]
+    assert [row.attrs["data-word"] for row in claims] == [c.word for c in snapshot.status.claims.checks]
+    keys = [row.attrs["data-key"] for row in page.find("tr", class_="channel")]
+    assert keys == [r.key for r in snapshot.status.channels.readings]

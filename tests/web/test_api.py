@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -47,7 +48,8 @@ def test_health(client: TestClient, data_dir: Path, catalog: Catalog) -> None:
     response = client.get("/api/health")
     assert response.status_code == 200
     doc = response.json()
-    assert doc["status"] == "ok" and doc["series"] == 106
+    offline = [spec for spec in catalog.values() if spec.csv is not None]  # live-only series hold nothing yet
+    assert doc["status"] == "ok" and doc["series"] == len(offline)
     assert doc["latest"] == latest_close(data_dir, catalog).isoformat()  # the newest RUT close's publication
 
 
@@ -180,10 +182,11 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
         "/api/series/{series_id}",
         "/api/breakouts",
         "/api/study",
+        "/api/version",
     ):
         assert "get" in paths[path], path
     params = {p["name"] for p in paths["/api/series/{series_id}"]["get"]["parameters"]}
-    assert params == {"series_id", "start", "end", "field", "member"}
+    assert params == {"series_id", "start", "end", "field", "member", "as_of"}
 
 
 def test_no_endpoint_writes(real_store_path: Path, tmp_path: Path) -> None:
@@ -286,3 +289,63 @@ def test_access_log_never_shows_the_token() -> None:
 def test_date_params_are_typed(client: TestClient) -> None:
     good = client.get("/api/series/SPX", params={"start": date(2026, 8, 1).isoformat(), "end": "2026-08-21"})
     assert good.status_code == 200 and good.json()["dates"][-1] == "2026-08-21"
+
+
+def test_channels_and_claims_endpoints_serve_the_status_parts(client: TestClient, real_store_path: Path) -> None:
+    rc = riskcurve.open(real_store_path)
+    channels = client.get("/api/channels", params={"as_of": "2026-01-09"})
+    assert channels.status_code == 200
+    assert channels.json()["readings"] == rc.channels("2026-01-09").to_dict()["readings"]
+    claims = client.get("/api/claims", params={"as_of": "latest"})
+    assert claims.status_code == 200
+    words = {c["id"]: c["word"] for c in claims.json()["claims"]}
+    assert words["tga-drawdown"] == "holds" and set(words.values()) <= {"holds", "does not hold", "no data", "pending"}
+    assert client.get("/api/claims", params={"as_of": "someday"}).status_code == 422
+
+
+def test_docs_work_offline_from_packaged_assets(client: TestClient) -> None:
+    """/docs loads Swagger UI from this server only (the swagger-ui-bundle package), and its CSP allows
+    no other origin, so the page renders on a machine without internet."""
+    response = client.get("/docs")
+    assert response.status_code == 200
+    policy = response.headers["content-security-policy"]
+    assert "http" not in policy and "frame-ancestors 'none'" in policy
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", response.text)
+    assert len(assets) == 3, assets  # the bundle, the stylesheet, the icon
+    for url in assets:
+        assert url.startswith("/static/docs/"), url
+        served = client.get(url)
+        assert served.status_code == 200 and len(served.content) > 500, url
+    assert "swagger-ui-bundle.js" in " ".join(assets) and "/openapi.json" in response.text
+    assert client.get("/static/docs/index.html").status_code == 404  # only the listed assets are served
+    assert client.get("/redoc").status_code == 404  # ReDoc needs a CDN: not offered
+
+
+def test_series_as_of_a_past_day_shows_only_what_was_published(client: TestClient, data_dir: Path) -> None:
+    rut = read_data(data_dir / "equities" / "RUT.csv")
+    known = rut.loc[(rut["date"] >= "2026-05-01") & (rut["date"] <= "2026-06-15"), "date"]
+    past = client.get("/api/series/RUT", params={"start": "2026-05-01", "as_of": "2026-06-15"}).json()
+    assert past["count"] == len(known) > 0 and past["dates"][-1] == str(known.max())[:10] == "2026-06-15"
+    assert past["data_as_of"] is not None and past["data_as_of"] <= "2026-06-15T23:59:59+00:00"
+    now = client.get("/api/series/RUT", params={"start": "2026-05-01"}).json()
+    assert now["count"] > past["count"]  # the latest view has the closes after 2026-06-15
+    bad = client.get("/api/series/RUT", params={"as_of": "someday"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "as_of"]
+
+
+def test_version_changes_when_the_store_does(real_store_path: Path, tmp_path: Path) -> None:
+    path = copy_store(real_store_path, tmp_path)
+    with TestClient(app_for(path)) as test_client:
+        first = test_client.get("/api/version").json()["version"]
+        assert test_client.get("/api/version").json()["version"] == first  # stable while nothing changes
+        with Store(path) as store:
+            store.set_state("test:touch", "1")
+        assert test_client.get("/api/version").json()["version"] != first
+
+
+def test_ledger_scores_the_2600_break(client: TestClient) -> None:
+    doc = client.get("/api/ledger", params={"as_of": "2026-10-09"}).json()
+    assert doc["claim_date"] == "2026-01-08" and doc["signals"][0]["date"] == "2026-01-08"
+    eth = [e for e in doc["entries"] if e["follower"] == "ETH" and e["signal_date"] == "2026-01-08"]
+    assert [e["outcome"] for e in eth] == ["realised"] * 3 and -0.35 < eth[0]["realised"] < -0.31
+    assert client.get("/api/ledger", params={"as_of": "not a date"}).status_code == 422

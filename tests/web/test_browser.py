@@ -103,6 +103,12 @@ def test_dashboard_renders_and_follows_the_as_of_date(server: str, data_dir: Pat
             page.wait_for_selector(f"body[data-loaded-as-of='{day}']", timeout=60_000)
             assert (page.get_attribute("#status", "data-as-of") or "").startswith(day)
             assert page.inner_text("#stage-name") == stage != latest_stage
+            assert f"as_of={day}" in page.url  # the view is in the address, to share
+            shared = browser.new_page(viewport={"width": 1280, "height": 800})
+            shared.goto(page.url)
+            shared.wait_for_selector(f"body[data-loaded-as-of='{day}']", timeout=60_000)
+            assert shared.inner_text("#stage-name") == stage and shared.input_value("#as-of") == day
+            shared.close()
             page.select_option("#series-id", "WALCL")
             # A locator, not wait_for_function: the page's CSP forbids the eval a string predicate needs.
             page.locator("#series-chart .gtitle").filter(has_text="WALCL").first.wait_for(timeout=30_000)

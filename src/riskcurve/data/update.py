@@ -68,11 +68,25 @@ class Reachability:
 
 def live_sources() -> list[Source]:
     """The live adapters in priority order (imported lazily: they pull in network libraries)."""
-    from riskcurve.data.sources.crypto import CcxtSource, CoinGeckoSource
+    from riskcurve.data.sources.crypto import CcxtSampler, CcxtSource, CoinGeckoSource
+    from riskcurve.data.sources.defillama import DefiLlamaSource
+    from riskcurve.data.sources.feargreed import FearGreedSource
+    from riskcurve.data.sources.fiscal import FiscalDataSource
     from riskcurve.data.sources.fred import FredSource
+    from riskcurve.data.sources.nyfed import NyFedSource
     from riskcurve.data.sources.yahoo import YahooSource
 
-    return [FredSource(), CcxtSource(), YahooSource(), CoinGeckoSource()]
+    return [
+        FredSource(),
+        CcxtSource(),
+        YahooSource(),
+        CoinGeckoSource(),
+        FiscalDataSource(),
+        NyFedSource(),
+        DefiLlamaSource(),
+        FearGreedSource(),
+        CcxtSampler(),
+    ]
 
 
 def csv_sources(data_dir: Path) -> list[Source]:
@@ -150,6 +164,8 @@ def fetch_all(
         if not candidates:
             if incremental:  # e.g. CoinMarketCap snapshots: only a CSV directory carries them
                 out.skipped.append(SeriesUpdate(spec.id, "-", "skipped", message="no live source; CSV directory only"))
+            elif spec.csv is None:  # e.g. FRED WSHOBL: no offline history exists, a live update fills it in
+                out.skipped.append(SeriesUpdate(spec.id, "-", "skipped", message="live only; no CSV history"))
             else:
                 out.failures.append(
                     SeriesUpdate(spec.id, "-", "failed", message="no configured source can provide this series")

@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 
 from riskcurve.measures.board import Board
 from riskcurve.snapshot import Snapshot
-from riskcurve.stages import STAGE_NAMES
+from riskcurve.stages import STAGE_NAMES, Status
 
 DAILY_YEARS = 3  # the most recent years keep every point
 TEMPLATE = "plotly_white"
@@ -160,7 +160,8 @@ def rut_chart(board: Board, round_levels: Sequence[float] = (), years: int = DAI
 
 
 def liquidity_chart(board: Board, components: pd.DataFrame) -> go.Figure:
-    """Fed net liquidity (WALCL − TGA − RRP) and its parts in USD bn, beside BTC on a log axis."""
+    """Fed net liquidity (WALCL − TGA − RRP) and its parts in USD bn, over the Russell 2000 on a
+    log axis (the thesis's first and third steps on one chart); BTC one legend click away."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     cuts = []
     net, cut = _line(board.frame["net_liquidity"], "Net liquidity", line={"color": "#17becf", "width": 2.2})
@@ -175,13 +176,30 @@ def liquidity_chart(board: Board, components: pd.DataFrame) -> go.Figure:
             trace, cut = _line(components[sid], label, line={"color": color, "width": 1})
             fig.add_trace(trace, secondary_y=False)
             cuts.append(cut)
-    btc, cut = _line(board.frame["btc_close"], "BTC (right)", line={"color": "#f2a900", "width": 1.2})
-    fig.add_trace(btc, secondary_y=True)
+    rut, cut = _line(board.frame["rut_close"], "Russell 2000 (right)", line={"color": "#333", "width": 1.2})
+    fig.add_trace(rut, secondary_y=True)
+    cuts.append(cut)
+    # BTC on its own axis, off until clicked in the legend: two price scales at once would be noise.
+    btc, cut = _line(board.frame["btc_close"], "BTC (click to show)", line={"color": "#f2a900", "width": 1.2})
+    btc.update(yaxis="y3", visible="legendonly")
+    fig.add_trace(btc)
     cuts.append(cut)
     fig.update_yaxes(title_text="USD bn", secondary_y=False)
-    fig.update_yaxes(title_text="BTC, USD (log)", type="log", secondary_y=True, showgrid=False, tickmode="auto")
+    close = board.frame["rut_close"].dropna()
+    ticks = log_ticks(float(close.min()), float(close.max())) if len(close) else []
+    fig.update_yaxes(
+        title_text="Russell 2000, index points (log)",
+        type="log",
+        secondary_y=True,
+        showgrid=False,
+        tickvals=ticks,
+        ticktext=[f"{t:,.0f}" for t in ticks],
+    )
+    fig.update_layout(
+        yaxis3={"overlaying": "y", "side": "right", "type": "log", "visible": False, "title": {"text": "BTC, USD"}}
+    )
     _range_buttons(fig)
-    return _layout(fig, "Fed net liquidity, its components and BTC", [_thinned_note(cuts)])
+    return _layout(fig, "Fed net liquidity, its components and the Russell 2000", [_thinned_note(cuts)])
 
 
 def _stacked(
@@ -243,69 +261,166 @@ def _stage_label(stage: int | None) -> str:
     return "unknown (no Russell 2000 close)" if stage is None else f"{stage} {STAGE_NAMES[stage]}"
 
 
+def log_ticks(low: float, high: float, max_ticks: int = 8) -> list[float]:
+    """Tick values for a log axis over ``[low, high]``: 1-2-5 steps per decade, thinned to 1-5 or
+    decades only when there are too many, so a log axis never shows plotly's minor-digit clutter."""
+    if not (low > 0 and high > low):
+        return []
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    for steps in ((1, 2, 5), (1, 5), (1,)):
+        ticks = [m * 10.0**d for d in decades for m in steps if low <= m * 10.0**d <= high]
+        if len(ticks) <= max_ticks:
+            return ticks
+    return ticks
+
+
 def timeline_chart(timeline: pd.DataFrame, board: Board | None = None) -> go.Figure:
-    """The confirmed stage over history as colored bands (height = stage), with the Russell 2000 on top."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    """The confirmed stage over history as shaded bands behind the Russell 2000 (log axis); runs
+    whose stage is unknown (no leader close) are hatched grey, never drawn as stage 0."""
+    fig = go.Figure()
     for stage, color in STAGE_COLORS.items():
         runs = timeline[timeline["stage"].isna()] if stage is None else timeline[timeline["stage"] == stage]
         if runs.empty:
             continue
-        xs: list[str | None] = []
-        ys: list[float | None] = []
-        height = 4.2 if stage is None else max(float(stage), 0.3)  # unknown: a full-height grey band
-        for start, end in zip(runs["start"], runs["end"], strict=True):
-            x0 = pd.Timestamp(start).strftime("%Y-%m-%d")
-            x1 = (pd.Timestamp(end) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
-            xs += [x0, x1, x1, x0, x0, None]
-            ys += [0.0, 0.0, height, height, 0.0, None]
+        starts = pd.DatetimeIndex(runs["start"])
+        ends = pd.DatetimeIndex(runs["end"]) + pd.Timedelta(days=1)
         fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                fill="toself",
-                mode="lines",
-                line={"width": 0},
-                fillcolor=color,
-                hoveron="fills",
-                name=f"{_stage_label(stage)} ({int(runs['sessions'].sum())} sessions)",
-            ),
-            secondary_y=False,
+            go.Bar(
+                x=[str(t) for t in (starts + (ends - starts) / 2).strftime("%Y-%m-%dT%H:%M:%S")],
+                y=[1.0] * len(runs),
+                width=((ends - starts) / pd.Timedelta(milliseconds=1)).to_numpy(dtype="float64"),
+                marker={
+                    "color": color,
+                    "line": {"width": 0},
+                    "pattern": {"shape": "/" if stage is None else "", "fgcolor": "#777"},
+                },
+                opacity=0.35,
+                customdata=np.stack([_dates(starts), _dates(runs["end"])], axis=1),
+                hovertemplate=f"{_stage_label(stage)}: %{{customdata[0]}} … %{{customdata[1]}}<extra></extra>",
+                name=f"{_stage_label(stage)} ({int(runs['sessions'].sum()):,} sessions)",
+            )
         )
-    notes = [f"{len(timeline)} runs of the confirmed stage"]
+    fig.update_layout(barmode="overlay", bargap=0, yaxis={"range": [0, 1], "visible": False, "fixedrange": True})
+    notes = [f"{len(timeline):,} runs of the confirmed stage"]
     if board is not None:
-        rut, cut = _line(board.frame["rut_close"], "Russell 2000 (right, log)", line={"color": "#333", "width": 1})
-        fig.add_trace(rut, secondary_y=True)
-        fig.update_yaxes(type="log", secondary_y=True, showgrid=False, tickmode="auto")
+        rut, cut = _line(board.frame["rut_close"], "Russell 2000", line={"color": "#333", "width": 1.2})
+        rut.update(yaxis="y2")
+        fig.add_trace(rut)
+        close = board.frame["rut_close"].dropna()
+        ticks = log_ticks(float(close.min()), float(close.max())) if len(close) else []
+        fig.update_layout(
+            yaxis2={
+                "overlaying": "y",
+                "side": "left",
+                "type": "log",
+                "title": {"text": "Russell 2000, index points (log)"},
+                "tickvals": ticks,
+                "ticktext": [f"{t:,.0f}" for t in ticks],
+                "showgrid": True,
+            }
+        )
         notes.append(_thinned_note([cut]))
-    fig.update_yaxes(title_text="stage", range=[0, 4.2], dtick=1, secondary_y=False)
     _range_buttons(fig)
-    fig = _layout(fig, "Stage timeline", notes)
+    fig = _layout(fig, "Stage timeline behind the Russell 2000", notes)
     fig.update_layout(hovermode="closest")
     return fig
 
 
+#: Units of the rule metrics that are not fractions (fractions read as %).
+RULE_UNITS = {
+    "hy_oas_chg_13w": "pp",
+    "hy_oas_pct_rank": "percentile",
+    "net_liquidity_chg_13w": "USD bn",
+    "sessions_since_breakout": "sessions",
+    "altseason": "index 0-100",
+}
+PASS_FILL, FAIL_FILL = "rgba(89, 161, 79, 0.10)", "rgba(225, 87, 89, 0.08)"
+
+
+def rules_chart(status: Status, board: Board, years: int = DAILY_YEARS) -> go.Figure:
+    """Every stage rule in its own small panel (a row per stage): the metric over the last ``years``
+    years, its threshold as a dashed line, the passing side shaded green and the failing side red,
+    so how far each rule is from flipping is visible at a glance."""
+    stages = [st for st in status.stages if st.rules]
+    cols = max((len(st.rules) for st in stages), default=1)
+    titles = [f"{st.number}: {r.label}" for st in stages for r in st.rules]
+    fig = make_subplots(rows=max(len(stages), 1), cols=cols, subplot_titles=titles, vertical_spacing=0.09)
+    for row, st in enumerate(stages, start=1):
+        for col, rule in enumerate(st.rules, start=1):
+            series = board.frame[rule.metric].dropna() if rule.metric in board.frame else pd.Series(dtype=float)
+            if len(series):
+                series = series[series.index >= series.index[-1] - pd.DateOffset(years=years)]
+            scale = 100.0 if rule.percent else 1.0
+            fig.add_trace(
+                go.Scatter(
+                    x=_dates(series.index),
+                    y=series.to_numpy(dtype="float64") * scale,
+                    mode="lines",
+                    line={"width": 1.2, "color": "#1f77b4"},
+                    name=rule.metric,
+                    showlegend=False,
+                    hovertemplate=f"%{{x}}: %{{y:,.2f}}{'%' if rule.percent else ''}<extra>{rule.metric}</extra>",
+                ),
+                row=row,
+                col=col,
+            )
+            level = rule.threshold * scale
+            above, below = (PASS_FILL, FAIL_FILL) if rule.op == ">=" else (FAIL_FILL, PASS_FILL)
+            values = series.to_numpy(dtype="float64") * scale
+            low = float(min(values.min(), level)) if len(values) else level - 1
+            high = float(max(values.max(), level)) if len(values) else level + 1
+            pad = (high - low) * 0.05 or 1.0
+            fig.add_hrect(y0=level, y1=high + pad, fillcolor=above, line_width=0, row=row, col=col)
+            fig.add_hrect(y0=low - pad, y1=level, fillcolor=below, line_width=0, row=row, col=col)
+            fig.add_hline(y=level, line={"dash": "dash", "width": 1, "color": "#555"}, row=row, col=col)
+            fig.update_yaxes(
+                title_text="%" if rule.percent else RULE_UNITS.get(rule.metric, ""),
+                range=[low - pad, high + pad],
+                row=row,
+                col=col,
+            )
+    fig.update_annotations(font_size=11)
+    fig = _layout(
+        fig,
+        "Every stage rule: value, threshold (dashed), passing side green, failing side red",
+        [f"last {years} years, daily; the card above gives each rule's value and date now"],
+        height=260 * max(len(stages), 1) + 120,
+    )
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+#: Row colour per FeedState: red only for a feed that should have new data and has not.
+STATE_FILL = {"stale": "#fde0dd", "missing": "#fff3cd", "ended": "#eeeeee", "fresh": "white"}
+STATE_ORDER = {"stale": 0, "missing": 1, "ended": 2, "fresh": 3}
+
+
 def freshness_table(freshness: pd.DataFrame) -> go.Figure:
-    """Every catalog series: last observation, when it was published, its age and whether it is stale."""
-    frame = freshness.sort_values(["stale", "age_days"], ascending=[False, False])
-    stale = frame["stale"].to_numpy(dtype=bool)
-    fill = ["#fde0dd" if s else "white" for s in stale]
+    """Every catalog series: last observation, when it was published, its age and its state (the
+    service's FeedState: fresh, stale, ended or missing); stale rows first, then ended ones."""
+    frame = freshness.assign(_order=freshness["state"].map(STATE_ORDER))
+    frame = frame.sort_values(["_order", "age_days"], ascending=[True, False])
+    states = [str(s) for s in frame["state"]]
+    fill = [STATE_FILL[s] for s in states]
     columns = {
         "series": [str(s) for s in frame.index],
         "name": [str(n) for n in frame["name"]],
         "frequency": [str(f) for f in frame["frequency"]],
         "last date": [_day(v) for v in frame["last_date"]],
         "published (UTC)": [_minute(v) for v in frame["published"]],
-        "age, days": ["-" if pd.isna(a) else f"{a:,.1f}" for a in frame["age_days"]],
-        "stale": ["yes" if s else "no" for s in stale],
+        "age, days": ["-" if pd.isna(a) else f"{a:,.0f}" for a in frame["age_days"]],
+        "state": states,
     }
     fig = go.Figure(
         go.Table(
-            columnwidth=[70, 260, 60, 80, 110, 60, 40],
+            columnwidth=[70, 260, 60, 80, 110, 60, 50],
             header={"values": list(columns), "fill_color": "#eeeeee", "align": "left", "font": {"size": 12}},
             cells={"values": list(columns.values()), "fill_color": [fill] * len(columns), "align": "left"},
         )
     )
-    return _layout(fig, f"Freshness of every series ({len(frame)}; {int(stale.sum())} stale)", height=620)
+    counts = ", ".join(f"{states.count(s)} {s}" for s in STATE_ORDER if s in states)
+    note = "ended: the other feeds of its calendar went on well past its last observation (delisted, discontinued)"
+    return _layout(fig, f"Freshness of every series ({len(frame)}: {counts})", [note], height=620)
 
 
 def _day(value: Any) -> str:
@@ -327,10 +442,11 @@ class ChartSpec:
 
 CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec("rut", "Russell 2000 and its breakouts", lambda s: rut_chart(s.board, s.round_levels)),
-    ChartSpec("liquidity", "Net liquidity and BTC", lambda s: liquidity_chart(s.board, s.components)),
+    ChartSpec("liquidity", "Net liquidity and the Russell 2000", lambda s: liquidity_chart(s.board, s.components)),
     ChartSpec("credit", "Credit", lambda s: credit_chart(s.board)),
     ChartSpec("relative", "Relative strength", lambda s: relative_chart(s.board)),
     ChartSpec("crypto", "ETH/BTC and altcoin season", lambda s: crypto_chart(s.board)),
+    ChartSpec("rules", "Every stage rule", lambda s: rules_chart(s.status, s.board)),
     ChartSpec("timeline", "Stage timeline", lambda s: timeline_chart(s.timeline, s.board)),
     ChartSpec("freshness", "Freshness", lambda s: freshness_table(s.freshness)),
 )

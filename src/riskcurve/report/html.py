@@ -98,15 +98,28 @@ def render_card(status: Status) -> str:
 STUDY_INLINE_LIMIT = 2_000  # characters of JSON shown as text; larger parts stay in the embedded JSON only
 
 
+def _is_table(value: object) -> bool:
+    """A non-empty list of flat records (the study's events, its adjusted p-values): a table."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(row, dict) for row in value)
+        and all(v is None or isinstance(v, str | int | float | bool) for row in value for v in row.values())
+    )
+
+
 def study_sections(study: dict[str, Any]) -> dict[str, list[Any]]:
-    """The study result sorted for reading: scalars, texts (e.g. the verdict per follower), small
-    structures shown as JSON, and large ones only named (they are in the embedded JSON, once)."""
-    out: dict[str, list[Any]] = {"scalars": [], "texts": [], "small": [], "large": []}
+    """The study result sorted for reading: scalars, texts (e.g. the verdict per follower), lists of
+    records as tables (key, columns, rows; the events among them), other small structures as JSON,
+    and large ones only named (they are in the embedded JSON, once)."""
+    out: dict[str, list[Any]] = {"scalars": [], "texts": [], "tables": [], "small": [], "large": []}
     for key, value in study.items():
         if value is None or isinstance(value, str | int | float | bool):
             out["scalars"].append((key, value))
         elif isinstance(value, dict) and value and all(isinstance(v, str) for v in value.values()):
             out["texts"].append((key, value))
+        elif _is_table(value):
+            out["tables"].append((key, list(value[0]), [[row.get(c) for c in value[0]] for row in value]))
         else:
             text = json.dumps(value, indent=2)
             if len(text) <= STUDY_INLINE_LIMIT:

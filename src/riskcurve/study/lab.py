@@ -344,6 +344,16 @@ def _verdict(
     )
 
 
+def declustered_events(inputs: StudyInputs, cfg: StudyConfig) -> list[BreakoutEvent]:
+    """The leader's breakout events as the study defines them (the ledger scores the same ones).
+
+    Detected on the whole history (a new all-time high is only new against every earlier close),
+    then declustered by the cooldown."""
+    history = inputs.leader_history if inputs.leader_history is not None else inputs.leader_close
+    raw_events = detect_breakouts(history, cfg.breakout_config(history), name=inputs.leader)
+    return decluster(raw_events, pd.DatetimeIndex(history.index), cfg.cooldown)
+
+
 def run_study(
     inputs: StudyInputs,
     config: StudyConfig | None = None,
@@ -368,10 +378,7 @@ def run_study(
     step("breakouts", 0.05)
     # Detect on the whole history (a new all-time high is only new against every earlier close),
     # then keep the events inside the study window.
-    history = inputs.leader_history if inputs.leader_history is not None else leader
-    raw_events = detect_breakouts(history, cfg.breakout_config(history), name=inputs.leader)
-    events = decluster(raw_events, pd.DatetimeIndex(history.index), cfg.cooldown)
-    events = [e for e in events if leader.index[0] <= e.date <= leader.index[-1]]
+    events = [e for e in declustered_events(inputs, cfg) if leader.index[0] <= e.date <= leader.index[-1]]
     if len(events) < 5:
         notes.append(f"only {len(events)} events: every statistic below is barely informative")
 

@@ -18,8 +18,10 @@ from typing import Annotated, Any, Literal
 
 import anyio.to_thread
 import pandas as pd
+import swagger_ui_bundle
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import MutableHeaders
@@ -39,13 +41,17 @@ DASHBOARD_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs (Swagger UI) and /redoc: an inline start-up script, bundles and fonts from CDNs.
+# /docs (Swagger UI): its assets come from the swagger-ui-bundle package, served here, so the page
+# works offline; only FastAPI's short inline start-up script needs 'unsafe-inline'.
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
 AsOfQuery = Annotated[
     str | None,
     Query(
@@ -89,6 +95,10 @@ class SeriesInfo(BaseModel):
     last_update: str | None
     stablecoin: bool
     wrapped: bool
+
+
+class StoreVersion(BaseModel):
+    version: str = Field(description="changes whenever the store file changes (an update landed)")
 
 
 class SeriesData(BaseModel):
@@ -157,9 +167,9 @@ def _host_name(header: str) -> str:
 
 
 def _security_headers(path: str) -> dict[str, str]:
-    """The headers every response carries (the API docs page loads Swagger UI from its CDN)."""
+    """The headers every response carries (the API docs page runs Swagger UI's start-up script)."""
     return {
-        "Content-Security-Policy": DOCS_CSP if path in ("/docs", "/redoc") else DASHBOARD_CSP,
+        "Content-Security-Policy": DOCS_CSP if path == "/docs" else DASHBOARD_CSP,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
@@ -239,6 +249,8 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
         version=package_version(),
         description="Read-only API over the riskcurve store: the four-stage status, the series, the "
         "Russell 2000 breakouts and the last study. Values are in standard units as known at the time asked.",
+        docs_url=None,  # served below from packaged assets instead of a CDN
+        redoc_url=None,
     )
     app.state.view = view
 
@@ -278,6 +290,11 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
         doc = await anyio.to_thread.run_sync(view.health)
         return {**doc, "version": package_version()}
 
+    @app.get("/api/version", response_model=StoreVersion, tags=["api"])
+    async def store_version() -> dict[str, str]:
+        """A fingerprint of the store's version, cheap to poll: it changes when an update lands."""
+        return {"version": view.version()}
+
     @app.get(
         "/api/status",
         response_model=None,
@@ -287,6 +304,35 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
     async def status(as_of: AsOfQuery = None) -> Response:
         """The stage of the rotation, every rule with its value and threshold, breakouts, context."""
         return _json(await run(view.status_json, moment(as_of)))
+
+    @app.get(
+        "/api/channels",
+        response_model=None,
+        responses={
+            200: {"description": "the liquidity channels, each with its date and convention"},
+            **unavailable,
+            **bad_input,
+        },
+        tags=["api"],
+    )
+    async def channels(as_of: AsOfQuery = None) -> Response:
+        """Bill purchases, reserves, the daily TGA, the mortgage spread, stablecoins, ETF flows, the
+        net-liquidity decomposition and Fear & Greed, as known at ``as_of``."""
+        return _json(await run(view.part_json, moment(as_of), "channels"))
+
+    @app.get(
+        "/api/claims",
+        response_model=None,
+        responses={
+            200: {"description": "the thesis's dated claims, each checked on its own date"},
+            **unavailable,
+            **bad_input,
+        },
+        tags=["api"],
+    )
+    async def claims(as_of: AsOfQuery = None) -> Response:
+        """Each claim of the thesis with the figure the data give on its date and a plain word."""
+        return _json(await run(view.part_json, moment(as_of), "claims"))
 
     @app.get("/api/series", response_model=list[SeriesInfo], responses=unavailable, tags=["api"])
     async def series_list() -> Response:
@@ -307,12 +353,13 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
         member: Annotated[
             str, Query(max_length=40, pattern=r"^[A-Za-z0-9_.-]*$", description="member of a multi-member dataset")
         ] = "",
+        as_of: AsOfQuery = None,
     ) -> Response:
-        """One series on its own dates, in standard units, as known now."""
+        """One series on its own dates, in standard units, as known at ``as_of`` (default: now)."""
         if start is not None and end is not None and start > end:
             raise _bad("start", f"start {start} is after end {end}")
         try:
-            return _json(await run(view.series_json, series_id, field, member, start, end))
+            return _json(await run(view.series_json, series_id, field, member, start, end, moment(as_of)))
         except CatalogError:
             raise HTTPException(404, f"unknown series {series_id!r}; GET /api/series lists the catalog") from None
         except NoSuchField as exc:
@@ -351,6 +398,22 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
             raise HTTPException(404, choice["reason"])
         return _json(json.dumps(choice["study"]).encode())
 
+    @app.get(
+        "/api/ledger",
+        response_model=None,
+        responses={
+            200: {"description": "the forward-test ledger: every leader signal since the claim date, scored"},
+            **unavailable,
+            **bad_input,
+        },
+        tags=["api"],
+    )
+    async def ledger(as_of: AsOfQuery = None) -> Response:
+        """Every Russell 2000 signal since 2026-01-08 and each follower's realised 30/60/90-day return
+        (or pending) as known at ``as_of``."""
+        when = moment(as_of)
+        return _json(await run(lambda: json.dumps(view.rc.ledger(when).to_dict()).encode()))
+
     @app.get("/api/charts", response_model=None, responses={**unavailable, **bad_input}, tags=["dashboard"])
     async def charts(as_of: AsOfQuery = None) -> Response:
         """Every dashboard chart as plotly figure JSON: ``{"as_of": ..., "figures": {name: figure}}``."""
@@ -370,6 +433,26 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def dashboard() -> HTMLResponse:
         return HTMLResponse(page)
+
+    docs_page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="riskcurve API",
+        swagger_js_url="/static/docs/swagger-ui-bundle.js",
+        swagger_css_url="/static/docs/swagger-ui.css",
+        swagger_favicon_url="/static/docs/favicon-32x32.png",
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return docs_page
+
+    @app.get("/static/docs/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        kind = DOCS_ASSETS.get(name)
+        if kind is None:
+            raise HTTPException(404, f"no API docs asset {name!r}")
+        body = (Path(swagger_ui_bundle.swagger_ui_path) / name).read_bytes()
+        return Response(body, media_type=kind, headers={"Cache-Control": "max-age=86400"})
 
     script = plotly_js().encode()
 

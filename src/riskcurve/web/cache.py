@@ -16,6 +16,7 @@ Retry-After).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -110,6 +111,11 @@ class StoreView:
                 out += [stat.st_mtime_ns, stat.st_size]
         return tuple(out)
 
+    def version(self) -> str:
+        """A short fingerprint of the store's current version (file stats only: no store read), which
+        the page polls to redraw itself after an update."""
+        return hashlib.sha256(repr(self.signature()).encode()).hexdigest()[:16]
+
     def facts(self) -> tuple[tuple[int, ...], StoreFacts]:
         """Facts of the current store version, read by the service on the first request that sees it."""
         signature = self.signature()
@@ -169,6 +175,13 @@ class StoreView:
             ("status", key, moment), lambda: json.dumps(self.snapshot(key, moment).status.to_dict()).encode()
         )
 
+    def part_json(self, moment: pd.Timestamp, part: str) -> bytes:
+        """One part of the status document (``channels`` or ``claims``), from the same snapshot."""
+        key = self.key(moment)
+        return self._cached(
+            (part, key, moment), lambda: json.dumps(self.snapshot(key, moment).status.to_dict()[part]).encode()
+        )
+
     def card_html(self, moment: pd.Timestamp) -> bytes:
         key = self.key(moment)
         return self._cached(("card", key, moment), lambda: render_card(self.snapshot(key, moment).status).encode())
@@ -213,16 +226,23 @@ class StoreView:
         return self._cached(("series", signature), lambda: json.dumps(records(self.rc.series())).encode())
 
     def series_json(
-        self, series_id: str, field: str | None, member: str, start: date | None, end: date | None
+        self,
+        series_id: str,
+        field: str | None,
+        member: str,
+        start: date | None,
+        end: date | None,
+        moment: pd.Timestamp | None = None,
     ) -> bytes:
-        """One series in standard units as known now (raises CatalogError for an unknown id)."""
+        """One series in standard units as known at ``moment`` (None: now); CatalogError for an unknown id.
+        Cached by the newest publication the moment sees, so every moment between two shares one answer."""
         spec = self.rc.catalog[series_id]
         signature, facts = self.facts()
         field = field or spec.value_field
         stored = facts.fields.get(spec.id, ())
         if stored and field not in stored:
             raise NoSuchField(f"series {spec.id} has no field {field!r}; it has {', '.join(stored)}")
-        now = pd.Timestamp.now(tz="UTC")
+        now = moment if moment is not None else pd.Timestamp.now(tz="UTC")
         stamp = self.rc.data_key(facts, now)[0]
 
         def build() -> bytes:
@@ -261,4 +281,3 @@ class StoreView:
             "latest": iso_moment(facts.latest),
             "cached_snapshots": len(self._snapshots),
         }
-

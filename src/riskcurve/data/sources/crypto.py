@@ -291,3 +291,144 @@ class CoinGeckoSource(Source):
             "total_volume": volume,
         }
         return long_from_wide(pd.DataFrame(row, index=day), {k: k for k in row})
+
+
+# Catalog ``ccxt`` symbols the sampler serves: ``order_book:<pair>`` and these two members datasets.
+FUNDING_SYMBOL, OPEN_INTEREST_SYMBOL = "funding_rate", "open_interest"
+BOOK_PREFIX = "order_book:"
+# Coins whose perpetuals the sampler reads (the members the thesis's reset context looks at).
+SAMPLED_COINS: tuple[str, ...] = ("BTC", "ETH")
+# Binance COIN-M perpetual contract sizes in USD (BTC 100, every other coin 10): OI in USD = contracts x size.
+COINM_CONTRACT_USD: Mapping[str, float] = {"BTC": 100.0}
+COINM_DEFAULT_CONTRACT_USD = 10.0
+# Depth bands around mid, as fractions, and the field names they are stored under (value = +-1 %).
+DEPTH_BANDS: tuple[tuple[float, str], ...] = ((0.01, "1pct"), (0.02, "2pct"))
+BOOK_LEVELS = 5000  # Binance spot's deepest order-book snapshot
+
+
+def book_depth(bids: list[list[float]], asks: list[list[float]]) -> dict[str, float]:
+    """USD (quote) depth within each band of mid, per side and both; ``mid`` too.
+
+    A band the snapshot does not reach across (its deepest level is inside the band) would only be a
+    lower bound: it is left out (unknown), never reported short.
+    """
+    if not bids or not asks:
+        raise ValueError("an order-book side (it is empty)")
+    best_bid, best_ask = float(bids[0][0]), float(asks[0][0])
+    if best_bid >= best_ask:
+        raise ValueError(f"the order book (crossed: bid {best_bid:g} >= ask {best_ask:g})")
+    mid = (best_bid + best_ask) / 2
+    out = {"mid": mid}
+    for band, name in DEPTH_BANDS:
+        low, high = mid * (1 - band), mid * (1 + band)
+        if float(bids[-1][0]) > low or float(asks[-1][0]) < high:
+            continue
+        bid = sum(float(p) * float(q) for p, q, *_ in bids if float(p) >= low)
+        ask = sum(float(p) * float(q) for p, q, *_ in asks if float(p) <= high)
+        out |= {f"bid_{name}": bid, f"ask_{name}": ask, f"depth_{name}": bid + ask}
+    if "depth_1pct" in out:
+        out["value"] = out.pop("depth_1pct")
+    return out
+
+
+class CcxtSampler(Source):
+    """Live-only market state through ccxt, stored so history accrues from the first run.
+
+    - ``order_book:<pair>`` (Binance spot): depth within +-1 % / +-2 % of mid, one snapshot per run, dated
+      its UTC day and stamped (``realtime_start``) with the moment it was taken; a later run the same day
+      stores a revision, known from its own time.
+    - ``funding_rate`` (Binance COIN-M perpetuals, the market of the offline Coinalyze file): the settled
+      funding rates of each UTC day as percent per 8h, open/high/low/close per coin (close = the day's
+      last settlement; Coinalyze's daily figures may differ slightly, and a live update re-reading their
+      days stores the exchange's as revisions, known from when they were fetched).
+    - ``open_interest`` (Binance COIN-M perpetuals, the offline file's market): the daily OI history the
+      exchange keeps (about 30 days), in USD; a 00:00 UTC reading closes the previous day.
+    """
+
+    name: ClassVar[str] = "ccxt_sampler"
+
+    def __init__(self, exchanges: Mapping[str, Any] | None = None, *, now: Clock = utc_now) -> None:
+        self._exchanges: dict[str, Any] = dict(exchanges or {})
+        self._now = now
+
+    def _exchange(self, exchange_id: str) -> Any:
+        if exchange_id not in self._exchanges:
+            self._exchanges[exchange_id] = getattr(ccxt, exchange_id)({"enableRateLimit": True})
+        return self._exchanges[exchange_id]
+
+    def hosts(self) -> tuple[str, ...]:
+        return ("api.binance.com", "dapi.binance.com")  # spot order books; COIN-M funding and open interest
+
+    def supports(self, spec: SeriesSpec) -> bool:
+        symbol = spec.symbols.get("ccxt", "")
+        return symbol.startswith(BOOK_PREFIX) or symbol in {FUNDING_SYMBOL, OPEN_INTEREST_SYMBOL}
+
+    def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
+        symbol = spec.symbols.get("ccxt", "")
+        now = self._now()
+        who = f"ccxt {spec.id}"
+        try:
+            if symbol.startswith(BOOK_PREFIX):
+                frame = self._book(symbol.removeprefix(BOOK_PREFIX), now)
+            elif symbol == FUNDING_SYMBOL:
+                frame = self._funding(since, now)
+            elif symbol == OPEN_INTEREST_SYMBOL:
+                frame = self._open_interest(since)
+            else:
+                raise SourceError(f"{who}: the sampler does not serve ccxt symbol {symbol!r}")
+        except (ccxt.RateLimitExceeded, ccxt.DDoSProtection) as exc:
+            raise RateLimitError(f"{who}: rate limited: {redact(str(exc))}") from exc
+        except ccxt.NetworkError as exc:
+            raise SourceError(f"{who}: {type(exc).__name__}: {redact(str(exc))}", retryable=True) from exc
+        except ccxt.BaseError as exc:
+            raise SourceError(f"{who}: {type(exc).__name__}: {redact(str(exc))}") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SourceError(f"{who}: the exchange's answer lacks or garbles {exc}") from exc
+        return finish(frame, spec, since=since, now=now, origin=f"ccxt:{symbol}")
+
+    def _book(self, pair: str, now: pd.Timestamp) -> pd.DataFrame:
+        book = self._exchange("binance").fetch_order_book(pair, limit=BOOK_LEVELS)
+        depth = book_depth(list(book.get("bids") or []), list(book.get("asks") or []))
+        day = pd.DatetimeIndex([now.tz_convert("UTC").tz_localize(None).normalize()])
+        wide = pd.DataFrame({k: [v] for k, v in depth.items()}, index=day)
+        return long_from_wide(wide, {k: k for k in depth}, realtime_start=pd.Series([now]))
+
+    def _funding(self, since: date | None, now: pd.Timestamp) -> pd.DataFrame:
+        start = pd.Timestamp(since or (now - pd.Timedelta(days=30)).date())
+        parts = []
+        for coin in SAMPLED_COINS:
+            rows = self._exchange("binancecoinm").fetch_funding_rate_history(
+                f"{coin}/USD:{coin}", since=int(start.value // 1_000_000), limit=1000
+            )
+            rates = pd.Series(
+                [float(r["fundingRate"]) * 100 for r in rows],
+                index=pd.to_datetime([int(r["timestamp"]) for r in rows], unit="ms"),
+                dtype="float64",
+            )
+            if rates.empty:
+                continue
+            days = rates.groupby(rates.index.normalize())
+            wide = pd.DataFrame({"open": days.first(), "high": days.max(), "low": days.min(), "close": days.last()})
+            wide.index = pd.DatetimeIndex(wide.index).astype("datetime64[ns]")
+            parts.append(long_from_wide(wide, {c: c for c in wide.columns}, member=coin))
+        return pd.concat(parts, ignore_index=True) if parts else long_from_wide(pd.DataFrame(), {})
+
+    def _open_interest(self, since: date | None) -> pd.DataFrame:
+        parts = []
+        for coin in SAMPLED_COINS:
+            since_ms = int(pd.Timestamp(since).value // 1_000_000) if since is not None else None
+            rows = self._exchange("binancecoinm").fetch_open_interest_history(
+                f"{coin}/USD:{coin}", "1d", since=since_ms, limit=30
+            )
+            size = COINM_CONTRACT_USD.get(coin, COINM_DEFAULT_CONTRACT_USD)
+            usd = pd.Series(
+                [float(r["openInterestAmount"]) * size for r in rows],
+                index=pd.to_datetime([int(r["timestamp"]) for r in rows], unit="ms"),
+                dtype="float64",
+            )
+            if usd.empty:
+                continue
+            usd.index = close_dates(pd.DatetimeIndex(usd.index), pd.Timedelta(0)).astype("datetime64[ns]")
+            usd = usd[~usd.index.duplicated(keep="last")]
+            parts.append(long_from_wide(pd.DataFrame({"close": usd}), {"close": "close"}, member=coin))
+        return pd.concat(parts, ignore_index=True) if parts else long_from_wide(pd.DataFrame(), {})

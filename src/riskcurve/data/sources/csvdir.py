@@ -2,7 +2,8 @@
 
 Price files are ``date,open,high,low,close,volume[,market_cap]``, FRED files ``date,value``; multi-member
 files (open interest, rankings) name their member column in the catalog. Empty cell = unknown.
-Every malformed cell is reported with its file and line number; nothing is silently coerced.
+Every malformed cell is reported with its file and line number; nothing is silently coerced. A zero
+market cap, and a zero in a column the catalog lists as ``zero_missing``, is the provider's "unknown".
 """
 
 from __future__ import annotations
@@ -151,7 +152,9 @@ class CsvDirSource(Source):
                     f"({clip(str(text.iloc[i]))})"
                 )
             mask = values.notna().to_numpy().copy()
-            if field == "market_cap":  # the data's convention: a zero market cap means unknown
+            # The data's convention: a zero market cap means unknown (CoinGecko's), as do zeros in the
+            # columns the catalog names.
+            if field == "market_cap" or column in csv.zero_missing:
                 mask &= values.to_numpy(dtype="float64", na_value=0.0) != 0.0
             parts.append(
                 pd.DataFrame(

@@ -38,6 +38,12 @@ def utc_now() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC")
 
 
+def host_of(url: str) -> tuple[str, ...]:
+    """The host of a provider's base URL, as ``Source.hosts`` returns it (probed once per update)."""
+    host = urlsplit(url).hostname
+    return (host,) if host else ()
+
+
 def redact(text: str) -> str:
     """Hide API keys in URLs (``api_key=...``, ``x_cg_demo_api_key=...``) before text reaches a message."""
     return _SECRET_PARAM.sub(r"\1REDACTED", text)

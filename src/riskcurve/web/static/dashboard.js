@@ -107,15 +107,48 @@
     }
   }
 
-  $("as-of").addEventListener("change", (event) => loadAsOf(event.target.value || "latest"));
+  // The as-of lives in the address (?as_of=2026-06-15), so a view can be bookmarked and shared.
+  function showAsOf(asOf) {
+    const here = new URL(window.location.href);
+    if (asOf === "latest") {
+      here.searchParams.delete("as_of");
+    } else {
+      here.searchParams.set("as_of", asOf);
+    }
+    window.history.replaceState(null, "", here.pathname + here.search + here.hash);
+    return loadAsOf(asOf);
+  }
+
+  // After `riskcurve update` lands, the store's version changes: redraw the view shown.
+  let version = null;
+  async function pollVersion() {
+    try {
+      const now = (await (await fetchOk("api/version")).json()).version;
+      if (version !== null && now !== version) {
+        await loadAsOf(new URL(window.location.href).searchParams.get("as_of") || "latest");
+        plotSeries();
+      }
+      version = now;
+    } catch (error) {
+      console.warn(error);
+    }
+  }
+
+  $("as-of").addEventListener("change", (event) => showAsOf(event.target.value || "latest"));
   $("latest").addEventListener("click", () => {
     $("as-of").value = "";
-    loadAsOf("latest");
+    showAsOf("latest");
   });
   $("series-plot").addEventListener("click", plotSeries);
   $("series-id").addEventListener("change", plotSeries);
 
-  loadAsOf("latest");
+  const shared = url.searchParams.get("as_of");
+  if (shared) {
+    $("as-of").value = shared;
+  }
+  loadAsOf(shared || "latest");
+  pollVersion();
+  window.setInterval(pollVersion, 15000);
   loadCatalog().then(plotSeries).catch((error) => {
     say(String(error.message || error));
     console.error(error);
