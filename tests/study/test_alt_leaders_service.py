@@ -28,3 +28,11 @@ def test_alt_leaders_from_the_service(real_store_path: Path) -> None:
     tested = study.table.dropna(subset=["pvalue"])
     assert (tested["p_holm"] >= tested["pvalue"]).all()
     assert study.to_dict()["family_size"] == 36 and "configurations tested" in str(study)
+
+
+def test_net_liquidity_signal_reaches_back_before_the_daily_tga(real_store_path: Path) -> None:
+    """Before 2022-04 (no DTS closes) the week-average TGA stands in, so the signal spans the H.4.1 years."""
+    rc = riskcurve.open(real_store_path)
+    with Store(real_store_path, read_only=True) as store:
+        net = alt_leader_signals(AlignedPanel(store, rc.catalog, rc.resolve("2026-01-09")))["net_liquidity_growth_13w"]
+    assert net.index[0] < pd.Timestamp("2004-01-01")
