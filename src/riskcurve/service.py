@@ -55,11 +55,14 @@ from riskcurve.stages import StageConfig, Status, status_at
 from riskcurve.thesis import STALE_AFTER, STUDY_HORIZONS
 
 if TYPE_CHECKING:
+    from riskcurve.study.alt_leaders import AltLeaderStudy
     from riskcurve.study.ledger import Ledger
 
 __all__ = ["Riskcurve", "Snapshot", "StoreFacts", "StudyRequest", "StudyRun", "UpdateReport", "open"]
 
 STUDY_STATE_KEY = "study:last"
+#: Thresholds tried for each alternative leader (all count in the multiple-testing family).
+ALT_THRESHOLDS = {"net_liquidity_growth_13w": (0.0, 0.02, 0.04), "usdt_growth_30d": (0.02, 0.05, 0.10)}
 SeriesProgress = Callable[[SeriesSpec, str], None]
 StudyProgress = Callable[[str, float], None]
 
@@ -599,6 +602,21 @@ class Riskcurve:
             with self.writer() as store:
                 store.set_state(STUDY_STATE_KEY, json.dumps(run.to_dict()))
         return run
+
+    def alt_leaders(
+        self, as_of: str | pd.Timestamp | None = None, followers: Sequence[str] = ("ETH", "BTC")
+    ) -> AltLeaderStudy:
+        """The lab's question for the new channels: do net-liquidity or stablecoin growth crossings lead
+        the followers (placebo tests, Holm over every configuration)? Not used by the stage rules."""
+        from riskcurve.study.alt_inputs import alt_leader_signals
+        from riskcurve.study.alt_leaders import alt_leader_study
+
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            panel = AlignedPanel(store, self.catalog, moment)
+            signals = alt_leader_signals(panel)
+            closes = {name: panel.series(name).dropna() for name in followers}
+        return alt_leader_study(signals, {k: ALT_THRESHOLDS[k] for k in signals}, closes)
 
     def ledger(
         self,

@@ -24,6 +24,7 @@ import plotly.offline
 from markupsafe import Markup
 
 from riskcurve.errors import RiskcurveError
+from riskcurve.report.channel_charts import decomposition_figure
 from riskcurve.report.charts import CHARTS, build_figures
 from riskcurve.report.study_charts import study_figures
 from riskcurve.service import Riskcurve, Snapshot, StudyChoice
@@ -133,6 +134,8 @@ def render_report(snapshot: Snapshot, *, started: float, study: StudyChoice) -> 
     """The report's HTML text for ``snapshot`` and the study it may show; it reports the time since
     ``started`` (perf_counter) as its build time, measured once the charts are built."""
     figures = build_figures(snapshot)
+    if snapshot.status.channels is not None:
+        figures["channels"] = decomposition_figure(snapshot.status.channels)
     status = snapshot.status.to_dict()
     doc = study.run.to_dict() if study.run is not None else None
     charts = [{"name": name, "json": script_json(fig.to_json())} for name, fig in figures.items()]
