@@ -26,6 +26,7 @@ from markupsafe import Markup
 from riskcurve.errors import RiskcurveError
 from riskcurve.report.channel_charts import decomposition_figure
 from riskcurve.report.charts import CHARTS, build_figures
+from riskcurve.report.stage_charts import stage_figures
 from riskcurve.report.study_charts import study_figures
 from riskcurve.service import Riskcurve, Snapshot, StudyChoice
 from riskcurve.stages import Status
@@ -130,9 +131,12 @@ def study_sections(study: dict[str, Any]) -> dict[str, list[Any]]:
     return out
 
 
-def render_report(snapshot: Snapshot, *, started: float, study: StudyChoice) -> str:
-    """The report's HTML text for ``snapshot`` and the study it may show; it reports the time since
-    ``started`` (perf_counter) as its build time, measured once the charts are built."""
+def render_report(
+    snapshot: Snapshot, *, started: float, study: StudyChoice, stage_model: dict[str, Any] | None = None
+) -> str:
+    """The report's HTML text for ``snapshot``, the study it may show and the stage model's document
+    (``StageModelReport.to_dict()``); it reports the time since ``started`` (perf_counter) as its build
+    time, measured once the charts are built."""
     figures = build_figures(snapshot)
     if snapshot.status.channels is not None:
         figures["channels"] = decomposition_figure(snapshot.status.channels)
@@ -147,6 +151,10 @@ def render_report(snapshot: Snapshot, *, started: float, study: StudyChoice) -> 
         if doc is not None and "event_study" in doc
         else []
     )
+    stage_charts = [
+        {"id": name, "json": script_json(fig.to_json())}
+        for name, fig in (stage_figures(stage_model) if stage_model is not None else {}).items()
+    ]
     seconds = time.perf_counter() - started
     return (
         template_env()
@@ -160,6 +168,8 @@ def render_report(snapshot: Snapshot, *, started: float, study: StudyChoice) -> 
             study_charts=study_charts,
             sections=study_sections(doc) if doc is not None else None,
             study_json=script_json(json.dumps(doc)) if doc is not None else "",
+            stage_model=stage_model,
+            stage_charts=stage_charts,
             plotly_js=Markup(plotly_js()),
             seconds=seconds,
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -189,7 +199,8 @@ def build_report(rc: Riskcurve, as_of: str | pd.Timestamp | None, out_path: Path
     started = time.perf_counter()
     snapshot = rc.snapshot(as_of)
     study = rc.study_for(snapshot.as_of)
-    html = render_report(snapshot, started=started, study=study)
+    stage_model = rc.stage_model(snapshot.as_of).to_dict()
+    html = render_report(snapshot, started=started, study=study, stage_model=stage_model)
     path = Path(out_path)
     try:
         size = _write_atomically(path, html)

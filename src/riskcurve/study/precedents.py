@@ -191,7 +191,9 @@ class PrecedentCheck:
         return f"<p>{self.summary()}</p>" + self.to_frame().to_html(index=False)
 
 
-def _peak(what: str, values: pd.Series, start: pd.Timestamp, end: pd.Timestamp, reason: str) -> Happened:
+def _peak(what: str, values: pd.Series | None, start: pd.Timestamp, end: pd.Timestamp, reason: str) -> Happened:
+    if values is None or values.dropna().empty:
+        return Happened(what, None, reason=reason)
     inside = values[(values.index >= start) & (values.index <= end)].dropna()
     if inside.empty:
         return Happened(what, None, reason=reason)
@@ -224,6 +226,8 @@ def _trend_start(
 
 def _altseason_peak(altseason: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> Happened:
     """The index's peak after the breakout; unknown when the index is unknown on most days of the window."""
+    if altseason.empty:
+        return Happened("altseason peak", None, reason="no altcoin season index")
     inside = altseason[(altseason.index >= start) & (altseason.index <= end)]
     known = inside["index"].dropna() if "index" in inside else pd.Series(dtype="float64")
     if inside.empty or len(known) < len(inside) / 2:
@@ -268,8 +272,8 @@ def check_precedent(
         Happened("RUT breakout", start, breakout.close, 0),
         _trend_start("ETH turn", closes.get("ETH"), start, last, rule),
         _trend_start("ALTS turn", closes.get("ALTS"), start, last, rule),
-        _peak("ETH peak", closes.get("ETH", pd.Series(dtype="float64")), start, last, "no ETH closes"),
-        _peak("ALTS peak", closes.get("ALTS", pd.Series(dtype="float64")), start, last, "no basket closes"),
+        _peak("ETH peak", closes.get("ETH"), start, last, "no ETH closes"),
+        _peak("ALTS peak", closes.get("ALTS"), start, last, "no basket closes"),
         _altseason_peak(altseason, start, last),
         _first_stage(stage, 3, first, last, start),
         _first_stage(stage, 4, first, last, start),

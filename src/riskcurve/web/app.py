@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from riskcurve._json import dumps
 from riskcurve.errors import AsOfError, CatalogError, RiskcurveError, StoreError
 from riskcurve.report.charts import CHARTS
 from riskcurve.report.html import package_version, plotly_js, template_env
@@ -413,6 +414,22 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
         (or pending) as known at ``as_of``."""
         when = moment(as_of)
         return _json(await run(lambda: json.dumps(view.rc.ledger(when).to_dict()).encode()))
+
+    @app.get(
+        "/api/stage-model",
+        response_model=None,
+        responses={
+            200: {"description": "the four-stage model tested: returns by stage, stage 3 -> 4 lags, ladder order"},
+            **unavailable,
+            **bad_input,
+        },
+        tags=["api"],
+    )
+    async def stage_model(as_of: AsOfQuery = None) -> Response:
+        """Each follower's forward returns by confirmed stage, the lags from stage 3 to stage 4, the order
+        the ladder's rungs turned in per cycle, and the 2017/2021 precedents, as known at ``as_of``."""
+        when = moment(as_of)
+        return _json(await run(lambda: dumps(view.rc.stage_model(when).to_dict(), indent=None).encode()))
 
     @app.get("/api/charts", response_model=None, responses={**unavailable, **bad_input}, tags=["dashboard"])
     async def charts(as_of: AsOfQuery = None) -> Response:
