@@ -129,7 +129,9 @@ def alerts_for(status: Status, *, breakout_days: int = BREAKOUT_DAYS) -> list[Al
         )
     elif status.confirmed_since is not None:
         since = f"{status.confirmed_since:%Y-%m-%d}"
-        rules = "; ".join(f"{s.number} {s.name}: {s.state}" for s in status.stages)
+        rules = "; ".join(
+            f"{s.number} {s.name}: {s.state}" for s in status.stages
+        )
         text = f"riskcurve: stage {status.stage} ({status.name}) confirmed since {since}, data as of {when}. {rules}."
         if status.stale:
             text += f" Stale series (newest observation older than its frequency allows): {', '.join(status.stale)}."
@@ -571,7 +573,6 @@ class Watcher:
         if delivered:
             self._busy_retry(lambda: self.rc.record_deliveries(delivered))
         return result
-
     def deliver(self, channel: Channel, alert: Alert) -> bool:
         """Try ``attempts`` times, waiting ``backoff`` then twice as long each time; True once delivered."""
 

@@ -44,7 +44,9 @@ class OneLineErrors(TyperGroup):
         **extra: Any,
     ) -> Any:
         def run() -> Any:
-            return super(OneLineErrors, self).main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+            return super(OneLineErrors, self).main(
+                args, prog_name, complete_var, False, windows_expand_args, **extra
+            )
 
         if not standalone_mode:
             return run()

@@ -185,7 +185,9 @@ class Store:
 
     # -- schema ----------------------------------------------------------------------------------
     def schema_version(self) -> int:
-        exists = self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'")
+        exists = self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        )
         if not exists:
             return 0
         version = self.scalar("SELECT max(version) FROM schema_version")
@@ -206,7 +208,9 @@ class Store:
         )
         current = self.schema_version()
         if current > SCHEMA_VERSION:
-            raise StoreError(f"store {self.path} has schema v{current}, newer than this riskcurve (v{SCHEMA_VERSION})")
+            raise StoreError(
+                f"store {self.path} has schema v{current}, newer than this riskcurve (v{SCHEMA_VERSION})"
+            )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             with self.transaction():
                 self.con.execute(MIGRATIONS[version - 1])
@@ -292,7 +296,9 @@ class Store:
         (a few names over a million rows); availability comes later, for the changed rows only."""
         batches = [b for b in batches if not b[2].empty]
         if not batches:
-            return pd.DataFrame(columns=["series_id", "member", "field", "date", "value", "realtime_start", "source"])
+            return pd.DataFrame(
+                columns=["series_id", "member", "field", "date", "value", "realtime_start", "source"]
+            )
         lengths = [len(frame) for _, _, frame in batches]
         sources = sorted({source for _, source, _ in batches})
         frames = [frame for _, _, frame in batches]

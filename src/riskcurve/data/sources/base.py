@@ -129,7 +129,7 @@ def cut(value: object, limit: int = 80) -> str:
 
 
 def _where(origin: str, lines: Lines | None, member: str, day: pd.Timestamp) -> str:
-    """ "file, line N" when the line is known, else "origin, 2024-01-05"; plus the member if any."""
+    """"file, line N" when the line is known, else "origin, 2024-01-05"; plus the member if any."""
     line = lines(member, pd.Timestamp(day)) if lines is not None else None
     place = f"{origin}, line {line}" if line is not None else f"{origin}, {pd.Timestamp(day):%Y-%m-%d}"
     return f"{place} (member {member})" if member else place

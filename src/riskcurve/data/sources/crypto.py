@@ -97,7 +97,9 @@ class CcxtSource(Source):
     def fetch(self, spec: SeriesSpec, since: date | None = None) -> pd.DataFrame:
         symbol = spec.symbols.get("ccxt")
         if not symbol or spec.kind != "ohlcv":
-            raise SourceError(f"ccxt: series {spec.id} is not an exchange pair (needs ohlcv and a 'ccxt' symbol)")
+            raise SourceError(
+                f"ccxt: series {spec.id} is not an exchange pair (needs ohlcv and a 'ccxt' symbol)"
+            )
         who = f"ccxt {self.exchange_id} {symbol}"
         now = self._now()
         rows = self._candles(symbol, since, now, who)
@@ -142,7 +144,9 @@ class CcxtSource(Source):
     def _transform(rows: list[list[Any]], who: str) -> pd.DataFrame:
         bad = next((row for row in rows if len(row) != len(OHLCV_COLUMNS)), None)
         if bad is not None:
-            raise SourceError(f"{who}: malformed candle {bad!r}, expected [time, open, high, low, close, volume]")
+            raise SourceError(
+                f"{who}: malformed candle {bad!r}, expected [time, open, high, low, close, volume]"
+            )
         table = pd.DataFrame(rows, columns=list(OHLCV_COLUMNS))
         stamps = pd.to_numeric(table["timestamp"], errors="coerce")
         if stamps.isna().any() or ((stamps % DAY_MS) != 0).any():

@@ -84,7 +84,9 @@ class CsvDirSource(Source):
         if spec.csv.member_column:
             text_columns.add(spec.csv.member_column)
         try:
-            raw = pd.read_csv(path, dtype=dict.fromkeys(text_columns, str), keep_default_na=False, na_values=[""])
+            raw = pd.read_csv(
+                path, dtype=dict.fromkeys(text_columns, str), keep_default_na=False, na_values=[""]
+            )
         except pd.errors.EmptyDataError:
             raise DataValidationError(f"{path}: file is empty") from None
         except pd.errors.ParserError as exc:
@@ -169,7 +171,9 @@ class CsvDirSource(Source):
         frame = pd.concat(parts, ignore_index=True)
         # Categoricals: a handful of distinct names over a million rows stay cheap all the way to DuckDB.
         lengths = [len(part) for part in parts]
-        frame["field"] = pd.Categorical.from_codes(np.repeat(np.arange(len(parts)), lengths), list(fields.values()))
+        frame["field"] = pd.Categorical.from_codes(
+            np.repeat(np.arange(len(parts)), lengths), list(fields.values())
+        )
         frame["member"] = (
             pd.Categorical(frame["member"].astype(str))
             if member_col

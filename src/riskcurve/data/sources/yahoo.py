@@ -132,6 +132,7 @@ class YahooSource(Source):
     def _download_with_backoff(self, symbol: str, since: date | None) -> pd.DataFrame:
         from yfinance.exceptions import YFRateLimitError
 
+
         def attempt() -> pd.DataFrame:
             try:
                 return self._download(symbol, since)
