@@ -545,7 +545,6 @@ def _follower_outcome(shared: SharedWork, task: FollowerTask) -> FollowerOutcome
         follower,
         shared.events,
         horizons=cfg.horizons,
-        cooldown=cfg.cooldown,
         path_days=cfg.path_days,
         reps=cfg.reps,
         placebo_draws=cfg.placebo_draws,
