@@ -248,6 +248,11 @@ def follower_event_study(
                     alpha=alpha,
                     name=f"{inputs.leader} breakouts -> {follower.name} {h}-day excess return (bootstrap over events)",
                 )
+            tests.append(boot)
+            row.update(ci_low=ci.lower, ci_high=ci.upper, p_bootstrap=boot.pvalue)
+        if len(finite) >= 2 and (np.isfinite(everything) & ~windows).any():  # else no placebo date
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ShortSampleWarning)
                 placebo = era_matched_placebo_test(
                     positions,
                     everything,
@@ -261,14 +266,11 @@ def follower_event_study(
                 widened.update(placebo.widened)
                 era_rows += _era_rows(h, positions, everything, years, windows, placebo_draws, seed + 200 + i)
             row.update(
-                ci_low=ci.lower,
-                ci_high=ci.upper,
-                p_bootstrap=boot.pvalue,
                 p_placebo=placebo.test.pvalue,
                 placebo_baseline=placebo.placebo_mean,
                 excess_placebo=row["mean"] - placebo.placebo_mean,
             )
-            tests += [boot, placebo.test]
+            tests.append(placebo.test)
         stats_rows.append(row)
     stats = pd.DataFrame(stats_rows).set_index("horizon")
 
@@ -342,9 +344,11 @@ def _era_rows(
             row.update(horizon=horizon, era=era, scope=scope, n=len(chosen))
             if len(chosen) and len(days):
                 mean, baseline = float(outcomes[chosen].mean()), float(days.mean())
+                row.update(mean=mean, baseline=baseline, excess=mean - baseline)
+            if len(chosen) and (in_scope & np.isfinite(outcomes) & ~windows).any():  # else no placebo date
                 placebo = era_matched_placebo_test(
                     chosen, np.where(in_scope, outcomes, np.nan), years, exclude=windows, n_draws=draws, seed=seed
                 )
-                row.update(mean=mean, baseline=baseline, excess=mean - baseline, p_placebo=placebo.test.pvalue)
+                row.update(p_placebo=placebo.test.pvalue)
             rows.append(row)
     return rows
