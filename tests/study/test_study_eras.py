@@ -241,5 +241,6 @@ def test_real_verdict_says_what_remains_of_the_reverse_lead(real_btc) -> None:  
     assert set(utc) == set(before) == {1, 2, 4}
     best = min(utc, key=utc.__getitem__)
     sentence = alts.reverse_lead()
-    assert f"p = {utc[best]:.4f} ({best} weekly lags) on UTC weeks, p = {before[best]:.4f}" in sentence
+    lags = f"{best} weekly lag" + ("s" if best > 1 else "")
+    assert f"p = {utc[best]:.4f} ({lags}) on UTC weeks, p = {before[best]:.4f}" in sentence
     assert sentence in real_btc.verdicts["ALTS"]

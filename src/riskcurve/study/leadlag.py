@@ -314,8 +314,9 @@ class FollowerLeadLag:
         best = min(reverse, key=lambda g: g.test.pvalue if math.isfinite(g.test.pvalue) else 2.0)
         same = next(g for g in before[1] if g.role == best.role and g.lags == best.lags)
         p_utc, p_before = best.test.pvalue, same.test.pvalue
+        lags = f"{best.lags} weekly lag" + ("s" if best.lags > 1 else "")
         head = (
-            f"{self.follower}->{self.leader} Granger p = {p_utc:.4f} ({best.lags} weekly lags) on UTC weeks, "
+            f"{self.follower}->{self.leader} Granger p = {p_utc:.4f} ({lags}) on UTC weeks, "
             f"p = {p_before:.4f} when the {self.follower} week ends before the {self.leader} close"
         )
         if p_utc >= self.alpha and p_before >= self.alpha:
