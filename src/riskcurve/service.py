@@ -57,6 +57,7 @@ from riskcurve.thesis import STALE_AFTER, STUDY_HORIZONS
 if TYPE_CHECKING:
     from riskcurve.study.alt_leaders import AltLeaderStudy
     from riskcurve.study.ledger import Ledger
+    from riskcurve.study.stage_model import StageModelReport
 
 __all__ = ["Riskcurve", "Snapshot", "StoreFacts", "StudyRequest", "StudyRun", "UpdateReport", "open"]
 
@@ -634,6 +635,23 @@ class Riskcurve:
             panel = AlignedPanel(store, self.catalog, moment)
             inputs = build_inputs(panel, self.leader, list(followers))
         return _ledger(inputs, moment, claim_date)
+
+    def stage_model(self, as_of: str | pd.Timestamp | None = None) -> StageModelReport:
+        """The four-stage model tested as of ``as_of``: each follower's forward returns by confirmed stage,
+        the lags from stage 3 to stage 4, the order in which the ladder's rungs turned per cycle, and the
+        2017 and 2021 precedents (``precedents.toml``) beside what the data say. About two seconds: not
+        stored, computed when asked."""
+        from riskcurve.study.precedents import load_precedents
+        from riskcurve.study.stage_inputs import build_stage_inputs
+        from riskcurve.study.stage_model import run_stage_model
+
+        started = time.perf_counter()
+        moment = self.resolve(as_of)
+        with self.reader() as store, _notes() as notes:
+            panel = AlignedPanel(store, self.catalog, moment)
+            inputs = build_stage_inputs(panel, self.board_config, self.stage_config)
+        report = run_stage_model(inputs, load_precedents(), notes=notes)
+        return replace(report, seconds=time.perf_counter() - started)
 
     def study_for(self, as_of: pd.Timestamp, facts: StoreFacts | None = None) -> StudyChoice:
         """The stored study a view at ``as_of`` may show: only one computed as of that time or earlier,
