@@ -54,7 +54,6 @@ def test_entry_is_the_first_crypto_close_after_the_equity_close() -> None:
         _inputs(leader, coin).followers["COIN"],
         [event],
         horizons=(7, 30),
-        cooldown=5,
         reps=200,
         placebo_draws=200,
     )
@@ -85,7 +84,7 @@ def test_planted_thirty_day_lead_is_found() -> None:
     coin = pd.Series(100 * np.exp(np.cumsum(noise + drift)), index=days)
     inputs = _inputs(leader, coin)
     study = follower_event_study(
-        inputs, inputs.followers["COIN"], kept, horizons=(7, 30, 90), cooldown=40, reps=500, placebo_draws=1000, seed=3
+        inputs, inputs.followers["COIN"], kept, horizons=(7, 30, 90), reps=500, placebo_draws=1000, seed=3
     )
     assert study.stats.loc[30, "excess_all"] > 0.15
     assert study.stats.loc[30, "p_placebo"] < 0.01 and study.stats.loc[30, "ci_low"] > 0

@@ -2,7 +2,9 @@
 
 The thesis rests on a handful of breakouts, so every number here comes with its sample size, an
 interval and two tests that respect dependence: a stationary block bootstrap of the excess returns
-and a placebo test against random dates with the same count and spacing. The minimum detectable
+and a placebo test against random dates of each event's own year, outside every event window. The
+result is split by era (``ERAS``) and re-run with each era left out, so a verdict can say when one
+era carries it. The minimum detectable
 effect says how large an effect *could* have been seen with this N, so "not significant" is never
 read as "no effect".
 """
@@ -23,8 +25,8 @@ from riskcurve.measures.breakout import BreakoutEvent
 from riskcurve.study.inference import (
     HypothesisTest,
     block_bootstrap_pvalue,
+    era_matched_placebo_test,
     min_detectable_effect,
-    placebo_test,
     stationary_bootstrap_ci,
 )
 from riskcurve.study.inputs import Follower, StudyInputs
@@ -32,6 +34,19 @@ from riskcurve.study.sweep import entry_map_after, forward_log_returns
 from riskcurve.thesis import STUDY_HORIZONS
 
 MIN_EVENTS_FOR_BLOCK_LENGTH = 8
+
+#: Market regimes, by calendar year (label, first year, last year). Calendar-year blocks would
+#: hold one or two declustered events each, too few to say anything; these blocks follow the
+#: crypto market's documented phases instead: the early market (BTC under $1,000, no ETH, thin
+#: exchanges, up to 2014), the ETH and ICO cycle up to the 2018 bust (2015-2019), the pandemic
+#: liquidity surge and its 2022 unwind (2020-2022), and the ETF era since 2023. Earlier years
+#: fall in the first block (no follower has data there).
+ERAS: tuple[tuple[str, int, int], ...] = (
+    ("2010-2014", 0, 2014),
+    ("2015-2019", 2015, 2019),
+    ("2020-2022", 2020, 2022),
+    ("2023-", 2023, 9999),
+)
 
 
 def decluster(events: Sequence[BreakoutEvent], sessions: pd.DatetimeIndex, cooldown: int) -> list[BreakoutEvent]:
@@ -61,6 +76,10 @@ class FollowerEventStudy:
     paths: pd.DataFrame  # day offset x event: cumulative log return from entry
     band: pd.DataFrame  # day offset: mean, low, high (stationary bootstrap over events)
     tests: list[HypothesisTest] = field(default_factory=list)
+    #: Per horizon and era: the events of that era only, and all events without it (``scope``).
+    eras: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Event years whose era-matched placebo pool was widened to +-1 year (too few dates).
+    widened_years: tuple[int, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         return self.stats.assign(follower=self.follower)
@@ -96,6 +115,8 @@ class FollowerEventStudy:
                 "events": {str(c): _floats(self.paths[c]) for c in self.paths.columns},
             },
             "tests": [test_dict(t) for t in self.tests],
+            "eras": records(self.eras),
+            "placebo_widened_years": list(self.widened_years),
         }
 
 
@@ -140,7 +161,6 @@ def follower_event_study(
     events: Sequence[BreakoutEvent],
     *,
     horizons: Sequence[int] = STUDY_HORIZONS,
-    cooldown: int = 63,
     path_days: int = 180,
     reps: int = 5000,
     placebo_draws: int = 5000,
@@ -154,6 +174,10 @@ def follower_event_study(
     sessions = pd.DatetimeIndex(inputs.leader_close.index)
     positions = np.array([sessions.searchsorted(e.date) for e in events], dtype=np.int64)
     regime = inputs.regime.to_numpy(dtype=bool)
+    years = sessions.year.to_numpy(dtype=np.int64)
+    windows = event_windows(sessions, [e.date for e in events], max(horizons) * 365 / follower.periods_per_year)
+    widened: set[int] = set()
+    era_rows: list[dict[str, Any]] = []
 
     rows = []
     stats_rows = []
@@ -195,6 +219,8 @@ def follower_event_study(
             "baseline_hit_rate": float(np.mean(everything[np.isfinite(everything)] > 0)),
             "p_bootstrap": np.nan,
             "p_placebo": np.nan,
+            "placebo_baseline": np.nan,
+            "excess_placebo": np.nan,
             "mde": np.nan,
         }
         if len(finite):
@@ -222,18 +248,29 @@ def follower_event_study(
                     alpha=alpha,
                     name=f"{inputs.leader} breakouts -> {follower.name} {h}-day excess return (bootstrap over events)",
                 )
-                event_pos = positions[np.isfinite(at_events)]
-                placebo = placebo_test(
-                    event_pos,
+            tests.append(boot)
+            row.update(ci_low=ci.lower, ci_high=ci.upper, p_bootstrap=boot.pvalue)
+        if len(finite) >= 2 and (np.isfinite(everything) & ~windows).any():  # else no placebo date
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ShortSampleWarning)
+                placebo = era_matched_placebo_test(
+                    positions,
                     everything,
+                    years,
+                    exclude=windows,
                     n_draws=placebo_draws,
-                    min_spacing=cooldown,
                     alpha=alpha,
                     seed=seed + 100 + i,
                     name=f"{inputs.leader} breakouts -> {follower.name} {h}-day return vs random dates (placebo)",
                 )
-            row.update(ci_low=ci.lower, ci_high=ci.upper, p_bootstrap=boot.pvalue, p_placebo=placebo.pvalue)
-            tests += [boot, placebo]
+                widened.update(placebo.widened)
+                era_rows += _era_rows(h, positions, everything, years, windows, placebo_draws, seed + 200 + i)
+            row.update(
+                p_placebo=placebo.test.pvalue,
+                placebo_baseline=placebo.placebo_mean,
+                excess_placebo=row["mean"] - placebo.placebo_mean,
+            )
+            tests.append(placebo.test)
         stats_rows.append(row)
     stats = pd.DataFrame(stats_rows).set_index("horizon")
 
@@ -256,4 +293,62 @@ def follower_event_study(
         paths=path_frame,
         band=_band(path_frame, min(reps, 2000), seed),
         tests=tests,
+        eras=pd.DataFrame(era_rows, columns=list(_ERA_COLUMNS)),
+        widened_years=tuple(sorted(widened)),
     )
+
+
+def event_windows(sessions: pd.DatetimeIndex, dates: Sequence[pd.Timestamp], days: float) -> np.ndarray:
+    """Sessions from each event date through ``days`` calendar days later: the events' own
+    aftermath, which must not serve as their placebo baseline."""
+    out = np.zeros(len(sessions), dtype=bool)
+    span = pd.Timedelta(days=days)
+    for date in dates:
+        out[sessions.searchsorted(date) : sessions.searchsorted(date + span, side="right")] = True
+    return out
+
+
+def era_of(years: np.ndarray) -> np.ndarray:
+    """The ``ERAS`` label of each calendar year."""
+    labels = np.empty(len(years), dtype=object)
+    for label, first, last in ERAS:
+        labels[(years >= first) & (years <= last)] = label
+    return labels
+
+
+_ERA_COLUMNS = ("horizon", "era", "scope", "n", "mean", "baseline", "excess", "p_placebo")
+
+
+def _era_rows(
+    horizon: int,
+    positions: np.ndarray,
+    outcomes: np.ndarray,
+    years: np.ndarray,
+    windows: np.ndarray,
+    draws: int,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """Per era with events: the era alone (``scope="only"``) and every other era (``"without"``).
+
+    Each subset's excess is its events' mean over the mean of *its own* days (a follower that grew
+    a thousand-fold early would otherwise lift every later excess's baseline), with its own
+    era-matched placebo p."""
+    events = positions[np.isfinite(outcomes[positions])]
+    day_era, event_era = era_of(years), era_of(years[events])
+    rows = []
+    for era in dict.fromkeys(event_era):
+        for scope, in_scope in (("only", day_era == era), ("without", day_era != era)):
+            chosen = events[in_scope[events]]
+            days = outcomes[in_scope & np.isfinite(outcomes)]
+            row: dict[str, Any] = dict.fromkeys(_ERA_COLUMNS, np.nan)
+            row.update(horizon=horizon, era=era, scope=scope, n=len(chosen))
+            if len(chosen) and len(days):
+                mean, baseline = float(outcomes[chosen].mean()), float(days.mean())
+                row.update(mean=mean, baseline=baseline, excess=mean - baseline)
+            if len(chosen) and (in_scope & np.isfinite(outcomes) & ~windows).any():  # else no placebo date
+                placebo = era_matched_placebo_test(
+                    chosen, np.where(in_scope, outcomes, np.nan), years, exclude=windows, n_draws=draws, seed=seed
+                )
+                row.update(p_placebo=placebo.test.pvalue)
+            rows.append(row)
+    return rows

@@ -567,6 +567,99 @@ def placebo_test(
     )
 
 
+#: Fewer eligible dates than this in an event's calendar year widen its placebo pool to +-1 year.
+MIN_ERA_POOL = 20
+
+
+@dataclass(frozen=True)
+class EraPlacebo:
+    """An era-matched placebo test and the years whose pool had to be widened to +-1 year."""
+
+    test: HypothesisTest
+    widened: tuple[int, ...]
+    placebo_mean: float
+
+
+def era_matched_placebo_test(
+    event_indices: npt.ArrayLike,
+    outcomes: npt.ArrayLike,
+    years: npt.ArrayLike,
+    exclude: npt.ArrayLike | None = None,
+    n_draws: int = 10_000,
+    alternative: Alternative = "greater",
+    *,
+    min_pool: int = MIN_ERA_POOL,
+    alpha: float = 0.05,
+    seed: int | None = None,
+    name: str = "Era-matched placebo test: events vs random dates of the same year",
+) -> EraPlacebo:
+    """Compare the mean outcome after events with the mean after random dates of the same era.
+
+    Why: an unmatched placebo pool mixes eras, so a follower that rose 1000-fold in its early
+    years makes any early event look special. Here each event's placebo date is drawn from the
+    dates of its own calendar year (``years[i]`` per date) that have a finite outcome and are not
+    ``exclude``-d (pass the event windows, so the events' own aftermath is not its baseline);
+    a year with fewer than ``min_pool`` such dates draws from +-1 year instead (reported in
+    ``widened``; if even that is short, from every eligible date). One placebo date per event per
+    draw, independently; the statistic is the mean outcome after the events.
+    """
+    values = np.asarray(outcomes, dtype=np.float64)
+    year = np.asarray(years, dtype=np.int64)
+    events = np.asarray(event_indices, dtype=np.int64)
+    if values.ndim != 1 or year.shape != values.shape:
+        raise ValueError("outcomes and years must be one-dimensional and of equal length")
+    if events.size and (events.min() < 0 or events.max() >= values.shape[0]):
+        raise ValueError("event_indices fall outside outcomes")
+    _check_reps(n_draws)
+    events = events[np.isfinite(values[events])]
+    m = events.shape[0]
+    if m == 0:
+        raise ValueError("no event has a finite outcome")
+    if m < MIN_EVENTS:
+        warnings.warn(f"placebo test on only {m} events is barely informative", ShortSampleWarning, stacklevel=2)
+    eligible = np.isfinite(values)
+    if exclude is not None:
+        eligible &= ~np.asarray(exclude, dtype=bool)
+    if not eligible.any():
+        raise ValueError("no date outside the event windows has a finite outcome")
+    rng = np.random.default_rng(_resolve_seed(seed))
+    total = np.zeros(n_draws)
+    widened: set[int] = set()
+    for event in events:
+        pool = eligible & (year == year[event])
+        if pool.sum() < min_pool:
+            widened.add(int(year[event]))
+            pool = eligible & (np.abs(year - year[event]) <= 1)
+            if pool.sum() < min_pool:
+                pool = eligible
+        candidates = values[pool]
+        total += candidates[rng.integers(0, candidates.shape[0], n_draws)]
+    placebo = total / m
+    observed = float(values[events].mean())
+    center = float(placebo.mean())
+    wider = f"; pool widened to +-1 year for {', '.join(map(str, sorted(widened)))}" if widened else ""
+    test = HypothesisTest(
+        name=name,
+        null=(
+            f"the mean outcome after the {m} events is no different from the mean after one random date "
+            "per event from the same calendar year, outside every event window"
+        ),
+        alternative={
+            "greater": "outcomes after events are higher than after random dates of the same year",
+            "less": "outcomes after events are lower than after random dates of the same year",
+            "two-sided": "outcomes after events differ from those after random dates of the same year",
+        }[alternative],
+        direction=alternative,
+        n=m,
+        statistic_name="mean outcome after events",
+        statistic=observed,
+        pvalue=_bootstrap_pvalue(placebo, observed, center, alternative),
+        alpha=alpha,
+        notes=f"placebo mean {center:.4g}, sd {placebo.std(ddof=1):.4g}, {n_draws} draws{wider}",
+    )
+    return EraPlacebo(test, tuple(sorted(widened)), center)
+
+
 def min_detectable_effect(
     n: int, sd: float, alpha: float = 0.05, power: float = 0.8, alternative: Alternative = "greater"
 ) -> float:

@@ -297,8 +297,10 @@ def _verdict(
     family: SweepFamily | None,
     n_configs: int,
     alpha: float,
+    lead_lag: Any = None,
 ) -> str:
-    """One paragraph: effect, interval, raw and adjusted p, N, the 1-3 month claim, what would change it."""
+    """One paragraph: effect, interval, raw and adjusted p, N, the 1-3 month claim, what would change it,
+    and (given the follower's ``FollowerLeadLag``) the reverse direction after its alignment control."""
     thesis = study.stats.loc[[h for h in THESIS_HORIZONS if h in study.stats.index]]
     if thesis.empty or thesis["n"].max() == 0:
         return f"{name}: no {leader} breakout has a complete forward window in {name}'s data, so the data say nothing."
@@ -331,16 +333,43 @@ def _verdict(
     else:
         more = f"about {needed} breakouts with the same average excess would be needed to detect it with 80% power"
     oos_text = f" Walk-forward: {oos['text']}." if oos.get("text") else ""
+    era_text = _era_sentence(name, study, best_h, alpha)
     return (
         f"{name}: after {n} declustered {leader} breakouts, {name}'s mean {best_h}-day log return was "
         f"{row['mean']:+.1%} (95% CI {row['ci_low']:+.1%} to {row['ci_high']:+.1%}) against {row['baseline_all']:+.1%} "
         f"on all days, an excess of {excess:+.1%}; hit rate {row['hit_rate']:.0%} vs {row['baseline_hit_rate']:.0%}. "
-        f"Placebo p = {p_raw:.3f}, stationary-bootstrap p = {row['p_bootstrap']:.3f}; Holm-adjusted over the "
+        f"{era_text}Era-matched placebo p = {p_raw:.3f}, stationary-bootstrap p = {row['p_bootstrap']:.3f}; "
+        "Holm-adjusted over the "
         f"{len(adjusted)} follower x horizon tests of the event study: p = {p_adj:.3f}. "
         f"The sweep tried {n_configs} configurations; its smallest Romano-Wolf adjusted p for {name} is "
         f"{sweep_p:.3f}.{oos_text} With N = {n}, only excess returns above {row['mde']:.0%} were detectable. "
         f"Verdict: {level}. The 'one to three months' lag is {'supported' if lag_supported else 'not supported'} "
         f"at the {alpha:.0%} level after adjustment. What would change it: {more}."
+        + (f" Reverse direction: {lead_lag.reverse_lead()}" if lead_lag is not None and lead_lag.control else "")
+    )
+
+
+def _era_sentence(name: str, study: FollowerEventStudy, horizon: int, alpha: float) -> str:
+    """Whether one era carries the result at ``horizon``: the era whose removal leaves no positive
+    excess, or (for a result significant on its placebo) leaves it insignificant; else the range
+    the excess stays in with any one era left out. Empty when the excess is not positive."""
+    row = study.stats.loc[horizon]
+    eras = study.eras
+    without = eras[(eras["horizon"] == horizon) & (eras["scope"] == "without")].dropna(subset=["excess"])
+    if not row["excess_all"] > 0 or len(without) < 2:
+        return ""
+    carries = without[(without["excess"] <= 0) | ((row["p_placebo"] < alpha) & (without["p_placebo"] >= alpha))]
+    if len(carries):
+        worst = carries.sort_values(["excess", "p_placebo"], ascending=[True, False]).iloc[0]
+        alone = eras[(eras["horizon"] == horizon) & (eras["era"] == worst["era"]) & (eras["scope"] == "only")]
+        return (
+            f"The evidence comes from {worst['era']} ({int(alone['n'].iloc[0])} events): without it the "
+            f"{horizon}-day excess is {worst['excess']:+.1%} (p = {worst['p_placebo']:.2f}, "
+            f"{int(worst['n'])} events). "
+        )
+    return (
+        f"No single era carries it: leaving any one era out, the {horizon}-day excess stays between "
+        f"{without['excess'].min():+.1%} and {without['excess'].max():+.1%}. "
     )
 
 
@@ -452,6 +481,7 @@ def run_study(
             families.get(name),
             sweep.n_configurations if sweep is not None else 0,
             cfg.alpha,
+            lead_lag_report.followers.get(name) if lead_lag_report is not None else None,
         )
         for name, study in studies.items()
     }
@@ -545,7 +575,6 @@ def _follower_outcome(shared: SharedWork, task: FollowerTask) -> FollowerOutcome
         follower,
         shared.events,
         horizons=cfg.horizons,
-        cooldown=cfg.cooldown,
         path_days=cfg.path_days,
         reps=cfg.reps,
         placebo_draws=cfg.placebo_draws,

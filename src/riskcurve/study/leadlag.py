@@ -32,6 +32,14 @@ that in mind; lags of two weeks and more are free of it. ``follower_grace`` move
 weekly intervals overlap ~98% instead of ~88% and the (smaller) leak goes to k = -1, against
 the thesis rather than for it.
 
+Alignment control. That leak to k = -1 is the reverse direction's trap: a crypto week that closes
+hours after the equity week carries the US evening's news, which equities price only in their
+next week, so crypto seems to lead. Every crypto follower's two-way Granger tests are therefore
+also run at the other alignment (``FollowerLeadLag.control``): with a grace, again with the crypto
+week ending *before* the equity close (the data hold daily UTC bars only, so that is the close of
+the UTC day before the equity close date, 20-21 h earlier); without one, on UTC weeks. A reverse
+lead that is there on UTC weeks and gone when the crypto week ends first is an alignment artefact.
+
 Daily returns. Each equity session return (close d-1 -> close d) is paired with the follower's
 return between its closes at or before the same two moments. For crypto under the default
 that is from the UTC day ending before close d-1 to the UTC day ending before close d, i.e.
@@ -47,7 +55,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -68,6 +76,9 @@ IntArray = npt.NDArray[np.int64]
 MIN_WEEKS = 104
 #: The default ``follower_grace``: a follower close counts only if it is no later than the equity close.
 NO_GRACE = pd.Timedelta(0)
+#: A grace that reaches the UTC midnight after a US close (3-4 h later): crypto on UTC calendar weeks.
+UTC_WEEK_GRACE = pd.Timedelta(hours=6)
+_HOUR = pd.Timedelta(hours=1)
 _WEEK = "W-FRI"
 
 
@@ -289,6 +300,30 @@ class FollowerLeadLag:
     alpha: float
     follower_grace: pd.Timedelta
     follower_offset_hours: float
+    #: Both directions' Granger tests again at the other alignment (module docstring), crypto only.
+    control: list[GrangerTest] = field(default_factory=list)
+    control_grace: pd.Timedelta | None = None
+
+    def reverse_lead(self) -> str:
+        """One sentence: the strongest follower -> leader Granger test on each alignment, and what remains."""
+        if not self.control or self.control_grace is None:
+            return ""
+        pairs = [(self.follower_grace, self.granger), (self.control_grace, self.control)]
+        utc, before = sorted(pairs, key=lambda pair: pair[0], reverse=True)
+        reverse = [g for g in utc[1] if g.role == "follower -> leader"]
+        best = min(reverse, key=lambda g: g.test.pvalue if math.isfinite(g.test.pvalue) else 2.0)
+        same = next(g for g in before[1] if g.role == best.role and g.lags == best.lags)
+        p_utc, p_before = best.test.pvalue, same.test.pvalue
+        lags = f"{best.lags} weekly lag" + ("s" if best.lags > 1 else "")
+        head = (
+            f"{self.follower}->{self.leader} Granger p = {p_utc:.4f} ({lags}) on UTC weeks, "
+            f"p = {p_before:.4f} when the {self.follower} week ends before the {self.leader} close"
+        )
+        if p_utc >= self.alpha and p_before >= self.alpha:
+            return head + ": no reverse lead on either alignment."
+        if p_before >= self.alpha:
+            return head + ": the reverse lead is an alignment artefact."
+        return head + f": a reverse lead remains ({self.follower} moved before {self.leader})."
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy rows: ``kind`` is ccf, granger, irf or regime_corr; ``value`` is corr, F or response."""
@@ -395,6 +430,8 @@ class FollowerLeadLag:
             f"Granger causality on weekly returns, both directions ({len(self.granger)} tests, unadjusted):",
         ]
         lines += [str(g.test) for g in self.granger]
+        if self.control:
+            lines += ["", f"Alignment control: {self.reverse_lead()}"]
         var = self.var
         lines += [
             "",
@@ -444,6 +481,13 @@ class FollowerLeadLag:
                 "alpha": self.alpha,
             },
             "granger": [g.to_dict() for g in self.granger],
+            "alignment_control": {
+                "follower_grace_hours": None
+                if self.control_grace is None
+                else self.control_grace / pd.Timedelta(hours=1),
+                "granger": [g.to_dict() for g in self.control],
+                "reverse_lead": self.reverse_lead(),
+            },
             "var": self.var.to_dict(),
             "regime_correlations": [r.to_dict() for r in self.regime_correlations],
             "rolling": {str(w): _weekly_points(s) for w, s in self.rolling.items()},
@@ -750,9 +794,7 @@ def _follower_report(
     leader, name = inputs.leader, follower.name
     if name == leader:
         raise ValueError(f"follower {name} has the leader's name")
-    weekly = _longest_complete_run(
-        weekly_returns(inputs.leader_close, inputs.leader_known, follower, follower_grace=grace)
-    ).set_axis([leader, name], axis=1)
+    weekly = _aligned_weeks(inputs, follower, grace)
     need = max(max_lag_weeks + 4, 3 * max(*granger_lags, var_max_lags) + 2)
     if len(weekly) < need:
         raise ValueError(f"{leader} vs {name}: only {len(weekly)} complete weeks; these settings need at least {need}")
@@ -760,6 +802,10 @@ def _follower_report(
         warnings.warn(
             f"lead-lag {leader} vs {name} rests on only {len(weekly)} weeks", ShortSampleWarning, stacklevel=3
         )
+    control_grace, control = None, []
+    if follower.periods_per_year == 365:  # an equity follower's weeks end at the same close either way
+        control_grace = NO_GRACE if grace > NO_GRACE else UTC_WEEK_GRACE
+        control = _granger_tests(_aligned_weeks(inputs, follower, control_grace), leader, name, granger_lags, alpha)
     x, y = weekly[leader].to_numpy(), weekly[name].to_numpy()
     _, offset = _follower_asof(follower, inputs.leader_known, grace)
     correlations: list[RegimeCorrelation] = []
@@ -787,7 +833,15 @@ def _follower_report(
         alpha=alpha,
         follower_grace=grace,
         follower_offset_hours=float(np.nanmedian(offset)),
+        control=control,
+        control_grace=control_grace,
     )
+
+
+def _aligned_weeks(inputs: StudyInputs, follower: Follower, grace: pd.Timedelta) -> pd.DataFrame:
+    """The longest unbroken run of weekly (leader, follower) returns at one alignment."""
+    weekly = weekly_returns(inputs.leader_close, inputs.leader_known, follower, follower_grace=grace)
+    return _longest_complete_run(weekly).set_axis([inputs.leader, follower.name], axis=1)
 
 
 def lead_lag(

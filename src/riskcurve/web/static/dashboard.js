@@ -70,7 +70,7 @@
   async function loadCatalog() {
     const series = await (await fetchOk("api/series")).json();
     const select = $("series-id");
-    for (const s of series.filter((x) => x.rows > 0)) {
+    for (const s of series.filter((x) => x.observations > 0)) {
       const option = document.createElement("option");
       option.value = s.id;
       option.textContent = `${s.id} — ${s.name} (${s.units})`;
