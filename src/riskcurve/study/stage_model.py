@@ -10,8 +10,8 @@ classifier saw it then, never revised by later data):
   session, grouped by the session's confirmed stage, with a stationary-bootstrap interval whose mean block
   spans the forward window (the sessions of one run share almost all of their forward days, so they are
   one observation, not dozens), the number of *independent episodes* (runs of the stage whose starts lie
-  at least the horizon apart) and a breakdown by era. Sessions whose stage is unknown (no leader close)
-  are left out and counted.
+  at least the horizon apart) and a breakdown by the event study's eras (``events.ERAS``). Sessions
+  whose stage is unknown (no leader close) are left out and counted.
 - timing: from every stage-3 onset (a confirmed stage-3 session after ``onset_gap`` sessions below stage
   3) to the first confirmed stage 4, in calendar days, against the claimed window. Stage 4 can only be
   recognised where its rules can be evaluated (the altcoin season index needs a point-in-time universe,
@@ -32,6 +32,7 @@ import pandas as pd
 
 from riskcurve._json import jsonable, records
 from riskcurve.errors import ShortSampleWarning
+from riskcurve.study.events import ERAS, era_of
 from riskcurve.study.inference import stationary_bootstrap_ci
 from riskcurve.study.inputs import Follower
 from riskcurve.study.ladder import LadderResult, ladder_order
@@ -42,26 +43,10 @@ from riskcurve.thesis import FOLLOW_WINDOW_DAYS, THESIS_HORIZONS
 if TYPE_CHECKING:
     from riskcurve.study.stage_inputs import StageModelInputs
 
-#: Eras of the crypto market, by the session a forward window starts: BTC below $1,000 and almost no
-#: altcoins (2010-2014), ETH and the ICO cycle (2015-2019), the institutional market (2020 on).
-ERAS: tuple[tuple[str, str, str | None], ...] = (
-    ("2010-2014", "2010-01-01", "2014-12-31"),
-    ("2015-2019", "2015-01-01", "2019-12-31"),
-    ("2020-", "2020-01-01", None),
-)
 STAGES = (0, 1, 2, 3, 4)
 #: Sessions per calendar day on the NYSE (252 / 365): converts a horizon in days to a block in sessions.
 SESSIONS_PER_DAY = 252 / 365
 Outcome = Literal["inside", "before", "after", "never", "pending", "unknown"]
-
-
-def era_of(dates: pd.DatetimeIndex) -> np.ndarray:
-    """The era name of each date ("" before the first era)."""
-    out = np.full(len(dates), "", dtype=object)
-    for name, start, end in ERAS:
-        inside = (dates >= pd.Timestamp(start)) & (dates <= (pd.Timestamp(end) if end else pd.Timestamp.max))
-        out[np.asarray(inside)] = name
-    return out
 
 
 def stage_by_session(timeline: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.Series:
@@ -176,7 +161,7 @@ class StageReturns:
             "reps": self.reps,
             "interval": "stationary bootstrap of the stage's session returns, mean block = the horizon in "
             "sessions; the excess's interval is the mean's minus the baseline",
-            "eras": [{"name": n, "start": s, "end": e} for n, s, e in ERAS],
+            "eras": [{"name": n, "first_year": a, "last_year": b} for n, a, b in ERAS],
             "cells": records(self.table),
         }
 
@@ -231,7 +216,7 @@ def stage_forward_returns(
     sessions = pd.DatetimeIndex(stage.index)
     known = stage.notna().to_numpy()
     values = stage.fillna(-1).to_numpy(dtype=np.int64)
-    eras = era_of(sessions)
+    eras = era_of(sessions.year.to_numpy())
     rows: list[dict[str, Any]] = []
     for f_pos, (name, follower) in enumerate(followers.items()):
         for h in horizons:
