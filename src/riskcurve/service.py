@@ -650,7 +650,7 @@ class Riskcurve:
         with self.reader() as store, _notes() as notes:
             panel = AlignedPanel(store, self.catalog, moment)
             inputs = build_stage_inputs(panel, self.board_config, self.stage_config)
-        report = run_stage_model(inputs, load_precedents(), notes=notes)
+        report = run_stage_model(inputs, load_precedents(), notes=[*notes, *inputs.notes])
         return replace(report, seconds=time.perf_counter() - started)
 
     def study_for(self, as_of: pd.Timestamp, facts: StoreFacts | None = None) -> StudyChoice:

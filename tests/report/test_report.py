@@ -78,7 +78,8 @@ def test_works_offline_with_plotly_inlined_once(page: Page, built: tuple[str, st
 
 def test_every_chart_is_present_with_data(page: Page, catalog: Catalog) -> None:
     figures = {s.attrs["data-chart"]: json.loads(s.text) for s in page.find("script", class_="figure-data")}
-    assert list(figures) == [c.name for c in CHARTS] + ["channels"]  # + the net-liquidity decomposition
+    # + the net-liquidity decomposition, and the stage model's two charts in their own section
+    assert list(figures) == [c.name for c in CHARTS] + ["channels", "stage-returns", "stage-ladder"]
     for name, figure in figures.items():
         page.by_id(f"chart-{name}")
         assert_figure_has_data(name, figure)

@@ -182,3 +182,13 @@ def test_report_has_the_stage_model_section(rc: Riskcurve, tmp_path: Path) -> No
     assert 'id="stage-model"' in html and 'data-chart="stage-ladder"' in html and 'data-chart="stage-returns"' in html
     figure = json.loads(html.split('class="figure-data" data-chart="stage-ladder">', 1)[1].split("</script>", 1)[0])
     assert len(figure["data"]) == 6 and any(x is not None for x in figure["data"][0]["x"])
+
+
+def test_a_view_before_a_follower_listed_leaves_it_out_with_a_note(rc: Riskcurve) -> None:
+    """As of 2015-01-01 there is no ETH yet and neither precedent has happened: said, never a failure."""
+    early = rc.stage_model("2015-01-01")
+    assert early.returns.followers == ("BTC", "ALTS")
+    assert any("follower ETH" in note and "left out" in note for note in early.notes)
+    assert all(p.breakout is None for p in early.precedents)
+    assert early.assessable_span == (None, None) and "could never be evaluated" in early.summary()
+    assert len(early.summary().splitlines()) <= 25

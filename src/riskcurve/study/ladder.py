@@ -309,7 +309,7 @@ def ladder_order(
     rule = rule or TrendRule()
     starts = vix_cycles(vix, threshold=vix_threshold, merge_sessions=merge_sessions, start=start)
     last = pd.Timestamp(as_of.tz_localize(None) if as_of.tz else as_of).normalize() + pd.Timedelta(days=1)
-    empty = (pd.Series(dtype="float64"), pd.DatetimeIndex([]))
+    empty = (pd.Series(dtype="float64", index=pd.DatetimeIndex([])), pd.DatetimeIndex([]))
     trends = {
         r.key: (
             (trend_up(series[r.key], rule, falling=r.falling), turn_dates(series[r.key], rule, falling=r.falling))

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from riskcurve.data.panel import AlignedPanel, decision_times
+from riskcurve.errors import DataValidationError
 from riskcurve.measures.board import BoardConfig, compute_board
 from riskcurve.measures.breakout import BreakoutEvent
 from riskcurve.stages import StageConfig, build_status
-from riskcurve.study.inputs import Follower, build_inputs
+from riskcurve.study.inputs import Follower, StudyInputs, build_inputs
 from riskcurve.study.stage_model import stage_by_session
 
 VIX = "VIXCLS"
@@ -35,6 +36,23 @@ class StageModelInputs:
     vix: pd.Series
     breakouts: list[BreakoutEvent]
     altseason: pd.DataFrame
+    notes: list[str]  # followers left out (no closes yet at the as-of)
+
+
+def _study_inputs(panel: AlignedPanel, leader: str, followers: Sequence[str]) -> tuple[StudyInputs, list[str]]:
+    """The study's inputs for the followers that have closes at the as-of (a view of 2014 has no ETH),
+    and a note for each one left out."""
+    try:
+        return build_inputs(panel, leader, list(followers)), []
+    except DataValidationError:
+        kept, notes = [], []
+        for name in followers:
+            try:
+                build_inputs(panel, leader, [name])
+                kept.append(name)
+            except DataValidationError as exc:
+                notes.append(f"stage model: {exc} (left out)")
+        return build_inputs(panel, leader, kept), notes
 
 
 def build_stage_inputs(
@@ -49,7 +67,7 @@ def build_stage_inputs(
     status = build_status(board, stage_cfg)
     sessions = pd.DatetimeIndex(board.frame.index)
     metrics = [rule.metric for rule in stage_cfg.rules.get(4, ())]
-    inputs = build_inputs(panel, board_cfg.leader, list(followers))
+    inputs, notes = _study_inputs(panel, board_cfg.leader, followers)
     catalog = panel.catalog
     rungs = {
         "credit": panel.series(catalog.one("credit")),
@@ -67,4 +85,5 @@ def build_stage_inputs(
         vix=panel.series(VIX) if VIX in catalog else pd.Series(dtype="float64"),
         breakouts=list(board.breakouts),
         altseason=board.altseason,
+        notes=notes,
     )

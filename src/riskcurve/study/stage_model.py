@@ -131,6 +131,8 @@ class StageReturns:
     def summary(self, horizon: int | None = None) -> str:
         """The ``horizon``-day (default: the longest) means by stage and follower, one stage a line."""
         h = horizon or max(self.horizons)
+        if not self.followers:
+            return "Forward returns by confirmed stage: no follower has closes yet"
         width = 28
         head = f"  {'stage':<6}" + "".join(f"{f:<{width}}" for f in self.followers)
         lines = [
@@ -293,11 +295,11 @@ class StageTiming:
     def summary(self) -> str:
         c = self.counts()
         lo, hi = self.window
-        found = ", ".join(f"{d:,}" for d in self.found()) or "none"
+        found = f"lags found: {', '.join(f'{d:,}' for d in self.found())} days" if self.found() else "no lag found"
         return (
             f"Timing, stage-3 onset -> first confirmed stage 4 (claim {lo}-{hi} days), {len(self.lags)} onsets:\n"
             f"  {c['inside']} inside, {c['before']} before, {c['after']} after, {c['never']} never, "
-            f"{c['pending']} pending, {c['unknown']} unknown (stage 4 not assessable); lags found: {found} days"
+            f"{c['pending']} pending, {c['unknown']} unknown (stage 4 not assessable); {found}"
         )
 
     def __str__(self) -> str:
@@ -385,11 +387,15 @@ class StageModelReport:
     def summary(self) -> str:
         """One terminal screen (at most 25 lines): the 90-day table, timing, order, precedents."""
         first, last = self.assessable_span
-        span = f"{first:%Y-%m-%d}..{last:%Y-%m-%d}" if first is not None and last is not None else "never"
+        span = (
+            f"could be evaluated only {first:%Y-%m-%d}..{last:%Y-%m-%d}"
+            if first is not None and last is not None
+            else "could never be evaluated"
+        )
         lines = [
             f"Stage model as of {self.as_of:%Y-%m-%d} (each session's stage as known that day; simple returns)",
             self.returns.summary(),
-            f"  (stage 4's rules could be evaluated only {span}: before and after it, stage 3 means 'at least 3')",
+            f"  (stage 4's rules {span}: outside that, stage 3 means 'at least 3')",
             self.timing.summary(),
             self.ladder.summary(),
             "Precedents (data, then the claim):",
