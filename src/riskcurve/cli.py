@@ -411,9 +411,12 @@ def study(
     claim_date: Annotated[
         str | None, typer.Option("--claim-date", help="Ledger: first signal scored [default: 2026-01-08]")
     ] = None,
+    details: Annotated[
+        bool, typer.Option("--details", help="Also print event tables, sweep, backtests, lead-lag, stage model")
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Did small-cap breakouts lead crypto? Event study, lead-lag, sweep, backtest and a verdict.
+    """Did small-cap breakouts lead crypto? One screen: the forward ledger, a summary table and the verdicts.
 
     Example: riskcurve study --as-of latest --followers ETH,BTC --out out/study
     """
@@ -437,11 +440,15 @@ def study(
             _output_file(out, "--out", directory=True)
         with _progress() as progress:
             task = progress.add_task("study", total=100)
-            run = _service(db).study(
+            rc = _service(db)
+            run = rc.study(
                 request,
                 as_of,
                 progress=lambda label, frac: progress.update(task, completed=100 * frac, description=escape(label)),
             )
+            if details or as_json or out is not None:  # a few seconds more: only when the details are wanted
+                progress.update(task, description="stage model")
+                run = run.with_stage_model(rc.stage_model(run.as_of))
     except RiskcurveError as exc:
         _fail(str(exc))
         return
@@ -450,7 +457,7 @@ def study(
     if as_json:
         _print_json(run.to_dict())
         return
-    console.print(run.summary(), highlight=False, markup=False)
+    console.print(run.details() if details else run.summary(), highlight=False, markup=False)
     if out is not None:
         console.print(f"written to {out}/", highlight=False, markup=False)
 
@@ -486,10 +493,7 @@ def _export_study(rc: Riskcurve, as_of: str | None) -> Any:
 
 
 def _export_ledger(rc: Riskcurve, as_of: str | None) -> Any:
-    ledger = getattr(rc, "ledger", None)  # the lab's forward ledger, where the service has one
-    if ledger is None:
-        raise RiskcurveError("--what ledger is not available in this version (the service has no ledger yet)")
-    return ledger(as_of).to_frame()
+    return rc.ledger(as_of).to_frame()
 
 
 #: What `export --what` can write, each a DataFrame from one service answer. Add a table here.

@@ -97,6 +97,7 @@ class StudyRun:
     document: dict[str, Any]
     result: Any = field(default=None, repr=False)  # riskcurve.study.StudyResult (imported lazily)
     ledger: Ledger | None = field(default=None, repr=False)  # the forward-test ledger of this run
+    stage_model: StageModelReport | None = field(default=None, repr=False)  # attached on request
 
     @property
     def label(self) -> str:
@@ -110,9 +111,23 @@ class StudyRun:
         return dict(self.document.get("verdict") or {})
 
     def summary(self) -> str:
+        """One screen: the ledger first, then the lab's summary table and verdicts."""
         body = self.result.summary() if self.result is not None else "\n".join(self.verdicts().values())
         ledger = f"{self.ledger.summary()}\n\n" if self.ledger is not None else ""
         return f"{self.label}\n{ledger}{body}"
+
+    def details(self) -> str:
+        """The summary, then everything behind it (and the stage model, when attached)."""
+        parts = [self.summary()]
+        if self.result is not None:
+            parts.append(self.result.details())
+        if self.stage_model is not None:
+            parts.append(self.stage_model.summary())
+        return "\n\n".join(parts)
+
+    def with_stage_model(self, report: StageModelReport) -> StudyRun:
+        """This run with the stage model beside it, in its document too (``study --json`` and ``--out``)."""
+        return replace(self, document={**self.document, "stage_model": report.to_dict()}, stage_model=report)
 
     def __str__(self) -> str:
         return self.summary()
@@ -140,6 +155,7 @@ class StudyRun:
         out.mkdir(parents=True, exist_ok=True)
         (out / "study.json").write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
         (out / "verdict.txt").write_text(self.summary() + "\n", encoding="utf-8")
+        (out / "details.txt").write_text(self.details() + "\n", encoding="utf-8")
         self.to_frame().to_csv(out / "event_study.csv", index=False)
         pd.DataFrame(self.document.get("events") or []).to_csv(out / "events.csv", index=False)
         if self.result is not None:

@@ -26,6 +26,7 @@ from riskcurve.study.inference import (
     HypothesisTest,
     block_bootstrap_pvalue,
     era_matched_placebo_test,
+    excess_interval,
     min_detectable_effect,
     stationary_bootstrap_ci,
 )
@@ -213,6 +214,11 @@ def follower_event_study(
             "ci_high": np.nan,
             "baseline_all": base_all,
             "excess_all": np.nan,
+            "excess_low": np.nan,
+            "excess_high": np.nan,
+            **_simple(np.nan, base_all, np.nan),
+            "simple_low": np.nan,
+            "simple_high": np.nan,
             "baseline_regime": base_regime,
             "excess_regime": np.nan,
             "hit_rate": np.nan,
@@ -232,6 +238,7 @@ def follower_event_study(
                 excess_regime=float(finite.mean()) - base_regime,
                 mde=min_detectable_effect(len(finite), sd, alpha) if np.isfinite(sd) else np.nan,
             )
+            row.update(_simple(row["mean"], base_all, row["mde"]))
         if len(finite) >= 2:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ShortSampleWarning)  # N is reported beside every number
@@ -240,6 +247,7 @@ def follower_event_study(
                 # are resampled as independent units.
                 block = None if len(finite) >= MIN_EVENTS_FOR_BLOCK_LENGTH else 1.0
                 ci = stationary_bootstrap_ci(finite, reps=reps, block=block, seed=seed + i)
+                excess = excess_interval(finite, everything[np.isfinite(everything)], reps, block, seed=seed + i)
                 boot = block_bootstrap_pvalue(
                     finite - base_all,
                     reps=reps,
@@ -249,7 +257,15 @@ def follower_event_study(
                     name=f"{inputs.leader} breakouts -> {follower.name} {h}-day excess return (bootstrap over events)",
                 )
             tests.append(boot)
-            row.update(ci_low=ci.lower, ci_high=ci.upper, p_bootstrap=boot.pvalue)
+            row.update(
+                ci_low=ci.lower,
+                ci_high=ci.upper,
+                excess_low=excess.log_lower,
+                excess_high=excess.log_upper,
+                simple_low=excess.simple_lower,
+                simple_high=excess.simple_upper,
+                p_bootstrap=boot.pvalue,
+            )
         if len(finite) >= 2 and (np.isfinite(everything) & ~windows).any():  # else no placebo date
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ShortSampleWarning)
@@ -296,6 +312,18 @@ def follower_event_study(
         eras=pd.DataFrame(era_rows, columns=list(_ERA_COLUMNS)),
         widened_years=tuple(sorted(widened)),
     )
+
+
+def _simple(mean_log: float, baseline_log: float, mde_log: float) -> dict[str, float]:
+    """The log statistics as simple returns, as a trader reads them: the geometric-average return
+    after the events and on all days (``exp(mean log) - 1``), the excess in points of simple return,
+    and the minimum detectable effect in the same points (at the baseline)."""
+    return {
+        "simple_mean": float(np.expm1(mean_log)),
+        "simple_baseline": float(np.expm1(baseline_log)),
+        "simple_excess": float(np.exp(mean_log) - np.exp(baseline_log)),
+        "simple_mde": float(np.exp(baseline_log + mde_log) - np.exp(baseline_log)),
+    }
 
 
 def event_windows(sessions: pd.DatetimeIndex, dates: Sequence[pd.Timestamp], days: float) -> np.ndarray:

@@ -505,6 +505,52 @@ def block_bootstrap_pvalue(
     )
 
 
+@dataclass(frozen=True)
+class ExcessInterval:
+    """A bootstrap interval for an events' mean minus the all-days mean, in log and simple units."""
+
+    log_lower: float
+    log_upper: float
+    #: Points of simple return: ``exp(mean log after events) - exp(mean log on all days)``.
+    simple_lower: float
+    simple_upper: float
+    level: float
+    reps: int
+
+
+def excess_interval(
+    events: npt.ArrayLike,
+    days: npt.ArrayLike,
+    reps: int = 10_000,
+    event_block: float | None = None,
+    *,
+    level: float = 0.95,
+    seed: int | None = None,
+) -> ExcessInterval:
+    """Percentile interval for the excess of the events' mean outcome over the all-days mean.
+
+    Why not the mean's interval shifted by the baseline: the baseline is itself an estimate, from
+    overlapping forward windows, and its error is not small next to that of a dozen events. Both
+    means are resampled by the stationary bootstrap, the events as ``stationary_bootstrap_ci``
+    does (``event_block``) and the days with their own Politis-White block; the two are drawn
+    independently (the events are among the days, so the true covariance is positive and the
+    interval is, if anything, a little wide). The simple-return interval comes from the same draws.
+    """
+    ev, base = _finite_1d(events, "events"), _finite_1d(days, "days")
+    _check_reps(reps)
+    if ev.shape[0] < 2 or base.shape[0] < 2:
+        raise ValueError("need at least two events and two days for a bootstrap")
+    s = _resolve_seed(seed)
+    ev_means = _kernels.stationary_bootstrap_means(ev[:, None], reps, 1.0 / _resolve_block(ev, event_block), s)[:, 0]
+    base_means = _kernels.stationary_bootstrap_means(
+        base[:, None], reps, 1.0 / _resolve_block(base, None), (s + 1) % _SEED_LIMIT
+    )[:, 0]
+    tail = (1.0 - level) / 2.0
+    log_lo, log_hi = np.quantile(ev_means - base_means, [tail, 1.0 - tail])
+    simple_lo, simple_hi = np.quantile(np.exp(ev_means) - np.exp(base_means), [tail, 1.0 - tail])
+    return ExcessInterval(float(log_lo), float(log_hi), float(simple_lo), float(simple_hi), level, reps)
+
+
 def placebo_test(
     event_indices: npt.ArrayLike,
     outcomes: npt.ArrayLike,
@@ -544,26 +590,41 @@ def placebo_test(
     if values.shape[0] - (m - 1) * (min_spacing - 1) < m:
         raise ValueError(f"cannot place {m} placebo events {min_spacing} apart among {values.shape[0]} dates")
     placebo = _kernels.placebo_means(values, m, min_spacing, n_draws, _resolve_seed(seed))
-    observed = float(event_values.mean())
+    null = f"the mean outcome after the {m} events is no different from the mean after {m} random dates at least "
+    return _placebo_hypothesis(
+        name, null + f"{min_spacing} apart", "random dates", m, float(event_values.mean()), placebo, alternative, alpha
+    )
+
+
+def _placebo_hypothesis(
+    name: str,
+    null: str,
+    pool: str,
+    n: int,
+    observed: float,
+    placebo: FloatArray,
+    alternative: Alternative,
+    alpha: float,
+    extra: str = "",
+) -> HypothesisTest:
+    """The placebo tests' one way of reporting: the events' mean outcome against the placebo means
+    (``placebo``, one per draw) of ``n`` dates from ``pool``, in words."""
     center = float(placebo.mean())
     return HypothesisTest(
         name=name,
-        null=(
-            f"the mean outcome after the {m} events is no different from the mean after "
-            f"{m} random dates at least {min_spacing} apart"
-        ),
+        null=null,
         alternative={
-            "greater": "outcomes after events are higher than after random dates",
-            "less": "outcomes after events are lower than after random dates",
-            "two-sided": "outcomes after events differ from those after random dates",
+            "greater": f"outcomes after events are higher than after {pool}",
+            "less": f"outcomes after events are lower than after {pool}",
+            "two-sided": f"outcomes after events differ from those after {pool}",
         }[alternative],
         direction=alternative,
-        n=m,
+        n=n,
         statistic_name="mean outcome after events",
         statistic=observed,
         pvalue=_bootstrap_pvalue(placebo, observed, center, alternative),
         alpha=alpha,
-        notes=f"placebo mean {center:.4g}, sd {placebo.std(ddof=1):.4g}, {n_draws} draws",
+        notes=f"placebo mean {center:.4g}, sd {placebo.std(ddof=1):.4g}, {placebo.shape[0]} draws{extra}",
     )
 
 
@@ -635,28 +696,15 @@ def era_matched_placebo_test(
         candidates = values[pool]
         total += candidates[rng.integers(0, candidates.shape[0], n_draws)]
     placebo = total / m
-    observed = float(values[events].mean())
-    center = float(placebo.mean())
     wider = f"; pool widened to +-1 year for {', '.join(map(str, sorted(widened)))}" if widened else ""
-    test = HypothesisTest(
-        name=name,
-        null=(
-            f"the mean outcome after the {m} events is no different from the mean after one random date "
-            "per event from the same calendar year, outside every event window"
-        ),
-        alternative={
-            "greater": "outcomes after events are higher than after random dates of the same year",
-            "less": "outcomes after events are lower than after random dates of the same year",
-            "two-sided": "outcomes after events differ from those after random dates of the same year",
-        }[alternative],
-        direction=alternative,
-        n=m,
-        statistic_name="mean outcome after events",
-        statistic=observed,
-        pvalue=_bootstrap_pvalue(placebo, observed, center, alternative),
-        alpha=alpha,
-        notes=f"placebo mean {center:.4g}, sd {placebo.std(ddof=1):.4g}, {n_draws} draws{wider}",
+    null = (
+        f"the mean outcome after the {m} events is no different from the mean after one random date "
+        "per event from the same calendar year, outside every event window"
     )
+    test = _placebo_hypothesis(
+        name, null, "random dates of the same year", m, float(values[events].mean()), placebo, alternative, alpha, wider
+    )
+    center = float(placebo.mean())
     return EraPlacebo(test, tuple(sorted(widened)), center)
 
 

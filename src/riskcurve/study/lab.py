@@ -37,7 +37,8 @@ from riskcurve.study.sweep import (
     run_sweep,
     signal_excess_returns,
 )
-from riskcurve.thesis import STUDY_HORIZONS, THESIS_HORIZONS
+from riskcurve.study.verdict import Verdict, follower_verdict, percent, points, verdict_rule
+from riskcurve.thesis import STUDY_HORIZONS
 
 Progress = Callable[[str, float], None]
 
@@ -103,7 +104,7 @@ class StudyResult:
     backtests: dict[str, BacktestResult]
     deflated_sharpe: dict[str, float]
     lead_lag: Any
-    verdicts: dict[str, str]
+    verdicts: dict[str, Verdict]
     adjusted_event_p: pd.DataFrame
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -121,48 +122,74 @@ class StudyResult:
             stats_frame = stats_frame.merge(adjusted, on=["follower", "horizon"], how="left")
         return stats_frame
 
+    @property
+    def verdict_rule(self) -> str:
+        return verdict_rule(self.config.alpha, int(self.adjusted_event_p["p_adjusted"].notna().sum()))
+
+    def summary_frame(self) -> pd.DataFrame:
+        """The one table a trader reads first: per follower N, the 30/60/90-day excess in points of simple
+        return with its interval, placebo and Holm p, minimum detectable effect, verdict word."""
+        return pd.DataFrame([v.cells() for v in self.verdicts.values()])
+
     def summary(self) -> str:
+        """One screen: the events, the summary table, the verdict rule and a short paragraph per follower."""
         lines = [
             f"Thesis lab: do {self.leader} breakouts lead crypto? "
             f"({self.period[0]:%Y-%m-%d} .. {self.period[1]:%Y-%m-%d}, built in {self.seconds:.1f} s)",
             f"{len(self.events)} declustered events ({', '.join(self.config.event_kinds)}; cooldown "
             f"{self.config.cooldown} sessions): " + ", ".join(f"{e.date:%Y-%m-%d}" for e in self.events),
             "",
+            self.summary_frame().to_string(index=False),
+            "",
+            self.verdict_rule,
+            "",
         ]
-        for study in self.event_studies.values():
-            lines += [study.summary(), ""]
+        lines += [f"{name}: {v.text}" for name, v in self.verdicts.items()]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def details(self) -> str:
+        """Everything behind the summary, formatted for people: event tables, sweep, walk-forward,
+        backtests, lead-lag."""
+        lines = []
+        for name, study in self.event_studies.items():
+            lines += [
+                f"{name} after each horizon (days): simple returns, excess in points; p-values one-sided",
+                _event_table(study, self.adjusted_event_p).to_string(index=False),
+                "",
+            ]
         if self.sweep is not None:
             lines.append(
-                f"Sweep: {self.n_configurations} configurations tried "
-                f"({len(self.sweep.definitions)} definitions x {len(self.sweep.followers)} followers x "
-                f"{len(self.sweep.horizons)} horizons)."
+                f"Rolling-high sweep: {len(self.sweep.definitions)} definitions x {len(self.sweep.horizons)} horizons "
+                f"per follower ({self.n_configurations} configurations over {len(self.sweep.followers)} followers); "
+                "Romano-Wolf within each follower."
             )
             for family in self.families.values():
                 best = int(np.nanargmin(family.adjusted.adjusted))
+                definition, horizon = family.adjusted.labels[best]
                 lines.append(
-                    f"  {family.follower}: smallest Romano-Wolf adjusted p = {family.adjusted.adjusted[best]:.3g} "
-                    f"({family.adjusted.labels[best]}); walk-forward: {family.walk_forward['text']}"
+                    f"  {family.follower}: smallest adjusted p = {family.adjusted.adjusted[best]:.3f} ({definition}, "
+                    f"{horizon} days) over {len(family.adjusted.labels)} tests; walk-forward: "
+                    f"{family.walk_forward['text']}"
                 )
             lines.append("")
         for name, result in self.backtests.items():
             lines += [
-                f"Backtest {name}: " + result.summary(),
-                f"  deflated Sharpe ratio: {self.deflated_sharpe[name]:.3f}",
+                f"Backtest {name}: hold {result.hold} days after each signal, otherwise cash; "
+                f"{result.cost_bps:g} bps per side; deflated Sharpe ratio {self.deflated_sharpe[name]:.2f}",
+                _backtest_table(result).to_string(),
                 "",
             ]
         if self.lead_lag is not None:
-            lines += [str(self.lead_lag), ""]
-        lines.append("Verdict")
-        lines += [f"  {text}" for text in self.verdicts.values()]
-        lines += [f"note: {n}" for n in self.notes]
+            lines += [follower.brief() for follower in self.lead_lag.followers.values()]
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        verdicts = "".join(f"<li>{text}</li>" for text in self.verdicts.values())
-        return f"<ul>{verdicts}</ul>" + self.to_frame().to_html(index=False)
+        verdicts = "".join(f"<li>{name}: {v.text}</li>" for name, v in self.verdicts.items())
+        return self.summary_frame().to_html(index=False) + f"<ul>{verdicts}</ul>"
 
     def to_dict(self) -> dict[str, Any]:
         sweep: dict[str, Any] | None = None
@@ -185,6 +212,7 @@ class StudyResult:
             }
         return {
             "leader": self.leader,
+            "summary": [v.row() for v in self.verdicts.values()],
             "parameters": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.config.__dict__.items()},
             "period": [self.period[0].date().isoformat(), self.period[1].date().isoformat()],
             "events": [
@@ -207,7 +235,9 @@ class StudyResult:
                 for name, r in self.backtests.items()
             },
             "lead_lag": self.lead_lag.to_dict() if self.lead_lag is not None else None,
-            "verdict": self.verdicts,
+            "verdict": {name: v.text for name, v in self.verdicts.items()},
+            "verdict_rule": self.verdict_rule,
+            "verdict_words": {name: v.to_dict() for name, v in self.verdicts.items()},
             "notes": self.notes,
             "seconds": round(self.seconds, 2),
         }
@@ -215,6 +245,51 @@ class StudyResult:
 
 def _clean_map(values: dict[str, float]) -> dict[str, Any]:
     return {k: jsonable(v) for k, v in values.items()}
+
+
+def _event_table(study: FollowerEventStudy, adjusted: pd.DataFrame) -> pd.DataFrame:
+    """A follower's per-horizon statistics as a person reads them (strings; the numbers are in to_dict)."""
+    holm = adjusted[adjusted["follower"] == study.follower].set_index("horizon")["p_adjusted"]
+    rows = []
+    for h, row in study.stats.iterrows():
+        rows.append(
+            {
+                "days": h,
+                "N": int(row["n"]),
+                "after events": percent(row["simple_mean"]),
+                "all days": percent(row["simple_baseline"]),
+                "excess": points(row["simple_excess"]),
+                "95% interval": f"{points(row['simple_low'])} to {points(row['simple_high'])}",
+                "hit rate": f"{row['hit_rate']:.0%} vs {row['baseline_hit_rate']:.0%}",
+                "placebo p": f"{row['p_placebo']:.3f}",
+                "bootstrap p": f"{row['p_bootstrap']:.3f}",
+                "Holm p": f"{holm.get(h, math.nan):.3f}",
+                "MDE": points(row["simple_mde"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+#: Backtest metrics that are rates (shown as percentages); the rest are ratios or counts.
+_RATE_METRICS = ("total_return", "cagr", "volatility", "max_drawdown", "exposure")
+
+
+def _backtest_table(result: BacktestResult) -> pd.DataFrame:
+    """Strategy beside buy-and-hold: rates as percentages (with thousands separators), ratios to two
+    decimals, trades as whole numbers."""
+
+    def cell(metric: str, value: float) -> str:
+        if not math.isfinite(value):
+            return "n/a"
+        if metric in _RATE_METRICS:
+            return f"{value:,.0%}" if abs(value) >= 10 else f"{value:.1%}"
+        return f"{value:,.0f}" if metric == "n_trades" else f"{value:.2f}"
+
+    metrics = result.to_frame()
+    return pd.DataFrame(
+        {col: [cell(str(m), float(v)) for m, v in metrics[col].items()] for col in metrics.columns},
+        index=metrics.index,
+    )
 
 
 def _weekly(series: pd.Series) -> dict[str, list[Any]]:
@@ -287,90 +362,6 @@ def _walk_forward(
         "oos_excess": jsonable(mean - baseline),
         "text": text,
     }
-
-
-def _verdict(
-    name: str,
-    leader: str,
-    study: FollowerEventStudy,
-    adjusted: pd.DataFrame,
-    family: SweepFamily | None,
-    n_configs: int,
-    alpha: float,
-    lead_lag: Any = None,
-) -> str:
-    """One paragraph: effect, interval, raw and adjusted p, N, the 1-3 month claim, what would change it,
-    and (given the follower's ``FollowerLeadLag``) the reverse direction after its alignment control."""
-    thesis = study.stats.loc[[h for h in THESIS_HORIZONS if h in study.stats.index]]
-    if thesis.empty or thesis["n"].max() == 0:
-        return f"{name}: no {leader} breakout has a complete forward window in {name}'s data, so the data say nothing."
-    rows = adjusted[adjusted["follower"] == name].set_index("horizon")
-    best_h = int(thesis["excess_all"].idxmax())
-    row = thesis.loc[best_h]
-    p_adj = float(rows.loc[best_h, "p_adjusted"]) if best_h in rows.index else math.nan
-    p_raw = float(row["p_placebo"])
-    sweep_p = float(np.nanmin(family.adjusted.adjusted)) if family is not None else math.nan
-    oos = family.walk_forward if family is not None else {}
-    significant = math.isfinite(p_adj) and p_adj < alpha
-    oos_ok = (oos.get("oos_excess") or 0) > 0 if oos.get("oos_events") else None
-    if significant and oos_ok is not False and (not math.isfinite(sweep_p) or sweep_p < alpha):
-        level = "evidence for the thesis"
-    elif (math.isfinite(p_raw) and p_raw < alpha) or significant:
-        level = "weak evidence that does not survive the corrections"
-    else:
-        level = "no evidence"
-    lag_supported = any((rows.loc[h, "p_adjusted"] < alpha) if h in rows.index else False for h in THESIS_HORIZONS)
-    n = int(row["n"])
-    excess = float(row["excess_all"])
-    needed = math.ceil((float(row["mde"]) / excess) ** 2 * n) if excess > 0 and n else None
-    if needed is None:
-        more = "a positive average excess over the baseline, which these events do not show"
-    elif needed > 200:
-        more = (
-            f"nothing realistic: an average excess of {excess:+.1%} is too small to tell from noise "
-            f"(about {needed} breakouts would be needed)"
-        )
-    else:
-        more = f"about {needed} breakouts with the same average excess would be needed to detect it with 80% power"
-    oos_text = f" Walk-forward: {oos['text']}." if oos.get("text") else ""
-    era_text = _era_sentence(name, study, best_h, alpha)
-    return (
-        f"{name}: after {n} declustered {leader} breakouts, {name}'s mean {best_h}-day log return was "
-        f"{row['mean']:+.1%} (95% CI {row['ci_low']:+.1%} to {row['ci_high']:+.1%}) against {row['baseline_all']:+.1%} "
-        f"on all days, an excess of {excess:+.1%}; hit rate {row['hit_rate']:.0%} vs {row['baseline_hit_rate']:.0%}. "
-        f"{era_text}Era-matched placebo p = {p_raw:.3f}, stationary-bootstrap p = {row['p_bootstrap']:.3f}; "
-        "Holm-adjusted over the "
-        f"{len(adjusted)} follower x horizon tests of the event study: p = {p_adj:.3f}. "
-        f"The sweep tried {n_configs} configurations; its smallest Romano-Wolf adjusted p for {name} is "
-        f"{sweep_p:.3f}.{oos_text} With N = {n}, only excess returns above {row['mde']:.0%} were detectable. "
-        f"Verdict: {level}. The 'one to three months' lag is {'supported' if lag_supported else 'not supported'} "
-        f"at the {alpha:.0%} level after adjustment. What would change it: {more}."
-        + (f" Reverse direction: {lead_lag.reverse_lead()}" if lead_lag is not None and lead_lag.control else "")
-    )
-
-
-def _era_sentence(name: str, study: FollowerEventStudy, horizon: int, alpha: float) -> str:
-    """Whether one era carries the result at ``horizon``: the era whose removal leaves no positive
-    excess, or (for a result significant on its placebo) leaves it insignificant; else the range
-    the excess stays in with any one era left out. Empty when the excess is not positive."""
-    row = study.stats.loc[horizon]
-    eras = study.eras
-    without = eras[(eras["horizon"] == horizon) & (eras["scope"] == "without")].dropna(subset=["excess"])
-    if not row["excess_all"] > 0 or len(without) < 2:
-        return ""
-    carries = without[(without["excess"] <= 0) | ((row["p_placebo"] < alpha) & (without["p_placebo"] >= alpha))]
-    if len(carries):
-        worst = carries.sort_values(["excess", "p_placebo"], ascending=[True, False]).iloc[0]
-        alone = eras[(eras["horizon"] == horizon) & (eras["era"] == worst["era"]) & (eras["scope"] == "only")]
-        return (
-            f"The evidence comes from {worst['era']} ({int(alone['n'].iloc[0])} events): without it the "
-            f"{horizon}-day excess is {worst['excess']:+.1%} (p = {worst['p_placebo']:.2f}, "
-            f"{int(worst['n'])} events). "
-        )
-    return (
-        f"No single era carries it: leaving any one era out, the {horizon}-day excess stays between "
-        f"{without['excess'].min():+.1%} and {without['excess'].max():+.1%}. "
-    )
 
 
 def declustered_events(inputs: StudyInputs, cfg: StudyConfig) -> list[BreakoutEvent]:
@@ -472,16 +463,21 @@ def run_study(
         adjusted.loc[finite, "p_adjusted"] = holm(adjusted.loc[finite, "p_placebo"].to_numpy())
 
     step("verdict", 0.97)
+    sweep_family = (
+        f"{len(sweep.definitions)} rolling-high definitions x {len(sweep.horizons)} horizons"
+        if sweep is not None
+        else ""
+    )
     verdicts = {
-        name: _verdict(
+        name: follower_verdict(
             name,
             inputs.leader,
             study,
             adjusted,
-            families.get(name),
-            sweep.n_configurations if sweep is not None else 0,
             cfg.alpha,
-            lead_lag_report.followers.get(name) if lead_lag_report is not None else None,
+            sweep=families[name].adjusted if name in families else None,
+            sweep_family=sweep_family,
+            lead_lag=lead_lag_report.followers.get(name) if lead_lag_report is not None else None,
         )
         for name, study in studies.items()
     }

@@ -304,26 +304,58 @@ class FollowerLeadLag:
     control: list[GrangerTest] = field(default_factory=list)
     control_grace: pd.Timedelta | None = None
 
+    def _alignments(self, role: str) -> tuple[GrangerTest, GrangerTest]:
+        """The smallest-p Granger test of ``role`` on UTC weeks, and the same lags with the crypto week
+        ending before the equity close (``control`` is the other alignment)."""
+        pairs = [(self.follower_grace, self.granger), (self.control_grace or NO_GRACE, self.control)]
+        utc, before = sorted(pairs, key=lambda pair: pair[0], reverse=True)
+        tests = [g for g in utc[1] if g.role == role]
+        best = min(tests, key=lambda g: g.test.pvalue if math.isfinite(g.test.pvalue) else 2.0)
+        return best, next(g for g in before[1] if g.role == best.role and g.lags == best.lags)
+
     def reverse_lead(self) -> str:
         """One sentence: the strongest follower -> leader Granger test on each alignment, and what remains."""
         if not self.control or self.control_grace is None:
             return ""
-        pairs = [(self.follower_grace, self.granger), (self.control_grace, self.control)]
-        utc, before = sorted(pairs, key=lambda pair: pair[0], reverse=True)
-        reverse = [g for g in utc[1] if g.role == "follower -> leader"]
-        best = min(reverse, key=lambda g: g.test.pvalue if math.isfinite(g.test.pvalue) else 2.0)
-        same = next(g for g in before[1] if g.role == best.role and g.lags == best.lags)
+        best, same = self._alignments("follower -> leader")
         p_utc, p_before = best.test.pvalue, same.test.pvalue
         lags = f"{best.lags} weekly lag" + ("s" if best.lags > 1 else "")
         head = (
             f"{self.follower}->{self.leader} Granger p = {p_utc:.4f} ({lags}) on UTC weeks, "
             f"p = {p_before:.4f} when the {self.follower} week ends before the {self.leader} close"
         )
+        return head + ": " + self._reverse_conclusion(p_utc, p_before) + "."
+
+    def _reverse_conclusion(self, p_utc: float, p_before: float) -> str:
         if p_utc >= self.alpha and p_before >= self.alpha:
-            return head + ": no reverse lead on either alignment."
+            return "no reverse lead on either alignment"
         if p_before >= self.alpha:
-            return head + ": the reverse lead is an alignment artefact."
-        return head + f": a reverse lead remains ({self.follower} moved before {self.leader})."
+            return "the reverse lead is an alignment artefact"
+        return f"a reverse lead remains ({self.follower} moved before {self.leader})"
+
+    def two_way(self) -> str:
+        """Both directions in one sentence, each at its smallest-p lag count and on both alignments.
+
+        A leader -> follower lead counts only on UTC weeks, where the same-day leak runs against it;
+        with the crypto week ending first the leak runs for it (module docstring)."""
+        if not self.control or self.control_grace is None:
+            return ""
+        forward, forward_before = self._alignments("leader -> follower")
+        reverse, reverse_before = self._alignments("follower -> leader")
+        leads = forward.test.pvalue < self.alpha
+
+        def pair(utc: GrangerTest, before: GrangerTest) -> str:
+            lags = f"{utc.lags} lag" + ("s" if utc.lags > 1 else "")
+            return f"{_p(utc.test.pvalue)} / {_p(before.test.pvalue)} ({lags})"
+
+        return (
+            f"Weekly Granger p (UTC weeks / {self.follower} week ending first): {self.leader}->{self.follower} "
+            f"{pair(forward, forward_before)}, {self.follower}->{self.leader} {pair(reverse, reverse_before)}: "
+            + (f"{self.leader} led" if leads else f"no {self.leader} lead")
+            + "; "
+            + self._reverse_conclusion(reverse.test.pvalue, reverse_before.test.pvalue)
+            + "."
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy rows: ``kind`` is ccf, granger, irf or regime_corr; ``value`` is corr, F or response."""
@@ -461,6 +493,60 @@ class FollowerLeadLag:
         lines.append(f"Rolling daily correlation with {leader}, latest: " + ("; ".join(latest) or "none"))
         return "\n".join(lines)
 
+    def brief(self) -> str:
+        """The statistics of ``summary`` as a person reads them (``riskcurve study --details``): the sample
+        and alignment, the cross-correlations outside the band, every Granger p on both alignments, the
+        VAR's responses and the regime correlations."""
+        leader, follower, ccf = self.leader, self.follower, self.ccf
+        weeks = self.weekly.index
+        outside = ", ".join(
+            f"k = {k}: {c:+.2f}" for k, c in zip(ccf.lags[ccf.outside], ccf.corr[ccf.outside], strict=True)
+        )
+        offset = self.follower_offset_hours
+        lines = [
+            f"Lead-lag {leader} -> {follower}: {len(weeks)} weeks ending {_iso(weeks[0])} .. {_iso(weeks[-1])}; "
+            f"{follower}'s close is paired with each {leader} close up to {self.follower_grace / _HOUR:.0f} h after it "
+            f"(median {abs(offset):.1f} h {'before' if offset > 0 else 'after'})",
+            f"  weekly cross-correlation, k > 0: {leader} leads (approximate band +-{float(np.max(ccf.band)):.2f}): "
+            f"largest at k = {ccf.peak_lag}; outside the band: {outside or 'none'}",
+            "  Granger p-values on weekly returns (unadjusted):",
+            self._granger_table().to_string(),
+            self._var_sentence(),
+            f"  daily correlation of {follower} by regime (95% Fisher-z interval):",
+            "    "
+            + "; ".join(
+                f"{r.equity} {r.regime} {r.corr:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f}, {r.n:,} sessions)"
+                for r in self.regime_correlations
+            ),
+            "",
+        ]
+        return "\n".join(lines)
+
+    def _granger_table(self) -> pd.DataFrame:
+        """Rows: direction and lags; columns: the alignment (this one, and the control's if any)."""
+        columns = {_alignment_label(self.follower, self.follower_grace): self.granger}
+        if self.control and self.control_grace is not None:
+            columns[_alignment_label(self.follower, self.control_grace)] = self.control
+        return pd.DataFrame(
+            {
+                label: {
+                    f"{g.cause}->{g.effect}, {g.lags} lag{'s' if g.lags > 1 else ''}": _p(g.test.pvalue) for g in tests
+                }
+                for label, tests in columns.items()
+            }
+        )
+
+    def _var_sentence(self) -> str:
+        var, leader, follower = self.var, self.leader, self.follower
+        later = int(np.argmax(np.abs(var.leader_to_follower[1:]))) + 1 if len(var.weeks) > 1 else 0
+        return (
+            f"  VAR({var.order}), N = {var.n_obs:,}: a one-s.d. {leader} shock moves {follower} "
+            f"{var.leader_to_follower[0]:+.1%} the same week ({var.leader_to_follower_lower[0]:+.1%} to "
+            f"{var.leader_to_follower_upper[0]:+.1%}); its largest later response is "
+            f"{var.leader_to_follower[later]:+.1%} in week {later} ({var.leader_to_follower_lower[later]:+.1%} to "
+            f"{var.leader_to_follower_upper[later]:+.1%}); weekly log returns"
+        )
+
     def __str__(self) -> str:
         return self.summary()
 
@@ -523,6 +609,15 @@ class LeadLagReport:
             "settings": self.settings,
             "followers": {name: f.to_dict() for name, f in self.followers.items()},
         }
+
+
+def _p(value: float) -> str:
+    """A p-value as read: three decimals, '<0.001' below that."""
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def _alignment_label(follower: str, grace: pd.Timedelta) -> str:
+    return "UTC weeks" if grace > NO_GRACE else f"{follower} week ends first"
 
 
 def _fmt(value: float) -> str:
