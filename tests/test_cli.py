@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -129,14 +130,36 @@ def test_study_json_and_out_dir(real_store_path: Path, tmp_path: Path) -> None:
     eth_30 = next(e for e in ledger["entries"] if e["follower"] == "ETH" and e["horizon"] == 30)
     assert eth_30["outcome"] == "realised" and -0.35 < eth_30["realised"] < -0.31
     assert "Forward-test ledger" in (out / "verdict.txt").read_text().splitlines()[1]
-    for name in ("study.json", "verdict.txt", "event_study.csv", "events.csv", "sweep.csv"):
+    for name in ("study.json", "verdict.txt", "details.txt", "event_study.csv", "events.csv", "sweep.csv"):
         assert (out / name).stat().st_size > 0
+    assert {"stage_returns", "timing", "ladder"} <= set(doc["stage_model"])  # --json carries the stage model
+    assert [row["follower"] for row in doc["summary"]] == ["ETH", "BTC"] and doc["verdict_rule"]
     from riskcurve.data.store import Store
 
     with Store(db, read_only=True) as store:
         cached = json.loads(store.get_state("study:last") or "{}")
     assert cached["verdict"] == doc["verdict"] and cached["as_of"] == doc["as_of"] == "2026-08-22T23:59:59.999999+00:00"
     assert len(cached["fingerprint"]) == 12 and doc["label"].startswith("study as of 2026-08-22 23:59 UTC")
+
+
+def test_study_fits_one_screen_and_details_has_the_rest(real_store_path: Path, tmp_path: Path) -> None:
+    db = tmp_path / "study.duckdb"
+    db.write_bytes(real_store_path.read_bytes())
+    args = ["study", "--followers", "ETH,BTC", "--horizons", "30,60,90", "--as-of", "2026-08-22", "--db", str(db)]
+    unreadable = re.compile(r"\de[+-]\d|\(\('|days \d\d:\d\d:\d\d")  # 7.189e+05, (('L63..', 7)), 0 days 06:00:00
+    short = runner.invoke(app, args, terminal_width=160)
+    assert short.exit_code == 0, short.output
+    lines = short.stdout.splitlines()
+    assert len(lines) <= 45 and not unreadable.search(short.stdout)
+    assert lines[1].startswith("Forward-test ledger")  # what happened after the thesis's own event comes first
+    assert short.stdout.count("Verdict rule") == 1 and "30d excess (95%)" in short.stdout
+    assert "ETH after each horizon" not in short.stdout
+    full = runner.invoke(app, [*args, "--details"], terminal_width=160)
+    assert full.exit_code == 0, full.output
+    assert not unreadable.search(full.stdout)
+    for part in ("ETH after each horizon", "BTC after each horizon", "Rolling-high sweep", "Backtest BTC",
+                 "Granger p-values", "Stage model as of"):
+        assert part in full.stdout, part
 
 
 def test_study_rejects_bad_arguments(real_store_path: Path) -> None:
