@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from riskcurve.report.html import study_sections
 from riskcurve.study.lab import StudyResult
 from riskcurve.study.sweep import MAX_ENTRY_DELAY
 from riskcurve.study.verdict import verdict_word
@@ -109,3 +110,15 @@ def test_summary_is_one_screen_of_readable_numbers(real_btc: StudyResult) -> Non
     doc = real_btc.to_dict()
     assert [row["follower"] for row in doc["summary"]] == ["BTC", "ALTS"]
     assert doc["verdict"]["BTC"] == real_btc.verdicts["BTC"].text and not doc["verdict"]["BTC"].startswith("BTC:")
+
+
+def test_the_report_shows_the_summary_table_and_the_new_wording(real_btc: StudyResult) -> None:
+    """The report renders the study document: the verdict paragraphs (no "BTC: BTC:"), the rule, and the
+    summary table as the first table."""
+    sections = study_sections(real_btc.to_dict())
+    texts = dict(sections["texts"])
+    assert texts["verdict"]["BTC"] == real_btc.verdicts["BTC"].text
+    assert ("verdict_rule", real_btc.verdict_rule) in sections["scalars"]
+    key, columns, rows = sections["tables"][0]
+    assert key == "summary" and {"excess_90d_pts", "interval_90d_pts", "p_holm", "mde_pts", "verdict"} <= set(columns)
+    assert len(rows) == 2
