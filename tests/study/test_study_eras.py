@@ -199,6 +199,8 @@ def test_a_same_day_overlap_makes_a_reverse_lead_that_the_control_removes() -> N
     assert report.control_grace == NO_GRACE
     assert reverse.test.pvalue < 0.001 and control.test.pvalue > 0.05
     assert report.reverse_lead().endswith("the reverse lead is an alignment artefact.")
+    assert report.two_way().endswith("; the reverse lead is an alignment artefact.")
+    assert f"COIN->LEAD <0.001 / {control.test.pvalue:.3f} (1 lag)" in report.two_way()
     assert report.to_dict()["alignment_control"]["granger"][1]["pvalue"] == pytest.approx(control.test.pvalue)
 
 
@@ -228,4 +230,10 @@ def test_real_verdict_says_what_remains_of_the_reverse_lead(real_btc) -> None:  
     sentence = alts.reverse_lead()
     lags = f"{best} weekly lag" + ("s" if best > 1 else "")
     assert f"p = {utc[best]:.4f} ({lags}) on UTC weeks, p = {before[best]:.4f}" in sentence
-    assert sentence.split(":")[-1].strip(" .") in real_btc.verdicts["ALTS"].text
+    text = real_btc.verdicts["ALTS"].text
+    assert sentence.split(":")[-1].strip(" .") in text
+
+    def shown(p: float) -> str:
+        return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+    assert f"ALTS->RUT {shown(utc[best])} / {shown(before[best])} ({lags.split(' weekly')[0]} lag" in text

@@ -347,7 +347,7 @@ def _walk_forward(
     baseline = float(np.nanmean(outcomes[oos_rows])) if np.isfinite(outcomes[oos_rows]).any() else math.nan
     mean = float(at_events.mean()) if len(at_events) else math.nan
     text = f"in-sample best {definition['label']} at {horizon} days (t = {t[d, hi]:.2f}); out of sample " + (
-        f"{len(at_events)} events, mean {mean:+.1%} vs {baseline:+.1%} on all days"
+        f"{len(at_events)} events, {np.expm1(mean):+.1%} (geometric average) vs {np.expm1(baseline):+.1%} all days"
         if len(at_events)
         else "no event with a complete forward window"
     )

@@ -512,12 +512,8 @@ class FollowerLeadLag:
             "  Granger p-values on weekly returns (unadjusted):",
             self._granger_table().to_string(),
             self._var_sentence(),
-            f"  daily correlation of {follower} by regime (95% Fisher-z interval):",
-            "    "
-            + "; ".join(
-                f"{r.equity} {r.regime} {r.corr:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f}, {r.n:,} sessions)"
-                for r in self.regime_correlations
-            ),
+            f"  daily correlation of {follower} with each equity by regime (95% Fisher-z interval, sessions):",
+            self._regime_table().to_string(),
             "",
         ]
         return "\n".join(lines)
@@ -535,6 +531,22 @@ class FollowerLeadLag:
                 for label, tests in columns.items()
             }
         )
+
+    def _regime_table(self) -> pd.DataFrame:
+        """Rows: equity; columns: regime; cells: 'corr (low to high), n'."""
+        cells = pd.DataFrame(
+            [
+                {
+                    "equity": r.equity,
+                    "regime": r.regime,
+                    "cell": f"{r.corr:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f}), {r.n:,}".replace("-0.00", "0.00"),
+                }
+                for r in self.regime_correlations
+            ]
+        )
+        if cells.empty:
+            return cells
+        return cells.pivot(index="equity", columns="regime", values="cell").rename_axis(index=None, columns=None)
 
     def _var_sentence(self) -> str:
         var, leader, follower = self.var, self.leader, self.follower
