@@ -30,13 +30,13 @@ VerdictWord = Literal["evidence", "suggestive", "no evidence", "no data"]
 def verdict_rule(alpha: float, tests: int) -> str:
     """The rule for the verdict word, said once beside the verdicts."""
     return (
-        "Verdict rule (at 30, 60 or 90 days, the thesis's one to three months): 'evidence' when the era-matched "
-        f"placebo p, Holm-adjusted over the event study's {tests} follower x horizon tests (Holm p), is below "
-        f"{alpha:.0%} "
-        f"and no single era carries the result; 'suggestive' when the unadjusted placebo p is below {alpha:.0%} "
-        "(or one era carries an adjusted result); otherwise 'no evidence'. Returns are simple: exp(mean log "
-        "return) - 1, a geometric average; excess in points over the same on all days; 95% stationary-bootstrap "
-        "intervals of the excess (events and baseline both resampled)."
+        "Verdict rule, decided at whichever of 30, 60 or 90 days (the thesis's one to three months) has the "
+        "smallest placebo p: 'evidence' when the era-matched placebo p (events against random dates of their own "
+        f"year), Holm-adjusted over the event study's {tests} follower x horizon tests (Holm p), is below "
+        f"{alpha:.0%} and no single era carries the result; 'suggestive' when the unadjusted placebo p is below "
+        f"{alpha:.0%} (or one era carries an adjusted result); otherwise 'no evidence'. Returns are simple: "
+        "exp(mean log return) - 1, a geometric average; the excess is in points over the same on all days, with "
+        "a 95% stationary-bootstrap interval (events and baseline both resampled)."
     )
 
 
