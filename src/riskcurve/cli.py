@@ -615,12 +615,15 @@ def watch(
             "--webhook",
             envvar="RISKCURVE_WEBHOOK_URL",
             metavar="URL",
-            help="Slack/Discord webhook URL; prefer the environment variable: a URL given here shows in `ps`",
+            help="Slack/Discord webhook URL, or any http(s) URL for a JSON POST (sent through apprise); "
+            "prefer the environment variable: a URL given here shows in `ps`",
         ),
     ] = None,
     email: Annotated[
         str | None,
-        typer.Option("--email", metavar="ADDRESS", help="Mail alerts to this address (SMTP from RISKCURVE_SMTP_*)"),
+        typer.Option(
+            "--email", metavar="ADDRESS", help="Mail alerts to this address (SMTP from RISKCURVE_SMTP_*, via apprise)"
+        ),
     ] = None,
     notify: Annotated[
         list[str] | None,
