@@ -592,35 +592,23 @@ def test_stage_rule_crossings_on_a_hand_built_board() -> None:
 
 
 def _ledger(as_of: str, eth_end: str | None) -> Any:
+    """The 2,600 signal's ledger with ETH's and BTC's 30-day windows complete on ``eth_end`` (None: pending)."""
     from riskcurve.measures.breakout import BreakoutEvent
     from riskcurve.study.ledger import Ledger, LedgerEntry
 
     signal = BreakoutEvent("RUT", pd.Timestamp("2026-01-08"), "round_level", 2600.0, 2603.91)
-    entry = pd.Timestamp("2026-01-09")
+    nan, end = float("nan"), pd.Timestamp(eth_end or "2026-02-08")
+
+    def entry(follower: str, horizon: int, outcome: Any, end: pd.Timestamp, realised: float, reason: str = "") -> Any:
+        return LedgerEntry(
+            signal.date, follower, horizon, outcome, pd.Timestamp("2026-01-09"), end, realised, 0.05, reason
+        )
+
     done = eth_end is not None
     entries = (
-        LedgerEntry(
-            signal.date,
-            "ETH",
-            30,
-            "realised" if done else "pending",
-            entry,
-            pd.Timestamp(eth_end or "2026-02-08"),
-            -0.25 if done else float("nan"),
-            0.05,
-        ),
-        LedgerEntry(
-            signal.date,
-            "BTC",
-            30,
-            "unknown" if done else "pending",
-            entry,
-            pd.Timestamp(eth_end or "2026-02-08"),
-            float("nan"),
-            0.02,
-            reason=f"no BTC close on {eth_end}" if done else "",
-        ),
-        LedgerEntry(signal.date, "ETH", 60, "pending", entry, pd.Timestamp("2026-03-10"), float("nan"), 0.1),
+        entry("ETH", 30, "realised" if done else "pending", end, -0.25 if done else nan),
+        entry("BTC", 30, "unknown" if done else "pending", end, nan, f"no BTC close on {eth_end}" if done else ""),
+        entry("ETH", 60, "pending", pd.Timestamp("2026-03-10"), nan),
     )
     return Ledger("RUT", signal.date, pd.Timestamp(as_of, tz="UTC"), (30, 60, 90), (signal,), entries)
 

@@ -1,4 +1,9 @@
-"""`riskcurve watch`: update, classify, and tell someone when the stage changes or the Russell breaks out.
+"""`riskcurve watch`: update, classify, and tell someone when the stage changes, the Russell breaks out,
+or one of the user's ``[[alerts.rules]]`` fires (a level crossed, a stage rule turning, a forward-ledger
+window completing).
+
+Every channel is an apprise URL (``NotifyChannel``): --webhook and --email are translated to one, so
+there is one delivery path and one retry policy (the watcher's tenacity loop; apprise's own is off).
 
 An alert has a stable key (``stage:<n>:<since>``, ``breakout:<date>:<kind>:<level>``); each channel's
 delivery of it is recorded in the store's ``app_state`` table only after it succeeded, so a restart,
