@@ -1,4 +1,9 @@
-"""`riskcurve watch`: update, classify, and tell someone when the stage changes or the Russell breaks out.
+"""`riskcurve watch`: update, classify, and tell someone when the stage changes, the Russell breaks out,
+or one of the user's ``[[alerts.rules]]`` fires (a level crossed, a stage rule turning, a forward-ledger
+window completing).
+
+Every channel is an apprise URL (``NotifyChannel``): --webhook and --email are translated to one, so
+there is one delivery path and one retry policy (the watcher's tenacity loop; apprise's own is off).
 
 An alert has a stable key (``stage:<n>:<since>``, ``breakout:<date>:<kind>:<level>``); each channel's
 delivery of it is recorded in the store's ``app_state`` table only after it succeeded, so a restart,
@@ -18,29 +23,24 @@ messages go through ``Redactor`` and the CLI installs a formatter that redacts w
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import logging
 import re
-import smtplib
-import socket
-import ssl
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Any, Literal, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-import h11
 import pandas as pd
 import tenacity
 
-from riskcurve.config import AlertRule
+from riskcurve.config import LEVEL_KEYS, AlertRule
 from riskcurve.errors import RiskcurveError, StoreBusy, unknown_key_hint
 from riskcurve.service import Riskcurve
-from riskcurve.stages import Status
+from riskcurve.stages import Rule, StageEvidence, Status, _run_start
+from riskcurve.study.ledger import Ledger, LedgerEntry
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +129,7 @@ def alerts_for(status: Status, *, breakout_days: int = BREAKOUT_DAYS) -> list[Al
         )
     elif status.confirmed_since is not None:
         since = f"{status.confirmed_since:%Y-%m-%d}"
-        rules = "; ".join(
-            f"{s.number} {s.name}: {s.state}" for s in status.stages
-        )
+        rules = "; ".join(f"{s.number} {s.name}: {s.state}" for s in status.stages)
         text = f"riskcurve: stage {status.stage} ({status.name}) confirmed since {since}, data as of {when}. {rules}."
         if status.stale:
             text += f" Stale series (newest observation older than its frequency allows): {', '.join(status.stale)}."
@@ -169,33 +167,134 @@ def alerts_for(status: Status, *, breakout_days: int = BREAKOUT_DAYS) -> list[Al
     return list({a.key: a for a in alerts}.values())
 
 
-def rule_alerts(rules: Sequence[AlertRule], board: pd.DataFrame, *, source: str = "the config") -> list[Alert]:
-    """The user's ``[[alerts.rules]]`` that hold on the board's newest value of their metric, one alert
-    per crossing: the key carries the first date of the current run above (or below) the level, so a
-    metric that stays there is announced once and a new crossing again."""
-    alerts = []
+#: How each level key reads in an alert.
+_SIDES = {"above": "above", "below": "below", "at_least": "at or above", "at_most": "at or below"}
+
+
+@dataclass(frozen=True)
+class RuleInputs:
+    """What the user's rules are evaluated on, all as known at one moment (the watcher's status)."""
+
+    board: pd.DataFrame | None = None  # the board's frame: metric and stage-rule histories
+    stages: Sequence[StageEvidence] = ()  # the status's stage rules, thresholds as configured
+    series: Mapping[str, pd.Series] = field(default_factory=dict)  # catalog series on their own dates
+    ledger: Ledger | None = None
+    recent_days: int = BREAKOUT_DAYS  # a stage-rule crossing or window older than this is history
+
+
+def rule_alerts(rules: Sequence[AlertRule], inputs: RuleInputs, *, source: str = "the config") -> list[Alert]:
+    """The alerts the user's ``[[alerts.rules]]`` call for; a name they got wrong is an error naming
+    the file, the rule and the nearest known name."""
+    alerts: list[Alert] = []
     for number, rule in enumerate(rules, start=1):
-        if rule.metric not in board.columns:
-            hint = unknown_key_hint(rule.metric, sorted(map(str, board.columns)))
-            raise AlertConfigError(f"{source}: [alerts] rules item {number} metric: unknown board metric; {hint}")
-        values = board[rule.metric].dropna()
-        if values.empty:
+        where = f"{source}: [alerts] rules item {number}"
+        if rule.metric is not None:
+            alerts += _level_alerts(rule, _column(inputs.board, rule.metric, where), rule.metric)
+        elif rule.series is not None:
+            alerts += _level_alerts(rule, inputs.series[rule.series], rule.series)
+        elif rule.stage_rule is not None:
+            alerts += _stage_rule_alerts(rule, inputs, where)
+        elif inputs.ledger is not None:
+            alerts += _ledger_alerts(rule, inputs.ledger, inputs.recent_days, where)
+    return alerts
+
+
+def _column(board: pd.DataFrame | None, metric: str, where: str) -> pd.Series:
+    if board is None or metric not in board.columns:
+        hint = unknown_key_hint(metric, sorted(map(str, board.columns)) if board is not None else [])
+        raise AlertConfigError(f"{where} metric: unknown board metric; {hint}")
+    return board[metric]
+
+
+def _level_alerts(rule: AlertRule, values: pd.Series, what: str) -> list[Alert]:
+    """One alert per run of ``values`` beyond the rule's level: the key carries the run's first date,
+    so a value that stays there is announced once and a new crossing again."""
+    values = values.dropna()
+    if values.empty:
+        return []
+    key, level = rule.level
+    holds = {">": values > level, "<": values < level, ">=": values >= level, "<=": values <= level}[LEVEL_KEYS[key]]
+    start = _run_start(holds)
+    if start is None:
+        return []
+    side, day, since = _SIDES[key], f"{values.index[-1]:%Y-%m-%d}", f"{start:%Y-%m-%d}"
+    return [
+        Alert(
+            key=f"rule:{rule.name}:{since}",
+            subject=f"[riskcurve] {rule.name}: {what} {side} {level:g} since {since} (data {day})",
+            text=f"riskcurve: {rule.name}: {what} is {_reading(values.iloc[-1])}, {side} {level:g} since {since}; "
+            f"data as of {day}.",
+        )
+    ]
+
+
+def _reading(value: float) -> str:
+    """A level rule's value as people read it: "73,030.12" for a price, "0.0394" for a return."""
+    return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
+
+
+def _stage_rule_alerts(rule: AlertRule, inputs: RuleInputs, where: str) -> list[Alert]:
+    """A stage rule (or every one, ``"*"``) that started passing or failing in the last days, at its
+    configured threshold; a rule that has not changed since its history began never crossed."""
+    known = [(stage, ev) for stage in inputs.stages for ev in stage.rules]
+    metrics = sorted({ev.metric for _, ev in known})
+    if rule.stage_rule != "*" and rule.stage_rule not in metrics:
+        hint = unknown_key_hint(str(rule.stage_rule), metrics)
+        raise AlertConfigError(f"{where} stage_rule: not a stage rule (or '*' for all); {hint}")
+    alerts = []
+    for stage, ev in known:
+        if rule.stage_rule not in ("*", ev.metric):
             continue
-        holds = values > rule.above if rule.above is not None else values < (rule.below or 0.0)
-        if not holds.iloc[-1]:
+        history = _column(inputs.board, ev.metric, where)
+        verdicts = Rule(ev.metric, ev.op, ev.threshold, ev.label, ev.percent).evaluate(history).dropna().astype(bool)
+        if verdicts.empty:
             continue
-        breaks = holds.index[~holds.to_numpy()]
-        start = holds.index[holds.index > breaks[-1]][0] if len(breaks) else holds.index[0]
-        side, level = ("above", rule.above) if rule.above is not None else ("below", rule.below)
-        day, since = f"{values.index[-1]:%Y-%m-%d}", f"{start:%Y-%m-%d}"
+        passing = bool(verdicts.iloc[-1])
+        start = _run_start(verdicts == passing)
+        day = verdicts.index[-1]
+        if start is None or start == verdicts.index[0] or start < day - pd.Timedelta(days=inputs.recent_days):
+            continue
+        state, since = ("passes" if passing else "no longer passes"), f"{start:%Y-%m-%d}"
+        value_day = f"{ev.date:%Y-%m-%d}" if ev.date is not None else f"{day:%Y-%m-%d}"
+        test = f"{ev.op} {ev.formatted(ev.threshold)}"
         alerts.append(
             Alert(
-                key=f"rule:{rule.name}:{since}",
-                subject=f"[riskcurve] {rule.name}: {rule.metric} {side} {level:g} since {since} (data {day})",
-                text=(
-                    f"riskcurve: {rule.name}: {rule.metric} is {values.iloc[-1]:,.4g}, {side} {level:g} "
-                    f"since {since}; data as of {day}."
-                ),
+                key=f"rule:{rule.name}:{ev.metric}:{'pass' if passing else 'fail'}:{since}",
+                subject=f"[riskcurve] {rule.name}: stage {stage.number} rule {ev.metric} {state} "
+                f"since {since} (data {value_day})",
+                text=f'riskcurve: {rule.name}: stage {stage.number} ({stage.name}) rule "{ev.label}" '
+                f"({test}) {state} since {since}: {ev.formatted()}; data as of {value_day}.",
+            )
+        )
+    return alerts
+
+
+def _ledger_alerts(rule: AlertRule, ledger: Ledger, recent_days: int, where: str) -> list[Alert]:
+    """One alert per signal, horizon and end date whose forward window completed in the last days:
+    each follower's realised simple return and its excess over the follower's own baseline."""
+    horizons = tuple(rule.horizons or ledger.horizons)
+    if set(horizons) - set(ledger.horizons):
+        raise AlertConfigError(f"{where} horizons: the ledger scores {list(ledger.horizons)}-day windows only")
+    first = ledger.as_of.tz_localize(None).normalize() - pd.Timedelta(days=recent_days)
+    done: dict[tuple[pd.Timestamp, int, pd.Timestamp], list[LedgerEntry]] = {}
+    for entry in ledger.entries:
+        complete = entry.outcome != "pending" and entry.end_date is not None and entry.end_date >= first
+        if complete and entry.horizon in horizons:
+            done.setdefault((entry.signal_date, entry.horizon, entry.end_date), []).append(entry)
+    signals = {s.date: s for s in ledger.signals}
+    alerts = []
+    for (signal_date, horizon, end), entries in done.items():
+        signal, day, ended = signals[signal_date], f"{signal_date:%Y-%m-%d}", f"{end:%Y-%m-%d}"
+        results = "; ".join(f"{e.follower} {e.text()}" for e in entries)
+        alerts.append(
+            Alert(
+                key=f"ledger:{day}:{horizon}d:{ended}",
+                subject=f"[riskcurve] {rule.name}: {horizon}-day window after the {day} {ledger.leader} "
+                f"signal complete (data {ended})",
+                text=f"riskcurve: {rule.name}: the {horizon}-day window after the {day} {ledger.leader} "
+                f"{signal.kind} {signal.level:,.0f} signal completed on {ended}: {results} (simple returns; "
+                f"excess over the follower's median {horizon}-day return of the four years before); "
+                f"data as of the {ended} close.",
             )
         )
     return alerts
@@ -219,114 +318,115 @@ class Channel(Protocol):
 
 
 @dataclass(frozen=True)
-class WebhookChannel:
-    """POST ``{"text": ..., "content": ...}``: Slack reads ``text``, Discord ``content``."""
+class NotifyChannel:
+    """Any service apprise knows, by one URL syntax: ``json://host/path``, ``slack://...``,
+    ``tgram://bot-token/chat-id``, ``ntfy://topic``, ``mailtos://user:pass@host?to=...`` and the rest
+    (https://github.com/caronc/apprise/wiki). Every channel, --webhook and --email included, is one.
+
+    One attempt is one apprise notification with apprise's own retries off: the watcher's tenacity
+    policy is the only retry. apprise bounds each connect and read (URL parameters ``cto``/``rto``),
+    not the attempt as a whole.
+    """
 
     url: str = field(repr=False)
-    timeout: float = 10.0  # for the whole attempt: connect, send, and the complete response
-    name: str = "webhook"
+    ledger_name: str | None = None  # the ledger's name (kept "webhook"/"email" for the old flags)
+    label: str | None = None  # what the logs call it; never holds a secret
+    extra_secrets: tuple[str, ...] = field(default=(), repr=False)  # e.g. the SMTP password, unquoted
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise AlertConfigError("the webhook URL must be an http(s) URL")
+        if "retry" in parse_qs(urlsplit(self.url).query):
+            raise AlertConfigError(
+                f"{self.describe()}: drop retry= from the URL; riskcurve retries a failed delivery itself"
+            )
+        if _plugin(self.url) is None:
+            raise AlertConfigError(
+                f"--notify: {self.describe()} is not a URL apprise can deliver to (see the apprise wiki for the syntax)"
+            )
+
+    @property
+    def name(self) -> str:
+        """The ledger's name for this channel: scheme plus a digest, never the URL (it holds tokens)."""
+        if self.ledger_name is not None:
+            return self.ledger_name
+        return f"notify-{urlsplit(self.url).scheme}-{hashlib.sha256(self.url.encode()).hexdigest()[:8]}"
 
     def describe(self) -> str:
-        parts = urlsplit(self.url)
-        return f"webhook {parts.scheme}://{parts.hostname}/***"
+        return self.label or f"{urlsplit(self.url).scheme}://*** (apprise)"
 
     def secrets(self) -> tuple[str, ...]:
+        """The URL and its parts that may hold a token (apprise puts them anywhere: ``tgram://TOKEN/``),
+        or, for a channel built from --webhook/--email, the URL and the parts its builder named."""
         parts = urlsplit(self.url)
-        return tuple(s for s in (self.url, parts.path, parts.query, parts.password or "") if len(s) > 1)
+        found = (parts.netloc, parts.path, parts.query) if self.ledger_name is None else ()
+        return tuple(s for s in (self.url, *found, *self.extra_secrets) if len(s) > 3)
 
     def send(self, alert: Alert) -> None:
-        """One attempt, over within ``timeout`` seconds whatever the receiver does; it counts only when
-        a complete response (status line, headers, the body as declared) says 2xx."""
-        text = alert.text[:MESSAGE_LIMIT]
-        try:
-            status = _post_json(self.url, {"text": text, "content": text}, time.monotonic() + self.timeout)
-        except TimeoutError:
-            raise DeliveryError(f"no complete response from {self.describe()} within {self.timeout:g} s") from None
-        except (OSError, h11.ProtocolError) as exc:  # its message can carry the URL: redact
-            raise DeliveryError(Redactor(self.secrets())(f"{type(exc).__name__}: {exc}")) from None
-        if status >= 300:
-            raise DeliveryError(f"HTTP {status} from {self.describe()}")
+
+        plugin = _plugin(self.url)
+        if plugin is None:  # checked at construction; apprise's registry cannot lose it meanwhile
+            raise DeliveryError(f"{self.describe()}: apprise no longer knows this URL")
+        plugin.retry = 0  # one retry policy: the watcher's
+        with _apprise_log() as captured:
+            delivered = plugin.notify(title=alert.subject, body=alert.text[:MESSAGE_LIMIT])
+        if not delivered:
+            reason = " ".join(str(captured.getvalue()).split()) or "no reason given"
+            raise DeliveryError(Redactor(self.secrets())(f"{self.describe()} did not deliver: {reason}"))
 
 
-RESPONSE_LIMIT = 1 << 20  # bytes of a webhook's response body we are willing to read
+@contextmanager
+def _apprise_log() -> Iterator[Any]:
+    """apprise's warnings captured (the reason a delivery failed, redacted before it is logged); its
+    and urllib3's records kept from the root logger, whose last-resort handler would print them
+    unredacted (urllib3 names the full URL, token included, when a response's headers are bad)."""
+    import apprise
 
-
-def _post_json(url: str, payload: dict[str, str], deadline: float) -> int:
-    """POST ``payload`` as JSON and read the whole response before ``deadline`` (time.monotonic);
-    its status. A per-read timeout is no bound (a receiver sending a byte a second holds it for
-    ever) and http.client takes a response cut inside its headers for a complete one, so this speaks
-    HTTP/1.1 through h11 (uvicorn's parser) over a socket whose timeout is the time left. No proxy."""
-    parts = urlsplit(url)
-    body = json.dumps(payload).encode()
-    headers = [
-        ("Host", parts.netloc.rpartition("@")[2]),
-        ("Content-Type", "application/json"),
-        ("Content-Length", str(len(body))),
-        ("Connection", "close"),
-        ("User-Agent", "riskcurve"),
-    ]
-    if parts.username is not None:
-        user_pass = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-        headers.append(("Authorization", "Basic " + base64.b64encode(user_pass).decode()))
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    conn = h11.Connection(h11.CLIENT)
-    with _open_socket(parts.scheme, parts.hostname or "", parts.port, deadline) as sock:
-        request = conn.send(h11.Request(method="POST", target=target, headers=headers)) or b""
-        sock.settimeout(_left(deadline))
-        sock.sendall(request + (conn.send(h11.Data(data=body)) or b"") + (conn.send(h11.EndOfMessage()) or b""))
-        return _read_response(conn, sock, deadline)
-
-
-def _left(deadline: float) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise TimeoutError("deadline passed")
-    return left
-
-
-def _open_socket(scheme: str, host: str, port: int | None, deadline: float) -> socket.socket:
-    sock = socket.create_connection((host, port or (443 if scheme == "https" else 80)), timeout=_left(deadline))
-    if scheme != "https":
-        return sock
+    loggers = [logging.getLogger(name) for name in ("apprise", "urllib3")]
+    kept = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.propagate = False
     try:
-        sock.settimeout(_left(deadline))
-        return ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-    except BaseException:
-        sock.close()
-        raise
+        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
+            yield captured
+    finally:
+        for logger, propagate in zip(loggers, kept, strict=True):
+            logger.propagate = propagate
 
 
-def _read_response(conn: h11.Connection, sock: socket.socket, deadline: float) -> int:
-    """The final status of the response, once h11 has seen all of it (a cut one raises)."""
-    status: int | None = None
-    size = 0
-    while True:
-        event = conn.next_event()
-        if event is h11.NEED_DATA:
-            sock.settimeout(_left(deadline))
-            conn.receive_data(sock.recv(65536))
-        elif isinstance(event, h11.Response):
-            status = event.status_code
-        elif isinstance(event, h11.Data):
-            size += len(event.data)
-            if size > RESPONSE_LIMIT:
-                raise h11.RemoteProtocolError(f"response body over {RESPONSE_LIMIT} bytes")
-        elif isinstance(event, h11.EndOfMessage) and status is not None:
-            return status
-        elif isinstance(event, h11.ConnectionClosed):
-            raise h11.RemoteProtocolError("connection closed before a complete response")
+def _plugin(url: str) -> Any:
+    """apprise's plugin for ``url`` (native Slack/Discord webhook URLs included), or None."""
+    import apprise
+
+    with _apprise_log():  # "Unparseable URL" for an http(s) URL no plugin claims is no error here
+        return apprise.Apprise.instantiate(url)
+
+
+def webhook_channel(url: str) -> NotifyChannel:
+    """--webhook URL through apprise: a Slack or Discord webhook URL by its own plugin (apprise reads
+    them natively), any other http(s) URL as apprise's JSON POST with the text under ``text`` (what
+    Slack-compatible receivers read) and the subject under ``title``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise AlertConfigError("the webhook URL must be an http(s) URL")
+    target = url if _plugin(url) is not None else _json_url(parts)
+    values = [value for _, value in parse_qsl(parts.query)]
+    secrets = (url, parts.path, parts.query, unquote(parts.password or ""), parts.password or "", *values)
+    label = f"webhook {parts.scheme}://{parts.hostname}/***"
+    return NotifyChannel(target, ledger_name="webhook", label=label, extra_secrets=secrets)
+
+
+def _json_url(parts: SplitResult) -> str:
+    """The webhook as an apprise ``json(s)://`` URL: its own query parameters passed on (apprise's
+    ``-key=value``) and the body's ``message`` renamed ``text`` (``:message=text``)."""
+    passed_on = [(f"-{key}", value) for key, value in parse_qsl(parts.query, keep_blank_values=True)]
+    scheme = "jsons" if parts.scheme == "https" else "json"
+    return urlunsplit((scheme, parts.netloc, parts.path or "/", urlencode([*passed_on, (":message", "text")]), ""))
 
 
 @dataclass(frozen=True)
 class SmtpSettings:
     """SMTP from the environment: RISKCURVE_SMTP_HOST, _PORT (587), _USER, _PASSWORD, _FROM, and
-    optionally _TLS ('starttls', or 'ssl' for implicit TLS, the default on port 465) and _CAFILE
-    (a CA bundle for a private mail server). There is no plaintext mode."""
+    optionally _TLS ('starttls', or 'ssl' for implicit TLS, the default on port 465). There is no
+    plaintext mode. A private CA goes in SSL_CERT_FILE (OpenSSL's variable, which apprise's TLS reads)."""
 
     host: str
     port: int = 587
@@ -334,7 +434,6 @@ class SmtpSettings:
     password: str | None = field(default=None, repr=False)
     sender: str | None = None
     tls: Literal["starttls", "ssl"] = "starttls"
-    cafile: str | None = None
     timeout: float = 20.0
 
     @classmethod
@@ -342,6 +441,10 @@ class SmtpSettings:
         host = env.get("RISKCURVE_SMTP_HOST")
         if not host:
             raise AlertConfigError("--email needs RISKCURVE_SMTP_HOST (and usually _PORT, _USER, _PASSWORD, _FROM)")
+        if env.get("RISKCURVE_SMTP_CAFILE"):
+            raise AlertConfigError(
+                "RISKCURVE_SMTP_CAFILE is no longer read: put the CA bundle in SSL_CERT_FILE instead"
+            )
         try:
             port = int(env.get("RISKCURVE_SMTP_PORT", "587"))
         except ValueError:
@@ -355,110 +458,38 @@ class SmtpSettings:
         sender = env.get("RISKCURVE_SMTP_FROM") or user
         if not sender:
             raise AlertConfigError("set RISKCURVE_SMTP_FROM (the sender address)")
-        return cls(
-            host=host,
-            port=port,
-            user=user,
-            password=password,
-            sender=sender,
-            tls="ssl" if tls == "ssl" else "starttls",
-            cafile=env.get("RISKCURVE_SMTP_CAFILE") or None,
-        )
+        mode: Literal["starttls", "ssl"] = "ssl" if tls == "ssl" else "starttls"
+        return cls(host=host, port=port, user=user, password=password, sender=sender, tls=mode)
+
+    def apprise_url(self, to: str) -> str:
+        """The same mail as an apprise ``mailtos://`` URL (TLS always: starttls or ssl)."""
+        login = f"{quote(self.user, safe='')}:{quote(self.password or '', safe='')}@" if self.user else ""
+        query = urlencode({"to": to, "from": self.sender or "", "mode": self.tls, "cto": f"{self.timeout:g}"})
+        return f"mailtos://{login}{self.host}:{self.port}/?{query}"
 
 
-@dataclass(frozen=True)
-class EmailChannel:
-    """Mail over SMTP with STARTTLS or implicit TLS, certificate checked (see SmtpSettings)."""
-
-    smtp: SmtpSettings
-    to: str
-    name: str = "email"
-
-    def describe(self) -> str:
-        return f"email to {self.to} via {self.smtp.host}:{self.smtp.port} ({self.smtp.tls})"
-
-    def secrets(self) -> tuple[str, ...]:
-        return (self.smtp.password,) if self.smtp.password else ()
-
-    def send(self, alert: Alert) -> None:
-        message = EmailMessage()
-        message["Subject"] = alert.subject
-        message["From"] = self.smtp.sender or ""
-        message["To"] = self.to
-        message.set_content(alert.text)
-        context = ssl.create_default_context(cafile=self.smtp.cafile)
-        try:
-            client: smtplib.SMTP
-            if self.smtp.tls == "ssl":
-                client = smtplib.SMTP_SSL(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout, context=context)
-            else:
-                client = smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout)
-            with client:
-                if self.smtp.tls == "starttls":
-                    client.starttls(context=context)  # raises if the server cannot: never falls back to clear
-                if self.smtp.user and self.smtp.password:
-                    client.login(self.smtp.user, self.smtp.password)
-                client.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise DeliveryError(Redactor(self.secrets())(f"{type(exc).__name__}: {exc}")) from None
-
-
-@dataclass(frozen=True)
-class NotifyChannel:
-    """Any service apprise knows, by one URL syntax: ``json://host/path``, ``slack://...``,
-    ``tgram://bot-token/chat-id``, ``ntfy://topic``, ``mailtos://user:pass@host?to=...`` and the rest
-    (https://github.com/caronc/apprise/wiki).
-
-    Unlike :class:`WebhookChannel` (its own HTTP client, one total deadline per attempt, a complete
-    response required), apprise's plugins bound each connect and read (URL parameters ``cto``/``rto``),
-    not the attempt as a whole: use ``--webhook`` where that guarantee matters.
-    """
-
-    url: str = field(repr=False)
-
-    def __post_init__(self) -> None:
-        import apprise
-
-        if apprise.Apprise.instantiate(self.url) is None:
-            raise AlertConfigError(
-                f"--notify: {self.describe()} is not a URL apprise can deliver to (see the apprise wiki for the syntax)"
-            )
-
-    @property
-    def name(self) -> str:
-        """The ledger's name for this channel: scheme plus a digest, never the URL (it holds tokens)."""
-        return f"notify-{urlsplit(self.url).scheme}-{hashlib.sha256(self.url.encode()).hexdigest()[:8]}"
-
-    def describe(self) -> str:
-        return f"{urlsplit(self.url).scheme}://*** (apprise)"
-
-    def secrets(self) -> tuple[str, ...]:
-        parts = urlsplit(self.url)
-        return tuple(s for s in (self.url, parts.netloc, parts.path, parts.query) if len(s) > 3)
-
-    def send(self, alert: Alert) -> None:
-        import apprise
-
-        notifier = apprise.Apprise()
-        notifier.add(self.url)
-        with apprise.LogCapture(level=logging.WARNING) as captured:  # apprise's reasons, redacted below
-            delivered = notifier.notify(title=alert.subject, body=alert.text[:MESSAGE_LIMIT])
-        if not delivered:
-            reason = " ".join(str(captured.getvalue()).split()) or "no reason given"
-            raise DeliveryError(Redactor(self.secrets())(f"{self.describe()} did not deliver: {reason}"))
+def email_channel(to: str, env: Mapping[str, str]) -> NotifyChannel:
+    """--email ADDRESS with SMTP from ``RISKCURVE_SMTP_*``, through apprise's email plugin."""
+    smtp = SmtpSettings.from_env(env)
+    return NotifyChannel(
+        smtp.apprise_url(to),
+        ledger_name="email",
+        label=f"email to {to} via {smtp.host}:{smtp.port} ({smtp.tls})",
+        extra_secrets=(smtp.password, quote(smtp.password, safe="")) if smtp.password else (),
+    )
 
 
 def channels_from(
     webhook: str | None, email: str | None, env: Mapping[str, str], notify: Sequence[str] = ()
-) -> list[WebhookChannel | EmailChannel | NotifyChannel]:
-    """The configured channels: --webhook (or RISKCURVE_WEBHOOK_URL), --email with SMTP from env, and
-    --notify apprise URLs (or RISKCURVE_NOTIFY, several separated by spaces)."""
-    channels: list[WebhookChannel | EmailChannel | NotifyChannel] = []
+) -> list[NotifyChannel]:
+    """The configured channels, all delivered by apprise: --webhook (or RISKCURVE_WEBHOOK_URL), --email
+    with SMTP from env, and --notify apprise URLs (or RISKCURVE_NOTIFY, several separated by spaces)."""
+    channels: list[NotifyChannel] = []
     url = webhook or env.get("RISKCURVE_WEBHOOK_URL")
     if url:
-        channels.append(WebhookChannel(url))
+        channels.append(webhook_channel(url))
     if email:
-        channels.append(EmailChannel(SmtpSettings.from_env(env), email))
+        channels.append(email_channel(email, env))
     channels.extend(NotifyChannel(u) for u in (notify or env.get("RISKCURVE_NOTIFY", "").split()))
     if not channels:
         raise AlertConfigError(
@@ -554,8 +585,7 @@ class Watcher:
         that a channel has not delivered yet, and record the deliveries."""
         alerts = alerts_for(status, breakout_days=self.breakout_days)
         if self.rules:
-            board = self._busy_retry(lambda: self.rc.board(status.as_of))
-            alerts += rule_alerts(self.rules, board.frame, source=self.rules_source)
+            alerts += rule_alerts(self.rules, self.rule_inputs(status), source=self.rules_source)
         result = CycleResult(stage=status.stage, alerts=[a.key for a in alerts])
         pairs = [(c, a) for a in alerts for c in self.channels]
         pending = self._busy_retry(lambda: self.rc.undelivered([(c.name, a.key) for c, a in pairs]))
@@ -573,6 +603,27 @@ class Watcher:
         if delivered:
             self._busy_retry(lambda: self.rc.record_deliveries(delivered))
         return result
+
+    def rule_inputs(self, status: Status) -> RuleInputs:
+        """What the configured rules need, as of the status's moment; each only when a rule asks."""
+        when = status.as_of
+        board = None
+        if any(r.metric or r.stage_rule for r in self.rules):
+            board = self._busy_retry(lambda: self.rc.board(when)).frame
+        series = {}
+        for number, rule in enumerate(self.rules, start=1):
+            if rule.series is not None and rule.series not in series:
+                if rule.series not in self.rc.catalog:
+                    hint = unknown_key_hint(rule.series, list(self.rc.catalog))
+                    raise AlertConfigError(f"{self.rules_source}: [alerts] rules item {number} series: unknown; {hint}")
+                series[rule.series] = self._series(rule.series, when)
+        ledger = self._busy_retry(lambda: self.rc.ledger(when)) if any(r.ledger for r in self.rules) else None
+        return RuleInputs(board, status.stages, series, ledger, self.breakout_days)
+
+    def _series(self, series_id: str, when: pd.Timestamp) -> pd.Series:
+        values: pd.Series = self._busy_retry(lambda: self.rc.values(series_id, as_of=when))
+        return values
+
     def deliver(self, channel: Channel, alert: Alert) -> bool:
         """Try ``attempts`` times, waiting ``backoff`` then twice as long each time; True once delivered."""
 

@@ -551,19 +551,36 @@ def export(
 def report(
     out: Annotated[Path, typer.Option("--out", metavar="FILE", help="HTML file to write")] = Path("report.html"),
     as_of: AsOfOption = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", metavar="DIR", help="Also write each chart as a PNG into DIR (Chromium)")
+    ] = None,
+    pdf: Annotated[
+        Path | None, typer.Option("--pdf", metavar="FILE", help="Also write the page as a PDF (Chromium)")
+    ] = None,
     as_json: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """One self-contained HTML report that works offline: status, evidence, charts, freshness, last study.
+    """One self-contained HTML report that works offline: status, evidence, charts, freshness, last study;
+    with --png/--pdf also static copies drawn by headless Chromium (RISKCURVE_CHROMIUM or /usr/bin/chromium).
 
-    Example: riskcurve report --as-of latest --out out/report.html
+    Example: riskcurve report --as-of latest --out out/report.html --png out/charts --pdf out/report.pdf
     """
     from riskcurve.report import build_report
 
     try:
+        png_dir = _output_file(png, "--png", directory=True) if png is not None else None
+        pdf_path = _output_file(pdf, "--pdf") if pdf is not None else None
+        if png_dir is not None or pdf_path is not None:
+            from riskcurve.report.static import export_static, find_chromium
+
+            find_chromium()  # no browser: say so before the report is built
         info = build_report(_service(db), as_of, _output_file(out, "--out"))
+        static = export_static(info.path, png_dir=png_dir, pdf_path=pdf_path) if png_dir or pdf_path else None
     except RiskcurveError as exc:
         _fail(str(exc))
+        return
+    except OSError as exc:
+        _fail(f"cannot write the static export: {exc.strerror or exc}")
         return
     if as_json:
         _print_json(
@@ -575,6 +592,7 @@ def report(
                 "headline": info.headline,
                 "study": info.study_note,
                 "charts": list(info.charts),
+                "static": static.to_dict() if static is not None else None,
             }
         )
         return
@@ -584,6 +602,8 @@ def report(
         highlight=False,
         markup=False,
     )
+    if static is not None:
+        console.print(static.summary(), highlight=False, markup=False)
 
 
 @app.command()
@@ -619,12 +639,15 @@ def watch(
             "--webhook",
             envvar="RISKCURVE_WEBHOOK_URL",
             metavar="URL",
-            help="Slack/Discord webhook URL; prefer the environment variable: a URL given here shows in `ps`",
+            help="Slack/Discord webhook URL, or any http(s) URL for a JSON POST (sent through apprise); "
+            "prefer the environment variable: a URL given here shows in `ps`",
         ),
     ] = None,
     email: Annotated[
         str | None,
-        typer.Option("--email", metavar="ADDRESS", help="Mail alerts to this address (SMTP from RISKCURVE_SMTP_*)"),
+        typer.Option(
+            "--email", metavar="ADDRESS", help="Mail alerts to this address (SMTP from RISKCURVE_SMTP_*, via apprise)"
+        ),
     ] = None,
     notify: Annotated[
         list[str] | None,

@@ -60,23 +60,52 @@ class PathsSection(BaseModel):
     claims: list[FilePath] = []
 
 
+#: A level rule's keys and what each means: strictly above/below, or at least/at most the level.
+LEVEL_KEYS: dict[str, str] = {"above": ">", "below": "<", "at_least": ">=", "at_most": "<="}
+
+
 class AlertRule(BaseModel):
-    """``[[alerts.rules]]``: alert when a board metric (``altseason``, ``hy_oas_level``, ``spx_ret``, any
-    stage rule's metric...) crosses a level; one alert per crossing. The metric name is checked against
-    the board when `watch` first computes it."""
+    """``[[alerts.rules]]``: one alert per crossing, or per forward-ledger window completing.
+
+    Exactly one subject: ``metric`` (a board metric: ``altseason``, ``hy_oas_level``, ``spx_ret``...)
+    or ``series`` (a catalog series on its own dates, e.g. ``BTC``), each with exactly one level
+    (``above``/``below``: strictly; ``at_least``/``at_most``: inclusive); ``stage_rule`` (a stage rule's
+    metric, or ``"*"`` for all: it starts passing or failing at its configured threshold); or
+    ``ledger = true`` (a 30/60/90-day window of a signal since the claim date completes; ``horizons``
+    narrows it). Metric, series and horizon names are checked when `watch` first evaluates the rule."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1)
-    metric: str = Field(min_length=1)
+    metric: str | None = Field(default=None, min_length=1)
+    series: str | None = Field(default=None, min_length=1)
+    stage_rule: str | None = Field(default=None, min_length=1)
+    ledger: bool = False
+    horizons: list[int] | None = None
     above: float | None = None
     below: float | None = None
+    at_least: float | None = None
+    at_most: float | None = None
 
     @model_validator(mode="after")
-    def _one_level(self) -> AlertRule:
-        if (self.above is None) == (self.below is None):
-            raise ValueError("give exactly one of 'above' or 'below' (the level the metric crosses)")
+    def _one_subject_one_level(self) -> AlertRule:
+        subjects = [k for k in ("metric", "series", "stage_rule", "ledger") if getattr(self, k)]
+        if len(subjects) != 1:
+            raise ValueError("give exactly one of 'metric', 'series', 'stage_rule' or 'ledger = true'")
+        levels = [k for k in LEVEL_KEYS if getattr(self, k) is not None]
+        if subjects[0] in ("metric", "series") and len(levels) != 1:
+            raise ValueError("give exactly one of 'above', 'below', 'at_least' or 'at_most' (the level it crosses)")
+        if subjects[0] in ("stage_rule", "ledger") and levels:
+            raise ValueError(f"'{subjects[0]}' takes no level ('{levels[0]}'): its threshold is the rule's own")
+        if self.horizons is not None and not self.ledger:
+            raise ValueError("'horizons' belongs to a 'ledger = true' rule")
         return self
+
+    @property
+    def level(self) -> tuple[str, float]:
+        """The level key ("above", "at_least", ...) and its value (level rules only)."""
+        key = next(k for k in LEVEL_KEYS if getattr(self, k) is not None)
+        return key, float(getattr(self, key))
 
 
 class AlertsSection(BaseModel):

@@ -652,11 +652,12 @@ class Riskcurve:
             inputs = build_inputs(panel, self.leader, list(followers))
         return _ledger(inputs, moment, claim_date)
 
-    def stage_model(self, as_of: str | pd.Timestamp | None = None) -> StageModelReport:
+    def stage_model(self, as_of: str | pd.Timestamp | None = None, *, board: Board | None = None) -> StageModelReport:
         """The four-stage model tested as of ``as_of``: each follower's forward returns by confirmed stage,
         the lags from stage 3 to stage 4, the order in which the ladder's rungs turned per cycle, and the
         2017 and 2021 precedents (``precedents.toml``) beside what the data say. About two seconds: not
-        stored, computed when asked."""
+        stored, computed when asked; ``board``, the board of a snapshot at the same moment, saves one
+        of them (the report passes its snapshot's)."""
         from riskcurve.study.precedents import load_precedents
         from riskcurve.study.stage_inputs import build_stage_inputs
         from riskcurve.study.stage_model import run_stage_model
@@ -665,7 +666,7 @@ class Riskcurve:
         moment = self.resolve(as_of)
         with self.reader() as store, _notes() as notes:
             panel = AlignedPanel(store, self.catalog, moment)
-            inputs = build_stage_inputs(panel, self.board_config, self.stage_config)
+            inputs = build_stage_inputs(panel, self.board_config, self.stage_config, board=board)
         report = run_stage_model(inputs, load_precedents(), notes=[*notes, *inputs.notes])
         return replace(report, seconds=time.perf_counter() - started)
 

@@ -192,3 +192,13 @@ def test_a_view_before_a_follower_listed_leaves_it_out_with_a_note(rc: Riskcurve
     assert all(p.breakout is None for p in early.precedents)
     assert early.assessable_span == (None, None) and "could never be evaluated" in early.summary()
     assert len(early.summary().splitlines()) <= 25
+
+
+def test_a_snapshots_board_gives_the_same_model(rc: Riskcurve, report: StageModelReport) -> None:
+    """The report hands the stage model its snapshot's board instead of computing it again: same answer;
+    a board of another moment is refused rather than mixed in."""
+    board = rc.board(AS_OF)
+    reused = rc.stage_model(AS_OF, board=board)
+    assert {**reused.to_dict(), "seconds": None} == {**report.to_dict(), "seconds": None}
+    with pytest.raises(ValueError, match="the board is as of"):
+        rc.stage_model(pd.Timestamp(AS_OF) - pd.Timedelta(days=1), board=board)

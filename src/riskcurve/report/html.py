@@ -199,7 +199,7 @@ def build_report(rc: Riskcurve, as_of: str | pd.Timestamp | None, out_path: Path
     started = time.perf_counter()
     snapshot = rc.snapshot(as_of)
     study = rc.study_for(snapshot.as_of)
-    stage_model = rc.stage_model(snapshot.as_of).to_dict()
+    stage_model = rc.stage_model(snapshot.as_of, board=snapshot.board).to_dict()  # the board computed once
     html = render_report(snapshot, started=started, study=study, stage_model=stage_model)
     path = Path(out_path)
     try:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from riskcurve.data.panel import AlignedPanel, decision_times
 from riskcurve.errors import DataValidationError
-from riskcurve.measures.board import BoardConfig, compute_board
+from riskcurve.measures.board import Board, BoardConfig, compute_board
 from riskcurve.measures.breakout import BreakoutEvent
 from riskcurve.stages import StageConfig, build_status
 from riskcurve.study.inputs import Follower, StudyInputs, build_inputs
@@ -60,10 +60,15 @@ def build_stage_inputs(
     board_config: BoardConfig | None = None,
     stage_config: StageConfig | None = None,
     followers: Sequence[str] = ("ETH", "BTC", "ALTS"),
+    board: Board | None = None,
 ) -> StageModelInputs:
-    """Everything the stage model needs as of ``panel.as_of``, the board computed once."""
+    """Everything the stage model needs as of ``panel.as_of``, the board computed once (``board``: one
+    already computed on this panel's moment and ``board_config``, e.g. the report's snapshot's)."""
     board_cfg, stage_cfg = board_config or BoardConfig(), stage_config or StageConfig()
-    board = compute_board(panel, board_cfg)
+    if board is None:
+        board = compute_board(panel, board_cfg)
+    elif board.as_of != panel.as_of:
+        raise ValueError(f"the board is as of {board.as_of}, the panel as of {panel.as_of}")
     status = build_status(board, stage_cfg)
     sessions = pd.DatetimeIndex(board.frame.index)
     metrics = [rule.metric for rule in stage_cfg.rules.get(4, ())]
