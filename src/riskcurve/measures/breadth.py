@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,58 @@ def _window_return(values: pd.DataFrame, days: int) -> np.ndarray:
     """
     then = values.reindex(pd.DatetimeIndex(values.index) - pd.Timedelta(days=days))
     return values.to_numpy(dtype="float64") / then.to_numpy(dtype="float64") - 1
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """Per date (rows) and coin (columns): each coin's window return, its point-in-time market cap,
+    whether it is in the universe and whether it beat the benchmark; shared by the index and the
+    per-coin view so both rank the same way."""
+
+    returns: np.ndarray
+    caps: np.ndarray
+    bench_ret: np.ndarray
+    in_universe: np.ndarray
+    beat: np.ndarray
+    ranked_cap: np.ndarray  # caps of coins in the ranking and not excluded (NaN otherwise)
+
+
+def _ranking(
+    close: pd.DataFrame,
+    market_cap: pd.DataFrame,
+    btc: pd.Series,
+    exclude: Iterable[str] | pd.Series,
+    *,
+    top_n: int,
+    window: int,
+    benchmark: str,
+    what: str,
+) -> _Ranked:
+    check_frame(close, f"{what}: close")
+    check_frame(market_cap, f"{what}: market_cap")
+    bench = clean_series(btc, f"{what}: btc")
+    coins = pd.Index(close.columns)
+    if isinstance(exclude, pd.Series):
+        exclude = exclude.index[exclude.astype(bool).to_numpy()].astype(str)
+    excluded = coins.isin([*exclude, benchmark])
+
+    returns = _window_return(close.astype("float64"), window)
+    bench_all = pd.Series(_window_return(bench.to_frame(), window)[:, 0], index=bench.index)
+    bench_ret = bench_all.reindex(close.index).to_numpy()
+
+    snapshots = market_cap.reindex(columns=coins)[market_cap.notna().any(axis=1)]
+    pos = asof_positions(pd.DatetimeIndex(snapshots.index), pd.DatetimeIndex(close.index))
+    caps = np.full(returns.shape, np.nan)
+    caps[pos >= 0] = snapshots.to_numpy(dtype="float64")[pos[pos >= 0]]
+
+    eligible = ~np.isnan(caps) & ~np.isnan(returns) & ~excluded[np.newaxis, :]
+    order = np.argsort(np.where(eligible, -caps, np.inf), axis=1, kind="stable")[:, :top_n]
+    in_universe = np.zeros_like(eligible)
+    np.put_along_axis(in_universe, order, np.take_along_axis(eligible, order, axis=1), axis=1)
+    with np.errstate(invalid="ignore"):
+        beat = returns > bench_ret[:, np.newaxis]
+    ranked_cap = np.where(excluded[np.newaxis, :], np.nan, caps)
+    return _Ranked(returns, caps, bench_ret, in_universe, beat, ranked_cap)
 
 
 def altcoin_season_index(
@@ -78,31 +131,13 @@ def altcoin_season_index(
     :class:`ShortSampleWarning` saying on how many dates). Beating bitcoin means a strictly higher
     simple return. Equal market caps are ranked in column order of ``close``.
     """
-    check_frame(close, "altcoin_season_index: close")
-    check_frame(market_cap, "altcoin_season_index: market_cap")
-    bench = clean_series(btc, "altcoin_season_index: btc")
-    coins = pd.Index(close.columns)
-    if isinstance(exclude, pd.Series):
-        exclude = exclude.index[exclude.astype(bool).to_numpy()].astype(str)
-    excluded = coins.isin([*exclude, benchmark])
-
-    returns = _window_return(close.astype("float64"), window)
-    bench_all = pd.Series(_window_return(bench.to_frame(), window)[:, 0], index=bench.index)
-    bench_ret = bench_all.reindex(close.index).to_numpy()
-
-    snapshots = market_cap.reindex(columns=coins)[market_cap.notna().any(axis=1)]
-    pos = asof_positions(pd.DatetimeIndex(snapshots.index), pd.DatetimeIndex(close.index))
-    caps = np.full(returns.shape, np.nan)
-    caps[pos >= 0] = snapshots.to_numpy(dtype="float64")[pos[pos >= 0]]
-
-    eligible = ~np.isnan(caps) & ~np.isnan(returns) & ~excluded[np.newaxis, :]
-    ranked = np.argsort(np.where(eligible, -caps, np.inf), axis=1, kind="stable")[:, :top_n]
-    in_universe = np.take_along_axis(eligible, ranked, axis=1)
-    beat = np.take_along_axis(returns, ranked, axis=1) > bench_ret[:, np.newaxis]
-    size = in_universe.sum(axis=1)
-    winners = (in_universe & beat).sum(axis=1)
+    ranked = _ranking(
+        close, market_cap, btc, exclude, top_n=top_n, window=window, benchmark=benchmark, what="altcoin_season_index"
+    )
+    size = ranked.in_universe.sum(axis=1)
+    winners = (ranked.in_universe & ranked.beat).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        index = np.where((size > 0) & ~np.isnan(bench_ret), 100.0 * winners / size, np.nan)
+        index = np.where((size > 0) & ~np.isnan(ranked.bench_ret), 100.0 * winners / size, np.nan)
 
     short = (size < top_n) & ~np.isnan(index)
     if short.any():
@@ -116,3 +151,64 @@ def altcoin_season_index(
         {"index": index, "universe_size": size, "outperformers": winners},
         index=close.index,
     )
+
+
+def altseason_coins(
+    close: pd.DataFrame,
+    market_cap: pd.DataFrame,
+    btc: pd.Series,
+    day: pd.Timestamp,
+    exclude: Iterable[str] | pd.Series = (),
+    *,
+    top_n: int = 50,
+    window: int = 90,
+    benchmark: str = "BTC",
+) -> tuple[float, pd.DataFrame]:
+    """The coins behind the index on ``day``: bitcoin's ``window``-day return, and per coin of the
+    point-in-time ranking (largest market cap first) its return, whether it is in the universe and
+    beat bitcoin, and why its return is unknown (no close that day, or none ``window`` days before).
+
+    The same ranking as :func:`altcoin_season_index`, so the coins marked as beating bitcoin are
+    exactly its ``outperformers`` on ``day``.
+    """
+    day = pd.Timestamp(day)
+    start = day - pd.Timedelta(days=window)
+    rows = close.reindex(pd.DatetimeIndex([start, day]))
+    ranked = _ranking(
+        rows, market_cap, btc, exclude, top_n=top_n, window=window, benchmark=benchmark, what="altseason_coins"
+    )
+    caps = ranked.ranked_cap[1]
+    listed = ~np.isnan(caps)
+    by_cap = np.argsort(np.where(listed, -caps, np.inf), kind="stable")[: int(min(listed.sum(), top_n))]
+    keep = np.zeros(len(caps), dtype=bool)
+    keep[by_cap] = True
+    keep |= ranked.in_universe[1]
+    order = [i for i in np.argsort(-np.where(keep, caps, -np.inf), kind="stable") if keep[i]]
+    coins = pd.Index(close.columns)[order]
+    frame = pd.DataFrame(
+        {
+            "market_cap": caps[order],
+            "return": ranked.returns[1][order],
+            "in_universe": ranked.in_universe[1][order],
+            "beat": ranked.in_universe[1][order] & ranked.beat[1][order],
+        },
+        index=pd.Index(coins, name="coin"),
+    )
+    frame["reason"] = [_unknown_return(close[c], day, start, window) for c in coins]
+    frame.loc[frame["reason"].notna(), "return"] = np.nan
+    return float(ranked.bench_ret[1]), frame
+
+
+def _unknown_return(close: pd.Series, day: pd.Timestamp, start: pd.Timestamp, window: int) -> str | None:
+    """Why a coin has no ``window``-day return on ``day`` (None when it has one)."""
+    known = close.dropna()
+    if day not in known.index:
+        before = known[known.index < day]
+        newest = f"newest close {before.index[-1]:%Y-%m-%d}" if len(before) else "no close yet"
+        return f"stale: no close on {day:%Y-%m-%d} ({newest})"
+    if start not in known.index:
+        first = pd.Timestamp(known.index[0])
+        if first > start:
+            return f"too short a history: first close {first:%Y-%m-%d}, under {window} days"
+        return f"no close on {start:%Y-%m-%d}, {window} days before"
+    return None
