@@ -91,7 +91,8 @@ class SeriesInfo(BaseModel):
     calendar: str
     value_field: str
     fields: list[str]
-    rows: int
+    observations: int = Field(description="dates with a value, as a reader of the file counts them")
+    stored_values: int = Field(description="values stored (one per field and date)")
     first_date: str | None
     last_date: str | None
     last_update: str | None
