@@ -39,16 +39,15 @@ def _window_return(values: pd.DataFrame, days: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Ranked:
-    """Per date (rows) and coin (columns): each coin's window return, its point-in-time market cap,
-    whether it is in the universe and whether it beat the benchmark; shared by the index and the
-    per-coin view so both rank the same way."""
+    """Per date (rows) and coin (columns): each coin's window return, whether it is in the universe
+    and whether it beat the benchmark; shared by the index and the per-coin view so both rank the
+    same way."""
 
     returns: np.ndarray
-    caps: np.ndarray
     bench_ret: np.ndarray
     in_universe: np.ndarray
     beat: np.ndarray
-    ranked_cap: np.ndarray  # caps of coins in the ranking and not excluded (NaN otherwise)
+    ranked_cap: np.ndarray  # point-in-time caps of coins in the ranking and not excluded (NaN otherwise)
 
 
 def _ranking(
@@ -86,7 +85,7 @@ def _ranking(
     with np.errstate(invalid="ignore"):
         beat = returns > bench_ret[:, np.newaxis]
     ranked_cap = np.where(excluded[np.newaxis, :], np.nan, caps)
-    return _Ranked(returns, caps, bench_ret, in_universe, beat, ranked_cap)
+    return _Ranked(returns, bench_ret, in_universe, beat, ranked_cap)
 
 
 def altcoin_season_index(

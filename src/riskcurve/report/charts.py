@@ -331,7 +331,7 @@ def altseason_bars_chart(coins: AltseasonCoins, reading: AltseasonReading) -> go
     shows them: bars above the line beat bitcoin. The dotted line marks the season threshold: when
     the bar at that rank (75 % of the universe) is above bitcoin's line, it is altcoin season.
     Coins whose return is unknown (stale feed, short history) get no bar: they are listed as unknown."""
-    known = [c for c in coins.known if c.ret is not None]
+    known = coins.known
     fig = go.Figure(
         go.Bar(
             x=[c.coin for c in known],
