@@ -260,6 +260,12 @@ def test_study_panel_tables_csv_overlay_and_altseason_bars(server: str, store_wi
             page.select_option("#overlay-b", "WALCL")
             page.locator("body[data-overlay='RUT,WALCL']").wait_for(timeout=30_000)
             assert "WALCL" in (page.locator("#overlay-chart .g-y2title").text_content() or "")
+            assert "overlay=RUT%2CWALCL" in page.url  # the pair is in the address, to share
+            # An unknown id in a shared address is the API's 404, said in words on the page.
+            bad = browser.new_page()
+            bad.goto(server + "/?overlay=RUT,NOPE")
+            bad.locator("#message").filter(has_text="unknown series 'NOPE'").wait_for(timeout=30_000)
+            bad.close()
 
             # Altcoin season bars: one per coin with a known 90-day return, none for unknown coins.
             bars = page.locator("#chart-altseason_bars .barlayer .point")

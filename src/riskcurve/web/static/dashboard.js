@@ -271,6 +271,12 @@
       }
       select.value = choice;
     }
+    const [a, b] = overlayIds();
+    for (const [id, value] of [["overlay-a", a], ["overlay-b", b]]) {
+      if ([...$(id).options].some((o) => o.value === value)) {
+        $(id).value = value;
+      }
+    }
     const start = new Date();
     start.setFullYear(start.getFullYear() - 10);
     $("series-start").value = start.toISOString().slice(0, 10);
@@ -280,8 +286,21 @@
   const pageAsOf = () => new URL(window.location.href).searchParams.get("as_of") || "latest";
 
   // Two series on two y axes, each titled with its name and units, as known at the page's as-of.
+  // The pair lives in the address too (?overlay=RUT,BTC), so an overlay can be shared like the as-of.
+  function overlayIds() {
+    const shared = (new URL(window.location.href).searchParams.get("overlay") || "").split(",");
+    return shared.length === 2 && shared[0] && shared[1] ? shared : [$("overlay-a").value, $("overlay-b").value];
+  }
+
+  function chooseOverlay() {
+    const here = new URL(window.location.href);
+    here.searchParams.set("overlay", `${$("overlay-a").value},${$("overlay-b").value}`);
+    window.history.replaceState(null, "", here.pathname + here.search + here.hash);
+    return plotOverlay();
+  }
+
   async function plotOverlay() {
-    const ids = [$("overlay-a").value, $("overlay-b").value];
+    const ids = overlayIds();
     if (!ids[0] || !ids[1]) {
       return;
     }
@@ -381,9 +400,9 @@
   });
   $("series-plot").addEventListener("click", plotSeries);
   $("series-id").addEventListener("change", plotSeries);
-  $("overlay-plot").addEventListener("click", plotOverlay);
-  $("overlay-a").addEventListener("change", plotOverlay);
-  $("overlay-b").addEventListener("change", plotOverlay);
+  $("overlay-plot").addEventListener("click", chooseOverlay);
+  $("overlay-a").addEventListener("change", chooseOverlay);
+  $("overlay-b").addEventListener("change", chooseOverlay);
 
   const shared = url.searchParams.get("as_of");
   if (shared) {
