@@ -173,8 +173,16 @@ def altseason_coins(
     day = pd.Timestamp(day)
     start = day - pd.Timedelta(days=window)
     rows = close.reindex(pd.DatetimeIndex([start, day]))
+    known_caps = market_cap[market_cap.index <= day]
     ranked = _ranking(
-        rows, market_cap, btc, exclude, top_n=top_n, window=window, benchmark=benchmark, what="altseason_coins"
+        rows,
+        known_caps[known_caps.notna().any(axis=1)].tail(1),  # the ranking in force on the day
+        btc.reindex(rows.index),  # the two closes its return needs
+        exclude,
+        top_n=top_n,
+        window=window,
+        benchmark=benchmark,
+        what="altseason_coins",
     )
     caps = ranked.ranked_cap[1]
     listed = ~np.isnan(caps)
@@ -193,21 +201,36 @@ def altseason_coins(
         },
         index=pd.Index(coins, name="coin"),
     )
-    frame["reason"] = [_unknown_return(close[c], day, start, window) for c in coins]
+    frame["reason"] = _unknown_returns(close[coins], day, start, window)
     frame.loc[frame["reason"].notna(), "return"] = np.nan
     return float(ranked.bench_ret[1]), frame
 
 
-def _unknown_return(close: pd.Series, day: pd.Timestamp, start: pd.Timestamp, window: int) -> str | None:
-    """Why a coin has no ``window``-day return on ``day`` (None when it has one)."""
-    known = close.dropna()
-    if day not in known.index:
-        before = known[known.index < day]
-        newest = f"newest close {before.index[-1]:%Y-%m-%d}" if len(before) else "no close yet"
-        return f"stale: no close on {day:%Y-%m-%d} ({newest})"
-    if start not in known.index:
-        first = pd.Timestamp(known.index[0])
-        if first > start:
-            return f"too short a history: first close {first:%Y-%m-%d}, under {window} days"
-        return f"no close on {start:%Y-%m-%d}, {window} days before"
-    return None
+def _unknown_returns(close: pd.DataFrame, day: pd.Timestamp, start: pd.Timestamp, window: int) -> list[str | None]:
+    """Per column of ``close``, why it has no ``window``-day return on ``day`` (None when it has one).
+    One pass over the frame, not one per coin: the board computes this for every status."""
+    upto = close[close.index <= day]
+    seen = upto.notna().to_numpy()
+    dates = pd.DatetimeIndex(upto.index)
+
+    def row(when: pd.Timestamp) -> np.ndarray:
+        return seen[dates.get_loc(when)] if when in dates else np.zeros(seen.shape[1], dtype=bool)
+
+    on_day, on_start, prior = row(day), row(start), seen[dates < day]
+    reasons: list[str | None] = []
+    for j in range(seen.shape[1]):
+        if not on_day[j]:
+            earlier = np.flatnonzero(prior[:, j])
+            newest = f"newest close {dates[earlier[-1]]:%Y-%m-%d}" if len(earlier) else "no close yet"
+            reasons.append(f"stale: no close on {day:%Y-%m-%d} ({newest})")
+        elif not on_start[j]:
+            first = dates[np.flatnonzero(seen[:, j])[0]]
+            short = first > start
+            reasons.append(
+                f"too short a history: first close {first:%Y-%m-%d}, under {window} days"
+                if short
+                else f"no close on {start:%Y-%m-%d}, {window} days before"
+            )
+        else:
+            reasons.append(None)
+    return reasons
