@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from riskcurve.errors import ShortSampleWarning
 from riskcurve.measures import altcoin_season_index
+from riskcurve.measures.breadth import altseason_coins
 from tests.measures.measures_strategies import CAUSAL, assert_prefix, cut_date, price_frame
 
 DAYS = pd.date_range("2024-01-01", periods=5, freq="D")  # d0 .. d4
@@ -89,6 +90,31 @@ def test_no_snapshot_yet_means_no_universe() -> None:
     late = MCAP.iloc[1:]  # first ranking dated d3
     out = altcoin_season_index(CLOSE, late, BTC, ["USDT"], top_n=2, window=2)
     assert out["index"].isna().tolist() == [True, True, True, False, False]
+
+
+def test_per_coin_returns_rank_as_the_index_does() -> None:
+    # d4 (d3 snapshot, top 2): D (500) +40 % beats BTC's +10 %, A (300) 0 % does not; C (200) ranks
+    # third, outside the top 2, so it is not listed; USDT and BTC never are.
+    btc, coins = altseason_coins(CLOSE, MCAP, BTC, DAYS[4], ["USDT"], top_n=2, window=2)
+    assert btc == pytest.approx(0.10)
+    assert coins.index.tolist() == ["D", "A"]
+    assert coins["return"].tolist() == pytest.approx([0.40, 0.0])
+    assert coins["beat"].tolist() == [True, False] and coins["in_universe"].all()
+    assert int(coins["beat"].sum()) == index_of(top_n=2)["outperformers"].iloc[4]
+
+
+def test_per_coin_unknown_returns_say_why_and_are_not_zero() -> None:
+    close = CLOSE.copy()
+    close.loc[DAYS[4], "A"] = NAN  # A's feed stops after d3
+    # d4, d3 snapshot: D (500) has a return; A (300) has no close on d4; C (200) is in instead.
+    _, coins = altseason_coins(close, MCAP, BTC, DAYS[4], ["USDT"], top_n=50, window=2)
+    assert coins.index.tolist() == ["D", "A", "C"]
+    assert np.isnan(coins.loc["A", "return"]) and not coins.loc["A", "in_universe"]
+    assert coins.loc["A", "reason"] == "stale: no close on 2024-01-05 (newest close 2024-01-04)"
+    # d3: D was listed on d2, one day short of a 2-day window.
+    _, early = altseason_coins(CLOSE, MCAP, BTC, DAYS[3], ["USDT"], top_n=50, window=2)
+    assert early.loc["D", "reason"] == "too short a history: first close 2024-01-03, under 2 days"
+    assert early["reason"].isna().sum() == 2  # A and C have returns (B is not in the d3 ranking)
 
 
 @pytest.mark.filterwarnings("ignore::riskcurve.errors.ShortSampleWarning")

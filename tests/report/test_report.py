@@ -20,7 +20,7 @@ from riskcurve.data.store import Store
 from riskcurve.report.charts import CHARTS, display_levels, rut_chart, thin
 from riskcurve.report.html import render_report, study_sections
 from riskcurve.service import STUDY_STATE_KEY, Snapshot, StudyChoice, StudyRun
-from tests.conftest import latest_close
+from tests.conftest import latest_close, read_data
 from tests.show_helpers import Page, assert_figure_has_data, cli_status, copy_store
 
 
@@ -253,3 +253,36 @@ def test_the_card_shows_every_claim_and_channel(page: Page, snapshot: Snapshot) 
     assert [row.attrs["data-word"] for row in claims] == [c.word for c in snapshot.status.claims.checks]
     keys = [row.attrs["data-key"] for row in page.find("tr", class_="channel")]
     assert keys == [r.key for r in snapshot.status.channels.readings]
+
+
+def _ninety_day_return(data_dir: Path, coin: str, day: pd.Timestamp) -> float | None:
+    """A coin's 90-day simple return on ``day`` straight from its CSV (None without both closes)."""
+    close = read_data(data_dir / "crypto" / f"{coin}.csv").set_index("date")["close"].dropna()
+    then = day - pd.Timedelta(days=90)
+    if day not in close.index or then not in close.index:
+        return None
+    return float(close[day] / close[then] - 1)
+
+
+def test_altseason_bars_are_the_coins_own_returns(page: Page, snapshot: Snapshot, data_dir: Path) -> None:
+    coins = snapshot.board.altseason_coins
+    assert coins.date == snapshot.status.altseason.date is not None
+    assert coins.btc_return == pytest.approx(_ninety_day_return(data_dir, "BTC", coins.date))
+    for coin in coins.coins:  # known where the file has both closes, unknown (with a reason) where not
+        expected = _ninety_day_return(data_dir, coin.coin, coins.date)
+        assert coin.ret == pytest.approx(expected), coin
+        assert (coin.reason is None) == (expected is not None), coin
+    figures = {s.attrs["data-chart"]: json.loads(s.text) for s in page.find("script", class_="figure-data")}
+    bars = figures["altseason_bars"]["data"][0]
+    assert bars["type"] == "bar" and len(bars["x"]) == len(coins.known)  # unknown coins get no bar
+    assert list(bars["y"]) == sorted(bars["y"], reverse=True)
+
+
+def test_altseason_coins_agree_with_the_index_in_a_season(real_store_path: Path) -> None:
+    rc = riskcurve.open(real_store_path)
+    snap = rc.snapshot(rc.resolve("2021-04-15"))  # April 2021: a known altcoin season
+    coins, reading = snap.board.altseason_coins, snap.status.altseason
+    assert reading.index is not None and reading.index >= 75
+    assert coins.universe_size == reading.universe_size
+    assert 100 * coins.outperformers / coins.universe_size == pytest.approx(reading.index)
+    assert all(c.ret is not None and c.ret > (coins.btc_return or 0) for c in coins.coins if c.beat)

@@ -10,11 +10,13 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
 import riskcurve
@@ -26,6 +28,16 @@ from riskcurve.errors import RiskcurveError
 from riskcurve.report.charts import CHARTS
 from riskcurve.service import STUDY_STATE_KEY, StudyRun
 from riskcurve.web import create_app
+from riskcurve.web.models import (
+    Altseason,
+    Credit,
+    LedgerEntryOut,
+    NetLiquidity,
+    RuleOut,
+    StageOut,
+    StatusOut,
+    StudyOut,
+)
 from riskcurve.web.server import RedactQueryToken, is_loopback, token_for
 from tests.conftest import cell_count, last_date, latest_close, read_data
 from tests.show_helpers import Page, assert_figure_has_data, cli_status, copy_store
@@ -349,3 +361,51 @@ def test_ledger_scores_the_2600_break(client: TestClient) -> None:
     eth = [e for e in doc["entries"] if e["follower"] == "ETH" and e["signal_date"] == "2026-01-08"]
     assert [e["outcome"] for e in eth] == ["realised"] * 3 and -0.35 < eth[0]["realised"] < -0.31
     assert client.get("/api/ledger", params={"as_of": "not a date"}).status_code == 422
+
+
+def _fields_named(model: type[BaseModel], doc: dict[str, Any]) -> None:
+    """Every key the document has is a field of the model, and every field of the model is in it."""
+    assert set(doc) == set(model.model_fields), model.__name__
+
+
+def test_status_matches_its_response_model(client: TestClient) -> None:
+    for as_of in ("latest", "2026-01-09", None):
+        doc = client.get("/api/status", params={"as_of": as_of} if as_of else {}).json()
+        StatusOut.model_validate(doc)  # raises on a field of the wrong type
+        _fields_named(StatusOut, doc)
+        for stage in doc["stages"]:
+            _fields_named(StageOut, stage)
+            for rule in stage["rules"]:
+                _fields_named(RuleOut, rule)
+        for part, model in (("net_liquidity", NetLiquidity), ("credit", Credit), ("altseason", Altseason)):
+            _fields_named(model, doc[part])
+    schema = client.get("/openapi.json").json()
+    ok = schema["paths"]["/api/status"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/StatusOut"}
+    named = schema["components"]["schemas"]["StatusOut"]["properties"]
+    assert {"stage", "stages", "altseason", "channels", "claims", "freshness"} <= set(named)
+    assert set(schema["components"]["schemas"]["RuleOut"]["properties"]) == set(RuleOut.model_fields)
+
+
+def test_study_matches_its_response_model(client: TestClient, real_store_path: Path, tmp_path: Path) -> None:
+    path = copy_store(real_store_path, tmp_path)
+    rc = riskcurve.open(path)
+    run = StudyRun(
+        as_of=pd.Timestamp("2026-06-15", tz="UTC"),
+        fingerprint="beef",
+        computed_at=pd.Timestamp("2026-12-01", tz="UTC"),
+        document={"ledger": rc.ledger(rc.resolve("2026-06-15")).to_dict(), "verdict": {"ETH": "no evidence"}},
+    )
+    with Store(path) as store:
+        store.set_state(STUDY_STATE_KEY, json.dumps(run.to_dict()))
+    with TestClient(app_for(path)) as other:
+        doc = other.get("/api/study").json()
+    parsed = StudyOut.model_validate(doc)
+    assert parsed.ledger is not None and parsed.ledger.entries  # the ledger's rows, typed
+    _fields_named(LedgerEntryOut, doc["ledger"]["entries"][0])
+    schema = client.get("/openapi.json").json()
+    ok = schema["paths"]["/api/study"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/StudyOut"}
+    assert {"as_of", "fingerprint", "ledger", "event_study", "adjusted_p", "verdict"} <= set(
+        schema["components"]["schemas"]["StudyOut"]["properties"]
+    )

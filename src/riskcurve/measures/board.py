@@ -21,7 +21,7 @@ from riskcurve._json import jsonable
 from riskcurve._typing import Role
 from riskcurve.data.panel import AlignedPanel, calendar_days, decision_times, nyse_sessions
 from riskcurve.errors import CatalogError, ShortSampleWarning, unknown_key_hint
-from riskcurve.measures.breadth import altcoin_season_index
+from riskcurve.measures.breadth import ALTSEASON, altcoin_season_index, altseason_coins
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts, relative_strength
 from riskcurve.measures.context import crypto_reset_context
 from riskcurve.measures.credit import curve_10y3m, hy_oas, real_yield
@@ -84,6 +84,83 @@ class BoardConfig:
         return replace(base, **raw)
 
 
+@dataclass(frozen=True)
+class CoinReturn:
+    """One coin of the altcoin season ranking: its window return (None = unknown, ``reason`` says why)."""
+
+    coin: str
+    market_cap: float
+    ret: float | None
+    in_universe: bool
+    beat: bool  # in the universe and a strictly higher return than bitcoin's
+    reason: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "coin": self.coin,
+            "market_cap": jsonable(self.market_cap),
+            "return": jsonable(self.ret),
+            "in_universe": self.in_universe,
+            "beat_btc": self.beat,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class AltseasonCoins:
+    """Per-coin returns behind the altcoin season index on one UTC day (Blockchaincenter's bars): each
+    coin of the point-in-time ranking against bitcoin's return; the index is the share that beat it."""
+
+    date: pd.Timestamp | None
+    window: int
+    btc_return: float | None
+    coins: tuple[CoinReturn, ...] = ()
+    threshold: float = ALTSEASON
+    reason: str | None = None  # why there is nothing to show
+
+    @property
+    def known(self) -> tuple[CoinReturn, ...]:
+        """Coins with a known return, best first (the bars)."""
+        return tuple(sorted((c for c in self.coins if c.ret is not None), key=lambda c: -(c.ret or 0.0)))
+
+    @property
+    def unknown(self) -> tuple[CoinReturn, ...]:
+        return tuple(c for c in self.coins if c.ret is None)
+
+    @property
+    def outperformers(self) -> int:
+        return sum(c.beat for c in self.coins)
+
+    @property
+    def universe_size(self) -> int:
+        return sum(c.in_universe for c in self.coins)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per coin of the ranking, largest market cap first (return NaN = unknown)."""
+        columns = ["coin", "market_cap", "return", "in_universe", "beat_btc", "reason"]
+        return pd.DataFrame([c.to_dict() for c in self.coins], columns=columns).astype({"return": "float64"})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": jsonable(self.date),
+            "window_days": self.window,
+            "btc_return": jsonable(self.btc_return),
+            "threshold": self.threshold,
+            "universe_size": self.universe_size,
+            "outperformers": self.outperformers,
+            "coins": [c.to_dict() for c in self.coins],
+            "reason": self.reason,
+        }
+
+    def summary(self) -> str:
+        if self.date is None or self.btc_return is None:
+            return f"altcoin season coins: unknown ({self.reason or 'no bitcoin return'})"
+        return (
+            f"altcoin season coins on {self.date:%Y-%m-%d}: {self.outperformers} of {self.universe_size} beat "
+            f"bitcoin's {self.window}-day {self.btc_return:+.1%}; {len(self.unknown)} unknown"
+        )
+
+
 @dataclass
 class Board:
     """Indicators on NYSE sessions (``frame``), the leader's breakouts, and crypto-day detail.
@@ -106,6 +183,9 @@ class Board:
     windows: dict[str, str] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     leader: str = "RUT"
+    altseason_coins: AltseasonCoins = field(
+        default_factory=lambda: AltseasonCoins(None, ALTSEASON_WINDOW_DAYS, None, reason="not computed")
+    )
 
     def latest(self) -> pd.Series:
         """The last session's indicators (what ``status`` reports)."""
@@ -236,30 +316,84 @@ def _altseason_reasons(frame: pd.DataFrame, config: BoardConfig) -> pd.Series:
     return pd.Series(reasons, index=frame.index)
 
 
-def _altseason(panel: AlignedPanel, config: BoardConfig) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _AltInputs:
+    """What the altcoin season index ranks: closes on UTC days, point-in-time caps, coins left out."""
+
+    closes: pd.DataFrame
+    caps: pd.DataFrame
+    excluded: list[str]
+
+
+def _altseason_inputs(panel: AlignedPanel, config: BoardConfig) -> _AltInputs | None:
+    """None before any bitcoin close (nothing to rank against)."""
+    catalog = panel.catalog
+    coins = [s.id for s in catalog.crypto_universe()]
+    closes = crypto_closes(panel, coins)
+    if closes.empty or "BTC" not in closes or closes["BTC"].isna().all():
+        return None
+    excluded = [s.id for s in catalog.values() if s.asset_class == "crypto" and (s.stablecoin or s.wrapped)]
+    caps = point_in_time_caps(panel, coins, top_n=config.altseason_top_n, exclude=[*excluded, "BTC"])
+    return _AltInputs(closes, caps, excluded)
+
+
+def _altseason(inputs: _AltInputs | None, config: BoardConfig) -> pd.DataFrame:
     """Altcoin season index on UTC days, ranking by point-in-time market caps (no survivorship).
 
     Columns: ``index`` (NaN when unknown), ``universe_size``, ``outperformers``, ``ranking_date``
     (the ranking snapshot in force) and ``reason`` (why unknown). Too thin a universe or too old
     a ranking reads unknown: a share of a handful of coins is not an altcoin season.
     """
-    catalog = panel.catalog
-    coins = [s.id for s in catalog.crypto_universe()]
-    closes = crypto_closes(panel, coins)
     columns = ["index", "universe_size", "outperformers", "ranking_date", "reason"]
-    if closes.empty or "BTC" not in closes or closes["BTC"].isna().all():
+    if inputs is None:
         return pd.DataFrame({c: [] for c in columns}, index=pd.DatetimeIndex([]))
-    excluded = [s.id for s in catalog.values() if s.asset_class == "crypto" and (s.stablecoin or s.wrapped)]
-    caps = point_in_time_caps(panel, coins, top_n=config.altseason_top_n, exclude=[*excluded, "BTC"])
+    closes, caps = inputs.closes, inputs.caps
     with warnings.catch_warnings():  # thin universes are reported per day, below
         warnings.simplefilter("ignore", ShortSampleWarning)
         index = altcoin_season_index(
-            closes, caps, closes["BTC"], exclude=excluded, top_n=config.altseason_top_n, window=config.altseason_window
+            closes,
+            caps,
+            closes["BTC"],
+            exclude=inputs.excluded,
+            top_n=config.altseason_top_n,
+            window=config.altseason_window,
         )
     index["ranking_date"] = _ranking_dates(caps, pd.DatetimeIndex(index.index))
     index["reason"] = _altseason_reasons(index, config)
     index.loc[index["reason"].notna(), "index"] = np.nan
     return index
+
+
+def _altseason_coins(inputs: _AltInputs | None, config: BoardConfig, day: Any) -> AltseasonCoins:
+    """The per-coin returns behind the index on ``day`` (the day the last session's reading is for)."""
+    window = config.altseason_window
+    if inputs is None or pd.isna(day):
+        return AltseasonCoins(None, window, None, reason="no altcoin season index for this session")
+    day = pd.Timestamp(day)
+    btc, frame = altseason_coins(
+        inputs.closes,
+        inputs.caps,
+        inputs.closes["BTC"],
+        day,
+        inputs.excluded,
+        top_n=config.altseason_top_n,
+        window=window,
+    )
+    coins = tuple(
+        CoinReturn(
+            coin=str(coin),
+            market_cap=float(row["market_cap"]),
+            ret=None if pd.isna(row["return"]) else float(row["return"]),
+            in_universe=bool(row["in_universe"]),
+            beat=bool(row["beat"]),
+            reason=row["reason"] if isinstance(row["reason"], str) else None,
+        )
+        for coin, row in frame.iterrows()
+    )
+    known = not np.isnan(btc)
+    return AltseasonCoins(
+        day, window, btc if known else None, coins, reason=None if known else "bitcoin has no 90-day return"
+    )
 
 
 def _reset_context(panel: AlignedPanel, coin: str) -> pd.DataFrame:
@@ -459,8 +593,10 @@ def compute_board(panel: AlignedPanel, config: BoardConfig | None = None) -> Boa
     columns["sessions_since_breakout"] = since.where(leader_seen.to_numpy() == index.to_numpy())
     dates["sessions_since_breakout"] = leader_seen
 
-    altseason = _altseason(panel, cfg)
+    alt_inputs = _altseason_inputs(panel, cfg)
+    altseason = _altseason(alt_inputs, cfg)
     crypto, crypto_dates = _crypto(panel, times, index, cfg, altseason)
+    alt_day = crypto_dates["altseason"].iloc[-1] if len(index) else None
     columns.update(crypto)
     dates.update(crypto_dates)
 
@@ -488,4 +624,5 @@ def compute_board(panel: AlignedPanel, config: BoardConfig | None = None) -> Boa
         windows=windows,
         names={sid: _short_name(catalog[sid].name) for sid in used if sid in catalog},
         leader=cfg.leader,
+        altseason_coins=_altseason_coins(alt_inputs, cfg, alt_day),
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,57 @@ def _window_return(values: pd.DataFrame, days: int) -> np.ndarray:
     """
     then = values.reindex(pd.DatetimeIndex(values.index) - pd.Timedelta(days=days))
     return values.to_numpy(dtype="float64") / then.to_numpy(dtype="float64") - 1
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """Per date (rows) and coin (columns): each coin's window return, whether it is in the universe
+    and whether it beat the benchmark; shared by the index and the per-coin view so both rank the
+    same way."""
+
+    returns: np.ndarray
+    bench_ret: np.ndarray
+    in_universe: np.ndarray
+    beat: np.ndarray
+    ranked_cap: np.ndarray  # point-in-time caps of coins in the ranking and not excluded (NaN otherwise)
+
+
+def _ranking(
+    close: pd.DataFrame,
+    market_cap: pd.DataFrame,
+    btc: pd.Series,
+    exclude: Iterable[str] | pd.Series,
+    *,
+    top_n: int,
+    window: int,
+    benchmark: str,
+    what: str,
+) -> _Ranked:
+    check_frame(close, f"{what}: close")
+    check_frame(market_cap, f"{what}: market_cap")
+    bench = clean_series(btc, f"{what}: btc")
+    coins = pd.Index(close.columns)
+    if isinstance(exclude, pd.Series):
+        exclude = exclude.index[exclude.astype(bool).to_numpy()].astype(str)
+    excluded = coins.isin([*exclude, benchmark])
+
+    returns = _window_return(close.astype("float64"), window)
+    bench_all = pd.Series(_window_return(bench.to_frame(), window)[:, 0], index=bench.index)
+    bench_ret = bench_all.reindex(close.index).to_numpy()
+
+    snapshots = market_cap.reindex(columns=coins)[market_cap.notna().any(axis=1)]
+    pos = asof_positions(pd.DatetimeIndex(snapshots.index), pd.DatetimeIndex(close.index))
+    caps = np.full(returns.shape, np.nan)
+    caps[pos >= 0] = snapshots.to_numpy(dtype="float64")[pos[pos >= 0]]
+
+    eligible = ~np.isnan(caps) & ~np.isnan(returns) & ~excluded[np.newaxis, :]
+    order = np.argsort(np.where(eligible, -caps, np.inf), axis=1, kind="stable")[:, :top_n]
+    in_universe = np.zeros_like(eligible)
+    np.put_along_axis(in_universe, order, np.take_along_axis(eligible, order, axis=1), axis=1)
+    with np.errstate(invalid="ignore"):
+        beat = returns > bench_ret[:, np.newaxis]
+    ranked_cap = np.where(excluded[np.newaxis, :], np.nan, caps)
+    return _Ranked(returns, bench_ret, in_universe, beat, ranked_cap)
 
 
 def altcoin_season_index(
@@ -78,31 +130,13 @@ def altcoin_season_index(
     :class:`ShortSampleWarning` saying on how many dates). Beating bitcoin means a strictly higher
     simple return. Equal market caps are ranked in column order of ``close``.
     """
-    check_frame(close, "altcoin_season_index: close")
-    check_frame(market_cap, "altcoin_season_index: market_cap")
-    bench = clean_series(btc, "altcoin_season_index: btc")
-    coins = pd.Index(close.columns)
-    if isinstance(exclude, pd.Series):
-        exclude = exclude.index[exclude.astype(bool).to_numpy()].astype(str)
-    excluded = coins.isin([*exclude, benchmark])
-
-    returns = _window_return(close.astype("float64"), window)
-    bench_all = pd.Series(_window_return(bench.to_frame(), window)[:, 0], index=bench.index)
-    bench_ret = bench_all.reindex(close.index).to_numpy()
-
-    snapshots = market_cap.reindex(columns=coins)[market_cap.notna().any(axis=1)]
-    pos = asof_positions(pd.DatetimeIndex(snapshots.index), pd.DatetimeIndex(close.index))
-    caps = np.full(returns.shape, np.nan)
-    caps[pos >= 0] = snapshots.to_numpy(dtype="float64")[pos[pos >= 0]]
-
-    eligible = ~np.isnan(caps) & ~np.isnan(returns) & ~excluded[np.newaxis, :]
-    ranked = np.argsort(np.where(eligible, -caps, np.inf), axis=1, kind="stable")[:, :top_n]
-    in_universe = np.take_along_axis(eligible, ranked, axis=1)
-    beat = np.take_along_axis(returns, ranked, axis=1) > bench_ret[:, np.newaxis]
-    size = in_universe.sum(axis=1)
-    winners = (in_universe & beat).sum(axis=1)
+    ranked = _ranking(
+        close, market_cap, btc, exclude, top_n=top_n, window=window, benchmark=benchmark, what="altcoin_season_index"
+    )
+    size = ranked.in_universe.sum(axis=1)
+    winners = (ranked.in_universe & ranked.beat).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        index = np.where((size > 0) & ~np.isnan(bench_ret), 100.0 * winners / size, np.nan)
+        index = np.where((size > 0) & ~np.isnan(ranked.bench_ret), 100.0 * winners / size, np.nan)
 
     short = (size < top_n) & ~np.isnan(index)
     if short.any():
@@ -116,3 +150,87 @@ def altcoin_season_index(
         {"index": index, "universe_size": size, "outperformers": winners},
         index=close.index,
     )
+
+
+def altseason_coins(
+    close: pd.DataFrame,
+    market_cap: pd.DataFrame,
+    btc: pd.Series,
+    day: pd.Timestamp,
+    exclude: Iterable[str] | pd.Series = (),
+    *,
+    top_n: int = 50,
+    window: int = 90,
+    benchmark: str = "BTC",
+) -> tuple[float, pd.DataFrame]:
+    """The coins behind the index on ``day``: bitcoin's ``window``-day return, and per coin of the
+    point-in-time ranking (largest market cap first) its return, whether it is in the universe and
+    beat bitcoin, and why its return is unknown (no close that day, or none ``window`` days before).
+
+    The same ranking as :func:`altcoin_season_index`, so the coins marked as beating bitcoin are
+    exactly its ``outperformers`` on ``day``.
+    """
+    day = pd.Timestamp(day)
+    start = day - pd.Timedelta(days=window)
+    rows = close.reindex(pd.DatetimeIndex([start, day]))
+    known_caps = market_cap[market_cap.index <= day]
+    ranked = _ranking(
+        rows,
+        known_caps[known_caps.notna().any(axis=1)].tail(1),  # the ranking in force on the day
+        btc.reindex(rows.index),  # the two closes its return needs
+        exclude,
+        top_n=top_n,
+        window=window,
+        benchmark=benchmark,
+        what="altseason_coins",
+    )
+    caps = ranked.ranked_cap[1]
+    listed = ~np.isnan(caps)
+    by_cap = np.argsort(np.where(listed, -caps, np.inf), kind="stable")[: int(min(listed.sum(), top_n))]
+    keep = np.zeros(len(caps), dtype=bool)
+    keep[by_cap] = True
+    keep |= ranked.in_universe[1]
+    order = [i for i in np.argsort(-np.where(keep, caps, -np.inf), kind="stable") if keep[i]]
+    coins = pd.Index(close.columns)[order]
+    frame = pd.DataFrame(
+        {
+            "market_cap": caps[order],
+            "return": ranked.returns[1][order],
+            "in_universe": ranked.in_universe[1][order],
+            "beat": ranked.in_universe[1][order] & ranked.beat[1][order],
+        },
+        index=pd.Index(coins, name="coin"),
+    )
+    frame["reason"] = _unknown_returns(close[coins], day, start, window)
+    frame.loc[frame["reason"].notna(), "return"] = np.nan
+    return float(ranked.bench_ret[1]), frame
+
+
+def _unknown_returns(close: pd.DataFrame, day: pd.Timestamp, start: pd.Timestamp, window: int) -> list[str | None]:
+    """Per column of ``close``, why it has no ``window``-day return on ``day`` (None when it has one).
+    One pass over the frame, not one per coin: the board computes this for every status."""
+    upto = close[close.index <= day]
+    seen = upto.notna().to_numpy()
+    dates = pd.DatetimeIndex(upto.index)
+
+    def row(when: pd.Timestamp) -> np.ndarray:
+        return seen[dates.get_loc(when)] if when in dates else np.zeros(seen.shape[1], dtype=bool)
+
+    on_day, on_start, prior = row(day), row(start), seen[dates < day]
+    reasons: list[str | None] = []
+    for j in range(seen.shape[1]):
+        if not on_day[j]:
+            earlier = np.flatnonzero(prior[:, j])
+            newest = f"newest close {dates[earlier[-1]]:%Y-%m-%d}" if len(earlier) else "no close yet"
+            reasons.append(f"stale: no close on {day:%Y-%m-%d} ({newest})")
+        elif not on_start[j]:
+            first = dates[np.flatnonzero(seen[:, j])[0]]
+            short = first > start
+            reasons.append(
+                f"too short a history: first close {first:%Y-%m-%d}, under {window} days"
+                if short
+                else f"no close on {start:%Y-%m-%d}, {window} days before"
+            )
+        else:
+            reasons.append(None)
+    return reasons

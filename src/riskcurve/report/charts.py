@@ -19,9 +19,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from riskcurve.measures.board import Board
+from riskcurve.measures.board import AltseasonCoins, Board
 from riskcurve.snapshot import Snapshot
-from riskcurve.stages import STAGE_NAMES, Status
+from riskcurve.stages import STAGE_NAMES, AltseasonReading, Status
 
 DAILY_YEARS = 3  # the most recent years keep every point
 TEMPLATE = "plotly_white"
@@ -326,6 +326,54 @@ def timeline_chart(timeline: pd.DataFrame, board: Board | None = None) -> go.Fig
     return fig
 
 
+def altseason_bars_chart(coins: AltseasonCoins, reading: AltseasonReading) -> go.Figure:
+    """Each ranked coin's 90-day return, best first, against bitcoin's (a line), as Blockchaincenter
+    shows them: bars above the line beat bitcoin. The dotted line marks the season threshold: when
+    the bar at that rank (75 % of the universe) is above bitcoin's line, it is altcoin season.
+    Coins whose return is unknown (stale feed, short history) get no bar: they are listed as unknown."""
+    known = coins.known
+    fig = go.Figure(
+        go.Bar(
+            x=[c.coin for c in known],
+            y=[100 * (c.ret or 0.0) for c in known],
+            marker={"color": ["#e15759" if c.beat else "#bab0ac" if not c.in_universe else "#4e79a7" for c in known]},
+            customdata=[c.market_cap / 1e9 for c in known],
+            hovertemplate="%{x}: %{y:+.1f}%<br>market cap USD %{customdata:,.1f} bn<extra></extra>",
+            name=f"{coins.window}-day return",
+        )
+    )
+    if coins.btc_return is not None:
+        fig.add_hline(
+            y=100 * coins.btc_return,
+            line={"color": "#f2a900", "width": 2},
+            annotation_text=f"BTC {coins.btc_return:+.1%}",
+            annotation_position="top right",
+        )
+    rank = int(np.ceil(coins.threshold / 100 * coins.universe_size))
+    if 0 < rank <= len(known):
+        fig.add_vline(
+            x=rank - 0.5,
+            line={"dash": "dot", "color": "#555"},
+            annotation_text=f"season threshold: {coins.threshold:.0f}% of {coins.universe_size} coins",
+            annotation_position="top left",
+        )
+    index = "unknown" if reading.index is None else f"{reading.index:.0f}"
+    why = f" ({reading.reason})" if reading.reason else ""
+    day = "unknown date" if coins.date is None else f"{coins.date:%Y-%m-%d}"
+    notes = [
+        f"{day}: {coins.outperformers} of {coins.universe_size} beat bitcoin; index {index}{why}",
+        f"unknown: {len(coins.unknown)} of {len(coins.coins)} ranked coins (stale feed or short history)"
+        if coins.unknown
+        else "",
+        coins.reason or "",
+    ]
+    fig.update_yaxes(title_text=f"{coins.window}-day return, %", ticksuffix="%")
+    fig.update_xaxes(title_text="coin (point-in-time top 50 by market cap; red: beat BTC)")
+    fig = _layout(fig, "Altcoin season: each coin's 90-day return against bitcoin's", notes)
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return fig
+
+
 #: Units of the rule metrics that are not fractions (fractions read as %).
 RULE_UNITS = {
     "hy_oas_chg_13w": "pp",
@@ -446,6 +494,11 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec("credit", "Credit", lambda s: credit_chart(s.board)),
     ChartSpec("relative", "Relative strength", lambda s: relative_chart(s.board)),
     ChartSpec("crypto", "ETH/BTC and altcoin season", lambda s: crypto_chart(s.board)),
+    ChartSpec(
+        "altseason_bars",
+        "Altcoin season: coins against BTC",
+        lambda s: altseason_bars_chart(s.board.altseason_coins, s.status.altseason),
+    ),
     ChartSpec("rules", "Every stage rule", lambda s: rules_chart(s.status, s.board)),
     ChartSpec("timeline", "Stage timeline", lambda s: timeline_chart(s.timeline, s.board)),
     ChartSpec("freshness", "Freshness", lambda s: freshness_table(s.freshness)),

@@ -33,6 +33,7 @@ from riskcurve.report.charts import CHARTS
 from riskcurve.report.html import package_version, plotly_js, template_env
 from riskcurve.service import Riskcurve
 from riskcurve.web.cache import NoSuchField, StoreView
+from riskcurve.web.models import StatusOut, StudyOut
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_COOKIE = "riskcurve_token"
@@ -90,7 +91,8 @@ class SeriesInfo(BaseModel):
     calendar: str
     value_field: str
     fields: list[str]
-    rows: int
+    observations: int = Field(description="dates with a value, as a reader of the file counts them")
+    stored_values: int = Field(description="values stored (one per field and date)")
     first_date: str | None
     last_date: str | None
     last_update: str | None
@@ -298,12 +300,15 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
 
     @app.get(
         "/api/status",
-        response_model=None,
+        response_model=StatusOut,
         responses={200: {"description": "the document of `riskcurve status --json`"}, **unavailable, **bad_input},
         tags=["api"],
     )
     async def status(as_of: AsOfQuery = None) -> Response:
-        """The stage of the rotation, every rule with its value and threshold, breakouts, context."""
+        """The stage of the rotation, every rule with its value and threshold, breakouts, context.
+
+        The schema is ``StatusOut``; the body is the service's cached JSON, returned as is (not
+        re-validated per request: a status is tens of kB and is served from the cache)."""
         return _json(await run(view.status_json, moment(as_of)))
 
     @app.get(
@@ -382,7 +387,7 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
 
     @app.get(
         "/api/study",
-        response_model=None,
+        response_model=StudyOut,
         responses={
             200: {"description": "the last `riskcurve study` result, with its as-of, data fingerprint and run time"},
             404: {"model": Problem},
