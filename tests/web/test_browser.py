@@ -43,14 +43,24 @@ pytestmark = [
 
 
 # A stored study with known numbers beside the real ledger: the panel must show them as people read them.
-STUDY_STATS = {
-    "ETH": [(30, 7, 0.1234, 0.0412), (60, 7, -0.05, 0.2), (90, 6, 0.301, 0.5)],
-    "BTC": [(30, 8, 0.02, 0.9), (60, 8, 0.0, 0.95), (90, 8, -0.1, 0.0004)],
-}
-STUDY_SHOWN = {  # follower -> N, excess at 30/60/90 days, smallest adjusted p, verdict word
-    "ETH": ["ETH", "7", "+12.3%", "-5.0%", "+30.1%", "0.041", "no evidence"],
-    "BTC": ["BTC", "8", "+2.0%", "+0.0%", "-10.0%", "< 0.001", "weak evidence"],
-}
+STUDY_SUMMARY = [
+    {
+        "follower": "ETH", "n": 7, "excess_30d_pts": 12.3, "interval_30d_pts": "-3 to +20",
+        "excess_60d_pts": -5.0, "interval_60d_pts": "-30 to +25", "excess_90d_pts": 30.1, "interval_90d_pts": None,
+        "decided_at_days": 30, "p_placebo": 0.0412, "p_holm": 0.2, "mde_pts": 31.4, "verdict": "suggestive",
+    },
+    {
+        "follower": "BTC", "n": 8, "excess_30d_pts": 2.0, "interval_30d_pts": "-9 to +12",
+        "excess_60d_pts": 0.0, "interval_60d_pts": "-20 to +20", "excess_90d_pts": None, "interval_90d_pts": None,
+        "decided_at_days": 90, "p_placebo": 0.0004, "p_holm": 0.0009, "mde_pts": 22.0, "verdict": "evidence",
+    },
+]  # fmt: skip
+STUDY_SHOWN = {  # follower -> N, excess at 30/60/90 days, placebo p, Holm p, MDE, verdict word
+    "ETH": ["ETH", "7", "+12.3 pts (-3 to +20)", "-5.0 pts (-30 to +25)", "+30.1 pts", "0.041 (30 d)", "0.200",
+            "+31 pts", "suggestive"],
+    "BTC": ["BTC", "8", "+2.0 pts (-9 to +12)", "+0.0 pts (-20 to +20)", "n/a", "< 0.001 (90 d)", "< 0.001",
+            "+22 pts", "evidence"],
+}  # fmt: skip
 
 
 def stored_study(path: Path) -> None:
@@ -62,23 +72,8 @@ def stored_study(path: Path) -> None:
         "leader": "RUT",
         "period": ["1990-01-02", moment.date().isoformat()],
         "events": [{"date": "2020-11-13", "kind": "ath", "level": 1800.0, "close": 1805.0}],
-        "event_study": {
-            name: {
-                "follower": name,
-                "events": [],
-                "stats": [{"horizon": h, "n": n, "excess_all": x} for h, n, x, _ in rows],
-            }
-            for name, rows in STUDY_STATS.items()
-        },
-        "adjusted_p": [
-            {"follower": name, "horizon": h, "p_adjusted": p}
-            for name, rows in STUDY_STATS.items()
-            for h, _, _, p in rows
-        ],
-        "verdict": {
-            "ETH": "ETH: after 7 breakouts ... Verdict: no evidence. The lag is not supported.",
-            "BTC": "BTC: after 8 breakouts ... Verdict: weak evidence. The lag is not supported.",
-        },
+        "summary": STUDY_SUMMARY,
+        "verdict_rule": "Verdict rule: a hand-set rule for the test.",
     }
     run = StudyRun(as_of=moment, fingerprint="test", computed_at=moment, document=document)
     with Store(path) as store:
@@ -239,7 +234,7 @@ def test_study_panel_tables_csv_overlay_and_altseason_bars(server: str, store_wi
             assert page.locator("main a.csv").count() == tables + 1  # + the freshness figure's table
             for name, header in (
                 ("ledger", "signal,rule,follower,30 days,60 days,90 days"),
-                ("study", "follower,N,excess 30 d,excess 60 d,excess 90 d,p,verdict"),
+                ("study", "follower,N,excess 30 d,excess 60 d,excess 90 d,placebo p,Holm p,MDE,verdict"),
                 ("freshness", 'series,name,frequency,last date,published (UTC),"age, days",state'),  # quoted comma
             ):
                 with page.expect_download() as download:

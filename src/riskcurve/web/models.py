@@ -239,6 +239,19 @@ class AdjustedP(Open):
     p_adjusted: float | None = Field(description="Holm-adjusted over the follower x horizon tests")
 
 
+class SummaryRow(Open):
+    """One follower's line of the study's summary table; also ``excess_{h}d_pts`` and
+    ``interval_{h}d_pts`` per horizon (points of simple return, 95% interval of the excess)."""
+
+    follower: str
+    n: int = Field(description="events with a forward return at the deciding horizon")
+    decided_at_days: int | None = Field(description="the thesis horizon (30/60/90 days) that decides the word")
+    p_placebo: float | None = Field(description="era-matched placebo p at the deciding horizon")
+    p_holm: float | None = Field(description="Holm-adjusted over the event study's follower x horizon tests")
+    mde_pts: float | None = Field(description="minimum detectable excess (80% power), points")
+    verdict: str = Field(description="evidence / suggestive / no evidence / no data, by verdict_rule")
+
+
 class StudyEvent(Open):
     date: Day
     kind: str
@@ -260,5 +273,7 @@ class StudyOut(Open):
     events: list[StudyEvent] = []
     event_study: dict[str, FollowerStudy] = {}
     adjusted_p: list[AdjustedP] = []
+    summary: list[SummaryRow] = Field(default=[], description="the one-screen table, a row per follower")
+    verdict_rule: str | None = Field(default=None, description="the rule that gives each verdict word")
     verdict: dict[str, str] = Field(default={}, description="per follower, in words")
     notes: list[str] = []

@@ -148,32 +148,35 @@
     table($("ledger"), "ledger", ["signal", "rule", "follower", ...spans.map((h) => `${h} days`)], rows);
   }
 
-  // The verdict's own word where the text has one ("Verdict: no evidence."), else the text.
-  function verdictWord(text) {
-    const match = /Verdict: ([^.]+)\./.exec(text || "");
-    return match ? match[1] : text || "-";
+  // One excess cell as the CLI prints it: points of simple return and the 95% interval of the excess.
+  function excessCell(row, h) {
+    const x = row[`excess_${h}d_pts`];
+    if (x === null || x === undefined) return "n/a";
+    const interval = row[`interval_${h}d_pts`];
+    return `${x >= 0 ? "+" : ""}${x.toFixed(1)} pts${interval ? ` (${interval})` : ""}`;
   }
 
+  // The library's summary rows (StudyResult.summary): the panel only presents them.
   function showStudy(doc) {
     $("study-meta").textContent =
       `${doc.label}; ${count((doc.events || []).length)} declustered ${doc.leader || ""} breakouts ` +
-      `${(doc.period || []).join(" .. ")}; excess = mean return after a breakout minus the mean over all days; ` +
-      "p = smallest Holm-adjusted p over the horizons";
+      `${(doc.period || []).join(" .. ")}. ${doc.verdict_rule || ""}`;
     const horizons = [30, 60, 90];
-    const rows = Object.entries(doc.event_study || {}).map(([name, study]) => {
-      const stats = Object.fromEntries(study.stats.map((s) => [s.horizon, s]));
-      const adjusted = (doc.adjusted_p || []).filter((a) => a.follower === name && a.p_adjusted !== null);
-      const p = adjusted.length ? Math.min(...adjusted.map((a) => a.p_adjusted)) : null;
-      const n = Math.max(0, ...study.stats.map((s) => s.n));
-      return [
-        name,
-        count(n),
-        ...horizons.map((h) => (stats[h] ? pct(stats[h].excess_all) : "-")),
-        pvalue(p),
-        verdictWord((doc.verdict || {})[name]),
-      ];
-    });
-    table($("study-summary"), "study", ["follower", "N", "excess 30 d", "excess 60 d", "excess 90 d", "p", "verdict"], rows);
+    const rows = (doc.summary || []).map((row) => [
+      row.follower,
+      count(row.n),
+      ...horizons.map((h) => excessCell(row, h)),
+      row.decided_at_days ? `${pvalue(row.p_placebo)} (${row.decided_at_days} d)` : "n/a",
+      pvalue(row.p_holm),
+      row.mde_pts === null || row.mde_pts === undefined ? "n/a" : `+${row.mde_pts.toFixed(0)} pts`,
+      row.verdict,
+    ]);
+    table(
+      $("study-summary"),
+      "study",
+      ["follower", "N", "excess 30 d", "excess 60 d", "excess 90 d", "placebo p", "Holm p", "MDE", "verdict"],
+      rows,
+    );
   }
 
   function showStageModel(doc) {
