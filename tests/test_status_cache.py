@@ -1,0 +1,52 @@
+"""The status path's caches give the answers a fresh computation gives, on the real data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import riskcurve
+from riskcurve.service import Riskcurve
+
+
+@pytest.fixture(scope="module")
+def warm(real_store_path: Path) -> Riskcurve:
+    """A service that has already answered 'latest' (its claims are checked and kept)."""
+    rc = riskcurve.open(real_store_path)
+    rc.status("latest")
+    return rc
+
+
+@pytest.mark.parametrize("as_of", ["2026-01-09", "2026-04-30", "latest"])
+def test_a_status_with_kept_claims_equals_a_fresh_one(warm: Riskcurve, real_store_path: Path, as_of: str) -> None:
+    fresh = riskcurve.open(real_store_path).status(as_of).to_dict()
+    assert warm.status(as_of).to_dict() == fresh
+    assert any(c["word"] != "pending" for c in fresh["claims"]["claims"])  # some claims were checked
+
+
+def test_latest_is_the_newest_leader_close_as_the_store_facts_say(warm: Riskcurve) -> None:
+    assert warm.resolve("latest") == warm.facts().latest
+
+
+def test_kept_claims_are_checked_again_when_the_store_changes(real_store_path: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(real_store_path, db)
+    rc = riskcurve.open(db)
+    before = rc.claims("latest").to_dict()
+    check = next(c for c in before["claims"] if c["id"] == "crypto-three-month-decline")
+    # A revised BTC close for the claim's data date, published before the end of its check date.
+    day = pd.Timestamp(check["date"])
+    published = pd.Timestamp(check["checked_on"], tz="UTC") + pd.Timedelta(hours=12)
+    with rc.writer() as store:
+        close = store.as_of(["BTC"], fields=["close"], start=day, end=day)["value"].iloc[0]
+        store.con.execute(
+            "INSERT INTO observations VALUES ('BTC', '', 'close', ?, ?, ?, 'test', ?)",
+            [day.date(), 2 * close, published, published],
+        )
+    after = rc.claims("latest").to_dict()
+    assert after == riskcurve.open(db).claims("latest").to_dict()
+    revised = next(c for c in after["claims"] if c["id"] == "crypto-three-month-decline")
+    assert revised["value"] != check["value"]
