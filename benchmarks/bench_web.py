@@ -1,6 +1,6 @@
 """Report build time and API latency on the full data (a script, not a test).
 
-    .venv/bin/python benchmarks/bench_web.py [--requests 1000] [--clients 20] [--seconds 30]
+    .venv/bin/python benchmarks/bench_web.py [--requests 1000] [--clients 20] [--seconds 30] [--api-only]
 
 1. `build_report` on the whole history (target < 5 s) and the file size.
 2. `riskcurve serve` in a subprocess on a free loopback port; 20, then 50 concurrent httpx clients
@@ -9,6 +9,9 @@
    the cached /api/status), errors (0 expected) and the server's RSS before and after. The first,
    uncached request of each is reported apart: /api/status computes the indicator board (about a
    second) once per store version and data moment, then serves it from an in-process cache.
+   Then every status endpoint (/api/status, /api/channels, /api/claims, /ui/card as of latest) at
+   20 clients (target p95 < 50 ms each), and clients asking for distinct historical as_of dates
+   (one business day each, 1995 to last year; target p50 < 200 ms): each is a new board.
 3. Memory: 300 /api/charts with distinct as_of (the server's RSS before and after; the response
    cache is bounded by bytes).
 4. `riskcurve update` (one more Russell 2000 session) while the clients read
@@ -186,6 +189,38 @@ def bench_latency(server: subprocess.Popen[bytes], base: str, args: argparse.Nam
     console.print(table)
 
 
+def latency_cells(latencies: list[float], outcomes: Counter[str], target: tuple[int, float]) -> list[str]:
+    """Requests, errors, p50, p95 and max ms, and whether percentile ``target[0]`` is under ``target[1]`` ms."""
+    p50, p95, top = (*np.percentile(latencies, [50, 95]), max(latencies)) if latencies else (np.nan,) * 3
+    ok = "yes" if (p50 if target[0] == 50 else p95) < target[1] else "NO"
+    return [str(len(latencies)), str(errors(outcomes)), f"{p50:,.1f}", f"{p95:,.1f}", f"{top:,.0f}", ok]
+
+
+def bench_status_endpoints(base: str, args: argparse.Namespace) -> None:
+    """Every status endpoint as of the latest close at 20 clients, then distinct historical as_of."""
+    table = Table(title="status endpoints on loopback, 20 concurrent clients (as of the latest close)")
+    for column in ("endpoint", "requests", "errors", "p50 ms", "p95 ms", "max ms", "p95 < 50 ms"):
+        table.add_column(column, justify="left" if column == "endpoint" else "right")
+    for path in ("/api/status", "/api/channels", "/api/claims", "/ui/card"):
+        url = f"{base}{path}?as_of=latest"
+        httpx.get(url, timeout=60).raise_for_status()  # the board of 'latest' once, apart
+        latencies, outcomes = asyncio.run(load([url], args.requests, 20, args.seconds))
+        table.add_row(path, *latency_cells(latencies, outcomes, (95, 50)))
+    console.print(table)
+
+    rng = np.random.default_rng(12)
+    days = pd.bdate_range("1995-01-01", f"{pd.Timestamp.now().year - 1}-12-31")
+    picked = sorted(rng.choice(len(days), size=args.historical, replace=False))
+    urls = [f"{base}/api/status?as_of={days[i].date().isoformat()}" for i in picked]
+    table = Table(title=f"/api/status for {args.historical} distinct historical as_of dates, 20 concurrent clients")
+    for column in ("pass", "requests", "errors", "p50 ms", "p95 ms", "max ms", "p50 < 200 ms"):
+        table.add_column(column, justify="right")
+    for label in ("first (each a new board)", "again (cached)"):
+        latencies, outcomes = asyncio.run(load(urls, len(urls), 20, 600))
+        table.add_row(label, *latency_cells(latencies, outcomes, (50, 200)))
+    console.print(table)
+
+
 def bench_memory(server: subprocess.Popen[bytes], base: str, count: int = 300) -> None:
     """RSS before and after ``count`` /api/charts with distinct as_of (one second apart after 'latest')."""
     latest = pd.Timestamp(httpx.get(f"{base}/api/health", timeout=30).json()["latest"])
@@ -262,11 +297,21 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per endpoint (bounded)")
     parser.add_argument("--clients", type=int, nargs="+", default=[20, 50], help="concurrent clients, each run")
     parser.add_argument("--seconds", type=float, default=30.0, help="time limit per endpoint")
+    parser.add_argument("--historical", type=int, default=60, help="distinct historical as_of dates asked")
+    parser.add_argument("--api-only", action="store_true", help="only the status endpoints (no report, no update)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         db = store_path(workdir)
+        if args.api_only:
+            server, base = start_server(db)
+            try:
+                bench_status_endpoints(base, args)
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+            return
         best, first, size = bench_report(db, workdir)
         table = Table(title="riskcurve report (full history, as of the latest close)")
         for column in ("first build s", "best of 3 s", "target s", "meets target", "file MB"):
@@ -277,6 +322,7 @@ def main() -> None:
         server, base = start_server(db)
         try:
             bench_latency(server, base, args)
+            bench_status_endpoints(base, args)
             bench_memory(server, base)
         finally:
             server.terminate()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +9,7 @@ import pytest
 
 import riskcurve
 from riskcurve.service import Riskcurve
+from tests.show_helpers import copy_store
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,7 @@ def test_latest_is_the_newest_leader_close_as_the_store_facts_say(warm: Riskcurv
 
 
 def test_kept_claims_are_checked_again_when_the_store_changes(real_store_path: Path, tmp_path: Path) -> None:
-    db = tmp_path / "copy.duckdb"
-    shutil.copy(real_store_path, db)
+    db = copy_store(real_store_path, tmp_path)
     rc = riskcurve.open(db)
     before = rc.claims("latest").to_dict()
     check = next(c for c in before["claims"] if c["id"] == "crypto-three-month-decline")

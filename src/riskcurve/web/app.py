@@ -259,6 +259,11 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
         """Store reads and board computations block: keep them off the event loop."""
         return await anyio.to_thread.run_sync(partial(fn, *args))
 
+    async def answer(part: str, when: pd.Timestamp, build: Callable[..., bytes], *args: Any) -> bytes:
+        """A status part already cached, straight from the event loop; otherwise built in a thread."""
+        hit = view.ready(part, when)
+        return hit if hit is not None else await run(build, *args)
+
     def moment(as_of: str | None) -> pd.Timestamp:
         try:
             return view.resolve(as_of)
@@ -304,7 +309,8 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
     )
     async def status(as_of: AsOfQuery = None) -> Response:
         """The stage of the rotation, every rule with its value and threshold, breakouts, context."""
-        return _json(await run(view.status_json, moment(as_of)))
+        when = moment(as_of)
+        return _json(await answer("status", when, view.status_json, when))
 
     @app.get(
         "/api/channels",
@@ -319,7 +325,8 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
     async def channels(as_of: AsOfQuery = None) -> Response:
         """Bill purchases, reserves, the daily TGA, the mortgage spread, stablecoins, ETF flows, the
         net-liquidity decomposition and Fear & Greed, as known at ``as_of``."""
-        return _json(await run(view.part_json, moment(as_of), "channels"))
+        when = moment(as_of)
+        return _json(await answer("channels", when, view.part_json, when, "channels"))
 
     @app.get(
         "/api/claims",
@@ -333,7 +340,8 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
     )
     async def claims(as_of: AsOfQuery = None) -> Response:
         """Each claim of the thesis with the figure the data give on its date and a plain word."""
-        return _json(await run(view.part_json, moment(as_of), "claims"))
+        when = moment(as_of)
+        return _json(await answer("claims", when, view.part_json, when, "claims"))
 
     @app.get("/api/series", response_model=list[SeriesInfo], responses=unavailable, tags=["api"])
     async def series_list() -> Response:
@@ -439,7 +447,8 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
     @app.get("/ui/card", response_class=HTMLResponse, responses={**unavailable, **bad_input}, tags=["dashboard"])
     async def card(as_of: AsOfQuery = None) -> Response:
         """The status card as an HTML fragment (the same template as the report's)."""
-        return HTMLResponse(await run(view.card_html, moment(as_of)))
+        when = moment(as_of)
+        return HTMLResponse(await answer("card", when, view.card_html, when))
 
     page = (
         template_env()
