@@ -80,19 +80,3 @@ def test_distinct_as_of_keep_the_response_cache_under_its_byte_cap(real_store_pa
     assert len(view._snapshots) <= 4
     again = first + pd.Timedelta(seconds=39)
     assert view.charts_json(again) == view.charts_json(again)  # the newest stays cached and answers alike
-
-
-def test_a_ready_answer_is_the_cached_one_and_never_an_older_versions(real_store_path: Path, tmp_path: Path) -> None:
-    """What the event loop may serve without a thread: only bytes already built for this store version."""
-    path = copy_store(real_store_path, tmp_path)
-    view = view_of(path)
-    moment = view.resolve("latest")
-    assert view.ready("status", moment) is None  # nothing built yet: the thread builds it
-    body = view.status_json(moment)
-    assert view.ready("status", moment) == body
-    assert view.ready("claims", moment) is None
-    assert view.ready("claims", moment + pd.Timedelta(minutes=1)) is None
-    assert view.part_json(moment, "claims") == view.ready("claims", moment)
-    with Store(path) as store:
-        store.set_state("bench:note", "a new store version")
-    assert view.ready("status", moment) is None

@@ -259,11 +259,6 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
         """Store reads and board computations block: keep them off the event loop."""
         return await anyio.to_thread.run_sync(partial(fn, *args))
 
-    async def answer(part: str, when: pd.Timestamp, build: Callable[..., bytes], *args: Any) -> bytes:
-        """A status part already cached, straight from the event loop; otherwise built in a thread."""
-        hit = view.ready(part, when)
-        return hit if hit is not None else await run(build, *args)
-
     def moment(as_of: str | None) -> pd.Timestamp:
         try:
             return view.resolve(as_of)
@@ -309,8 +304,7 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
     )
     async def status(as_of: AsOfQuery = None) -> Response:
         """The stage of the rotation, every rule with its value and threshold, breakouts, context."""
-        when = moment(as_of)
-        return _json(await answer("status", when, view.status_json, when))
+        return _json(await run(view.status_json, moment(as_of)))
 
     @app.get(
         "/api/channels",
@@ -325,8 +319,7 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
     async def channels(as_of: AsOfQuery = None) -> Response:
         """Bill purchases, reserves, the daily TGA, the mortgage spread, stablecoins, ETF flows, the
         net-liquidity decomposition and Fear & Greed, as known at ``as_of``."""
-        when = moment(as_of)
-        return _json(await answer("channels", when, view.part_json, when, "channels"))
+        return _json(await run(view.part_json, moment(as_of), "channels"))
 
     @app.get(
         "/api/claims",
@@ -340,8 +333,7 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
     )
     async def claims(as_of: AsOfQuery = None) -> Response:
         """Each claim of the thesis with the figure the data give on its date and a plain word."""
-        when = moment(as_of)
-        return _json(await answer("claims", when, view.part_json, when, "claims"))
+        return _json(await run(view.part_json, moment(as_of), "claims"))
 
     @app.get("/api/series", response_model=list[SeriesInfo], responses=unavailable, tags=["api"])
     async def series_list() -> Response:
@@ -447,8 +439,7 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
     @app.get("/ui/card", response_class=HTMLResponse, responses={**unavailable, **bad_input}, tags=["dashboard"])
     async def card(as_of: AsOfQuery = None) -> Response:
         """The status card as an HTML fragment (the same template as the report's)."""
-        when = moment(as_of)
-        return HTMLResponse(await answer("card", when, view.card_html, when))
+        return HTMLResponse(await run(view.card_html, moment(as_of)))
 
     page = (
         template_env()

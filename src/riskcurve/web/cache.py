@@ -169,19 +169,6 @@ class StoreView:
                         self._snapshots.put(key, snap)
         return snap.at(moment)
 
-    def ready(self, part: str, moment: pd.Timestamp) -> bytes | None:
-        """The cached answer of a status ``part`` ('status', 'channels', 'claims', 'card') at ``moment``,
-        or None. Reads no store and computes nothing (facts of an older store version count as
-        missing), so the event loop may ask it and skip the thread hop, which under 20 clients was
-        most of a cached answer's time."""
-        current = self._facts
-        if current is None or current[0] != self.signature():
-            return None
-        key = (part, (current[0], *self.rc.data_key(current[1], moment)), moment)
-        with self._lock:
-            hit = self._responses.get(key)
-        return None if hit is None else bytes(hit)
-
     def status_json(self, moment: pd.Timestamp) -> bytes:
         key = self.key(moment)
         return self._cached(
