@@ -8,6 +8,9 @@ import pandas as pd
 import pytest
 
 import riskcurve
+from riskcurve.catalog import Catalog
+from riskcurve.data.panel import AlignedPanel
+from riskcurve.data.store import Store
 from riskcurve.service import Riskcurve
 from tests.show_helpers import copy_store
 
@@ -49,3 +52,18 @@ def test_kept_claims_are_checked_again_when_the_store_changes(real_store_path: P
     assert after == riskcurve.open(db).claims("latest").to_dict()
     revised = next(c for c in after["claims"] if c["id"] == "crypto-three-month-decline")
     assert revised["value"] != check["value"]
+
+
+def test_the_coded_preload_holds_what_the_store_gives(real_store: Store, catalog: Catalog) -> None:
+    """The panel reads series and field as positions (no string per row); what it keeps per (series,
+    field) must be exactly the store's as-of rows, in the same order."""
+    moment = pd.Timestamp("2026-01-09 23:59:59", tz="UTC")
+    ids, fields = list(catalog), ["close", "value", "volume", "market_cap"]
+    panel = AlignedPanel(real_store, catalog, moment)
+    panel.preload(ids, fields)
+    plain = real_store.as_of(ids, fields=fields, as_of=moment)
+    body = plain[["member", "date", "value", "available_at"]]
+    groups = plain.groupby(["series_id", "field"], sort=False).indices
+    assert len(groups) > 100  # every stored series and field of the catalog
+    for (sid, field), rows in groups.items():
+        pd.testing.assert_frame_equal(panel._cache[(sid, field)], body.iloc[rows].reset_index(drop=True))
