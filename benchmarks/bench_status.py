@@ -16,13 +16,21 @@ need: riskcurve's status also computes the rest of the board (purchases, real yi
 relative strength, reset context), breakout confirmations and freshness, so the ratio flatters
 the peer a little.
 
-The store is built once in a temp dir (``run_update`` with ``csv_sources``; not timed). The script
+(c) ``Riskcurve.status`` in-process, as the CLI and the API ask it (board, stages, channels and
+claims), on a service that has answered once (claims are checked once per store version).
+(d) status cost against stored history: ``status_at`` on the full store and on a copy holding only
+the last five years before AS_OF, and as of 1995 vs AS_OF on the full store.
+
+The store is built once in a temp dir (``run_update`` with ``csv_sources``; not timed), or taken from
+RISKCURVE_DB when set. The script
 then checks the peer's stage against riskcurve's, session by session, and says where they differ.
 Run: .venv/bin/python benchmarks/bench_status.py
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -33,6 +41,7 @@ from pandas.tseries.holiday import USFederalHolidayCalendar
 from rich.console import Console
 from rich.table import Table
 
+import riskcurve
 from _common import DATA_DIR, best_of, report
 from riskcurve.catalog import load_catalog
 from riskcurve.data.panel import AlignedPanel
@@ -54,9 +63,19 @@ def build_store(path: Path) -> None:
         assert run_update(store, list(catalog.values()), csv_sources(DATA_DIR)).ok
 
 
-def riskcurve_status(path: Path) -> Status:
+def riskcurve_status(path: Path, as_of: pd.Timestamp = AS_OF) -> Status:
     with Store(path, read_only=True) as store:
-        return status_at(AlignedPanel(store, catalog, AS_OF))
+        return status_at(AlignedPanel(store, catalog, as_of))
+
+
+def short_history(path: Path, target: Path, years: int = 5) -> Path:
+    """A copy of the store holding only the observations dated within ``years`` before AS_OF."""
+    shutil.copy(path, target)
+    with Store(target) as store:
+        cut = (AS_OF - pd.DateOffset(years=years)).date()
+        store.con.execute("DELETE FROM observations WHERE date < ?", [cut])
+        store.con.execute("CHECKPOINT")
+    return target
 
 
 def riskcurve_timeline(path: Path) -> tuple[StageHistory, pd.DataFrame, pd.DataFrame]:
@@ -331,12 +350,19 @@ def agreement(ours: StageHistory, board: pd.DataFrame, peer_board: pd.DataFrame,
 def main() -> None:
     warnings.simplefilter("ignore", ShortSampleWarning)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.duckdb"
-        build_store(path)
+        path = Path(os.environ.get("RISKCURVE_DB") or Path(tmp) / "bench.duckdb")
+        if not path.exists():
+            build_store(path)
         status = riskcurve_status(path)
         history, timeline, board = riskcurve_timeline(path)
         t_status = best_of(lambda: riskcurve_status(path))
         t_timeline = best_of(lambda: riskcurve_timeline(path))
+        service = riskcurve.open(path)
+        service.status(AS_OF)
+        t_service = best_of(lambda: service.status(AS_OF))
+        short = short_history(path, Path(tmp) / "five-years.duckdb")
+        t_short = best_of(lambda: riskcurve_status(short))
+        t_1995 = best_of(lambda: riskcurve_status(path, pd.Timestamp("1995-06-30 21:00", tz="UTC")))
     t_pd_status = best_of(pandas_status)
     t_pd_timeline = best_of(pandas_full)
     peer_board = pandas_board()
@@ -356,6 +382,13 @@ def main() -> None:
                 2.0,
             ),
             (
+                "riskcurve Riskcurve.status (+ channels, claims; service answered once)",
+                t_service,
+                "plain pandas: as above",
+                t_pd_status,
+                None,
+            ),
+            (
                 f"stage timeline since {START} (board + classify + timeline)",
                 t_timeline,
                 "plain pandas: same, whole history + runs",
@@ -365,6 +398,18 @@ def main() -> None:
         ],
     )
     agreement(history, board, peer_board, peer_stage)
+    history_table(t_status, t_short, t_1995)
+
+
+def history_table(full: float, short: float, early: float) -> None:
+    """How the status cost follows the history stored or seen (target: independent of it)."""
+    table = Table(title="status_at cost against stored history (best of 3)")
+    for column in ("case", "seconds", "full store / case"):
+        table.add_column(column, justify="left" if column == "case" else "right")
+    table.add_row(f"full store, as of {AS_OF:%Y-%m-%d}", f"{full:.3f}", "1.0x")
+    table.add_row(f"last 5 years stored, as of {AS_OF:%Y-%m-%d}", f"{short:.3f}", f"{full / short:.1f}x")
+    table.add_row("full store, as of 1995-06-30", f"{early:.3f}", f"{full / early:.1f}x")
+    Console(width=140).print(table)
 
 
 if __name__ == "__main__":

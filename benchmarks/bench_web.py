@@ -1,6 +1,6 @@
 """Report build time and API latency on the full data (a script, not a test).
 
-    .venv/bin/python benchmarks/bench_web.py [--requests 1000] [--clients 20] [--seconds 30]
+    .venv/bin/python benchmarks/bench_web.py [--requests 1000] [--clients 20] [--seconds 30] [--api-only]
 
 1. `build_report` on the whole history (target < 5 s) and the file size.
 2. `riskcurve serve` in a subprocess on a free loopback port; 20, then 50 concurrent httpx clients
@@ -9,6 +9,9 @@
    the cached /api/status), errors (0 expected) and the server's RSS before and after. The first,
    uncached request of each is reported apart: /api/status computes the indicator board (about a
    second) once per store version and data moment, then serves it from an in-process cache.
+   Then every status endpoint (/api/status, /api/channels, /api/claims, /ui/card as of latest) at
+   20 clients (target p95 < 50 ms each), and clients asking for distinct historical as_of dates
+   (one business day each, 1995 to last year; target p50 < 200 ms): each is a new board.
 3. Memory: 300 /api/charts with distinct as_of (the server's RSS before and after; the response
    cache is bounded by bytes).
 4. `riskcurve update` (one more Russell 2000 session) while the clients read
@@ -83,8 +86,20 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc): the server's own cost,
+    which the machine's other load does not inflate the way it inflates latency."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def load(
-    urls: list[str], requests: int, clients: int, seconds: float, stop: asyncio.Event | None = None
+    urls: list[str],
+    requests: int,
+    clients: int,
+    seconds: float,
+    stop: asyncio.Event | None = None,
+    timeout: float = 30,
 ) -> tuple[list[float], Counter[str]]:
     """Latencies (ms) and outcomes ('200', '503+retry', 'other ...') of up to ``requests`` GETs by
     ``clients`` concurrent clients within ``seconds`` (or until ``stop``), cycling through ``urls``."""
@@ -95,7 +110,7 @@ async def load(
 
     async def client() -> None:
         nonlocal remaining
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=timeout) as http:
             while remaining > 0 and time.monotonic() < deadline and not (stop and stop.is_set()):
                 remaining -= 1
                 url = urls[remaining % len(urls)]
@@ -147,6 +162,16 @@ def start_server(db: Path) -> tuple[subprocess.Popen[bytes], str]:
         time.sleep(0.2)
 
 
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """Terminate the server; kill it if it is still busy with a board after ten seconds."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def bench_latency(server: subprocess.Popen[bytes], base: str, args: argparse.Namespace) -> None:
     ten_years = (pd.Timestamp.now() - pd.DateOffset(years=10)).date().isoformat()
     endpoints = {
@@ -183,6 +208,45 @@ def bench_latency(server: subprocess.Popen[bytes], base: str, args: argparse.Nam
                 f"{rss_mb(server.pid):,.0f}",
                 "yes" if p95 < 50 else "NO",
             )
+    console.print(table)
+
+
+def latency_cells(latencies: list[float], outcomes: Counter[str], target: tuple[int, float]) -> list[str]:
+    """Requests, errors, p50, p95 and max ms, and whether percentile ``target[0]`` is under ``target[1]`` ms."""
+    p50, p95, top = (*np.percentile(latencies, [50, 95]), max(latencies)) if latencies else (np.nan,) * 3
+    ok = "yes" if (p50 if target[0] == 50 else p95) < target[1] else "NO"
+    return [str(len(latencies)), str(errors(outcomes)), f"{p50:,.1f}", f"{p95:,.1f}", f"{top:,.0f}", ok]
+
+
+def bench_status_endpoints(server: subprocess.Popen[bytes], base: str, args: argparse.Namespace) -> None:
+    """Every status endpoint as of the latest close at 20 clients, then distinct historical as_of."""
+    table = Table(title="status endpoints on loopback, 20 concurrent clients (as of the latest close)")
+    for column in ("endpoint", "requests", "errors", "p50 ms", "p95 ms", "max ms", "p95 < 50 ms", "server CPU ms/req"):
+        table.add_column(column, justify="left" if column == "endpoint" else "right")
+    for path in ("/api/status", "/api/channels", "/api/claims", "/ui/card"):
+        url = f"{base}{path}?as_of=latest"
+        httpx.get(url, timeout=60).raise_for_status()  # the board of 'latest' once, apart
+        cpu = cpu_seconds(server.pid)
+        latencies, outcomes = asyncio.run(load([url], args.requests, 20, args.seconds))
+        per_request = (cpu_seconds(server.pid) - cpu) * 1000 / max(len(latencies), 1)
+        table.add_row(path, *latency_cells(latencies, outcomes, (95, 50)), f"{per_request:.2f}")
+    console.print(table)
+    if args.historical:
+        bench_historical(base, args.historical)
+
+
+def bench_historical(base: str, count: int) -> None:
+    """/api/status for ``count`` distinct business days since 1995 at 20 clients, twice."""
+    rng = np.random.default_rng(12)
+    days = pd.bdate_range("1995-01-01", f"{pd.Timestamp.now().year - 1}-12-31")
+    picked = sorted(rng.choice(len(days), size=count, replace=False))
+    urls = [f"{base}/api/status?as_of={days[i].date().isoformat()}" for i in picked]
+    table = Table(title=f"/api/status for {count} distinct historical as_of dates, 20 concurrent clients")
+    for column in ("pass", "requests", "errors", "p50 ms", "p95 ms", "max ms", "p50 < 200 ms"):
+        table.add_column(column, justify="right")
+    for label in ("first (each a new board)", "again (cached)"):
+        latencies, outcomes = asyncio.run(load(urls, len(urls), 20, 900, timeout=300))
+        table.add_row(label, *latency_cells(latencies, outcomes, (50, 200)))
     console.print(table)
 
 
@@ -247,8 +311,7 @@ def bench_update_under_load(db: Path, workdir: Path, clients: int, seconds: floa
     try:
         took, code, outcomes = asyncio.run(scenario())
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_server(server)
     table = Table(title=f"riskcurve update (one more RUT session) under {clients} reading clients")
     for column in ("update s", "exit code", "< 30 s", "reader answers"):
         table.add_column(column, justify="right")
@@ -262,11 +325,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per endpoint (bounded)")
     parser.add_argument("--clients", type=int, nargs="+", default=[20, 50], help="concurrent clients, each run")
     parser.add_argument("--seconds", type=float, default=30.0, help="time limit per endpoint")
+    parser.add_argument("--historical", type=int, default=60, help="distinct historical as_of dates asked (0: none)")
+    parser.add_argument("--api-only", action="store_true", help="only the status endpoints (no report, no update)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         db = store_path(workdir)
+        if args.api_only:
+            server, base = start_server(db)
+            try:
+                bench_status_endpoints(server, base, args)
+            finally:
+                stop_server(server)
+            return
         best, first, size = bench_report(db, workdir)
         table = Table(title="riskcurve report (full history, as of the latest close)")
         for column in ("first build s", "best of 3 s", "target s", "meets target", "file MB"):
@@ -277,10 +349,10 @@ def main() -> None:
         server, base = start_server(db)
         try:
             bench_latency(server, base, args)
+            bench_status_endpoints(server, base, args)
             bench_memory(server, base)
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            stop_server(server)
         bench_update_under_load(db, workdir, max(args.clients), args.seconds)
         console.print("the load generator and the server share the machine's cores (2 here)")
 

@@ -65,6 +65,8 @@ STUDY_STATE_KEY = "study:last"
 #: Thresholds tried for each alternative leader (all count in the multiple-testing family).
 ALT_THRESHOLDS = {"net_liquidity_growth_13w": (0.0, 0.02, 0.04), "usdt_growth_30d": (0.02, 0.05, 0.10)}
 SeriesProgress = Callable[[SeriesSpec, str], None]
+#: Claims checked at one moment and the warnings (data caveats) their check raised.
+_CheckedClaims = tuple[list[ClaimCheck], list[tuple[Warning | str, type[Warning]]]]
 StudyProgress = Callable[[str, float], None]
 
 
@@ -232,6 +234,13 @@ def _fingerprint(store: Store) -> str:
     return hashlib.sha256(repr(tuple(str(v) for v in row)).encode()).hexdigest()[:12]
 
 
+def _latest_close(store: Store, leader: str) -> pd.Timestamp | None:
+    """When the newest ``leader`` close was published: what 'latest' means (one small query)."""
+    sql = "SELECT max(available_at) FROM observations WHERE series_id = ? AND field = 'close'"
+    latest = store.scalar(sql, [leader])
+    return None if latest is None else pd.Timestamp(str(latest)).tz_convert("UTC")
+
+
 class Riskcurve:
     """One store, one catalog, one set of settings; every answer riskcurve gives comes from here."""
 
@@ -246,6 +255,8 @@ class Riskcurve:
         self.calendar: list[CalendarEvent] = load_events(settings.event_paths)
         self.claim_list = load_claims([*CHANNEL_KEYS, *MARKET_FIGURES], settings.claim_paths)
         self._decisions = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
+        # Checked claims of one store version, by check moment (see ``_claims``).
+        self._checked: tuple[str, dict[pd.Timestamp, _CheckedClaims]] = ("", {})
 
     @property
     def db_path(self) -> Path:
@@ -322,7 +333,8 @@ class Riskcurve:
         if as_of is None:
             return pd.Timestamp.now(tz="UTC").floor("s")
         if isinstance(as_of, str) and as_of.strip().lower() == "latest":
-            latest = self.facts().latest
+            with self.reader() as store:
+                latest = _latest_close(store, self.leader)
             if latest is None:
                 raise NoDataError(f"as_of latest: the store holds no {self.leader} closes yet; run `riskcurve update`")
             return latest
@@ -341,9 +353,7 @@ class Riskcurve:
             stamps = store.con.execute(
                 "SELECT DISTINCT epoch_ns(available_at) AS ns FROM observations ORDER BY ns"
             ).fetchnumpy()["ns"]
-            latest = store.scalar(
-                "SELECT max(available_at) FROM observations WHERE series_id = ? AND field = 'close'", [self.leader]
-            )
+            latest = _latest_close(store, self.leader)
             coverage = {str(r["series_id"]): dict(r) for r in store.coverage().to_dict("records")}
             pairs = store.con.execute(
                 "SELECT DISTINCT series_id, field FROM observations ORDER BY series_id, field"
@@ -355,7 +365,7 @@ class Riskcurve:
             fields.setdefault(str(sid), []).append(str(name))
         return StoreFacts(
             available_ns=np.asarray(stamps, dtype="int64"),
-            latest=None if latest is None else pd.Timestamp(str(latest)).tz_convert("UTC"),
+            latest=latest,
             coverage=coverage,
             fields={sid: tuple(values) for sid, values in fields.items()},
             study=StudyRun.from_json(study_text) if study_text else None,
@@ -515,9 +525,27 @@ class Riskcurve:
                 results[claim.id] = pending(claim)
             else:
                 due.setdefault(day_end, []).append(claim)
+        checked = self._checked_claims(store) if due else {}
         for day_end, claims in due.items():
-            results.update((c.claim.id, c) for c in check_claims(claims, AlignedPanel(store, self.catalog, day_end)))
+            if day_end not in checked:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    checks = check_claims(claims, AlignedPanel(store, self.catalog, day_end))
+                checked[day_end] = (checks, [(w.message, w.category) for w in caught])
+            checks, caveats = checked[day_end]
+            for message, category in caveats:  # a cached check keeps its caveats (they become notes)
+                warnings.warn(message, category, stacklevel=2)
+            results.update((c.claim.id, c) for c in checks)
         return Claims(as_of=moment, checks=tuple(results[claim.id] for claim in self.claim_list))
+
+    def _checked_claims(self, store: Store) -> dict[pd.Timestamp, _CheckedClaims]:
+        """The claims already checked on this store version, by check moment. A check sees only what
+        was published by its own past date, so every later as-of of the same data gets the same
+        answer; recomputing it costs a panel and the channels per check date (a third of a status)."""
+        fingerprint = _fingerprint(store)
+        if self._checked[0] != fingerprint:
+            self._checked = (fingerprint, {})
+        return self._checked[1]
 
     def timeline(self, start: str | pd.Timestamp | None = None, end: str | pd.Timestamp | None = None) -> pd.DataFrame:
         """Runs of the confirmed stage (start, end, stage, name, sessions) as known at ``end``."""

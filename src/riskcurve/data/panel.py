@@ -162,10 +162,11 @@ class AlignedPanel:
         missing = sorted({sid for sid in wanted for field in fields if (sid, field) not in self._cache})
         if not missing:
             return
-        frame = self.store.as_of(missing, fields=fields, as_of=self.as_of)
+        frame = self.store.as_of(missing, fields=fields, as_of=self.as_of, coded=True)
         body = frame[["member", "date", "value", "available_at"]]
         for (sid, field), rows in frame.groupby(["series_id", "field"], sort=False).indices.items():
-            self._cache.setdefault((str(sid), str(field)), body.iloc[rows].reset_index(drop=True))
+            key = (missing[int(sid) - 1], fields[int(field) - 1])
+            self._cache.setdefault(key, body.iloc[rows].reset_index(drop=True))
         empty = body.iloc[0:0]
         for sid in missing:
             for field in fields:

@@ -483,12 +483,24 @@ class Store:
         as_of: pd.Timestamp | None = None,
         start: pd.Timestamp | None = None,
         end: pd.Timestamp | None = None,
+        coded: bool = False,
     ) -> pd.DataFrame:
         """Latest value of each (series, member, field, date) known at ``as_of`` (all vintages when None).
 
         ``available_at`` in the result is when that date was *first* known: the time a signal built
         on it could have acted (see AlignedPanel for the revision caveat).
+
+        ``coded`` (with ``series_ids`` and ``fields``) gives ``series_id`` and ``field`` as their
+        1-based positions in those lists: a Python string per row costs more than the query itself
+        on the coin universe.
         """
+        keys = "series_id, member, field"
+        key_params: list[object] = []
+        if coded:
+            if series_ids is None or fields is None:
+                raise ValueError("coded needs series_ids and fields")
+            keys = "list_position(?, series_id)::INT AS series_id, member, list_position(?, field)::INT AS field"
+            key_params = [list(series_ids), list(fields)]
         clauses, params = ["TRUE"], []
         if as_of is not None:
             clauses.append("available_at <= ?")
@@ -512,14 +524,14 @@ class Store:
         frame = _frame(
             self.con.execute(
                 f"""
-            SELECT series_id, member, field, date,
+            SELECT {keys}, date,
                    arg_max(value, available_at) AS value,
                    min(available_at) AS available_at
             FROM observations WHERE {" AND ".join(clauses)}
             GROUP BY ALL
             ORDER BY series_id, member, field, date
             """,
-                params,
+                [*key_params, *params],
             )
         )
         frame["date"] = pd.to_datetime(frame["date"]).astype("datetime64[ns]")
