@@ -302,9 +302,9 @@ def stationary_block_length(x: FloatArray) -> float:
     m_max = int(np.ceil(np.sqrt(nobs))) + kn
     cv = 2 * np.sqrt(np.log10(nobs) / nobs)
     acv = np.zeros(m_max + 1)
-    abs_acorr = np.zeros(m_max + 1)
     opt_m: int | None = None
     m = m_max
+    quiet = 0  # insignificant autocorrelations in a row, up to the previous lag
     for i in range(m_max + 1):
         cross_prod = eps[i:] @ eps[: nobs - i]
         acv[i] = cross_prod / nobs
@@ -314,12 +314,13 @@ def stationary_block_length(x: FloatArray) -> float:
             continue
         v1 = eps[i + 1 :] @ eps[i + 1 :]
         v2 = eps[: -(i + 1)] @ eps[: -(i + 1)]
-        abs_acorr[i] = np.abs(cross_prod) / np.sqrt(v1 * v2)
-        if i >= kn and np.all(abs_acorr[i - kn : i] < cv):
+        abs_acorr = np.abs(cross_prod) / np.sqrt(v1 * v2)
+        if i >= kn and quiet >= kn:  # arch: all(abs_acorr[i - kn : i] < cv)
             opt_m = i - kn
             m = min(2 * max(opt_m, 1), m_max)
             if i >= m:
                 break
+        quiet = quiet + 1 if abs_acorr < cv else 0
     g = 0.0
     lr_acv = acv[0]
     for k in range(1, m + 1):
