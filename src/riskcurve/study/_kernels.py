@@ -109,25 +109,24 @@ def breakout_events_grid(
 
     ``highs[r]`` is the prior-window maximum for the lookback of row ``r``; definitions point
     at their row so each lookback's rolling maximum is computed once per sweep, not once per
-    definition. Events of definition ``d`` are ``events[offsets[d]:offsets[d + 1]]``. Two
-    passes (count, then fill) keep memory at the size of the answer.
+    definition. Events of definition ``d`` are ``events[offsets[d]:offsets[d + 1]]``. One pass:
+    each definition's events land in a buffer that doubles when the next one might not fit, and
+    the answer is copied out at its own size (the state machine, not the copy, is the cost).
     """
     n = close.shape[0]
     n_defs = def_high_row.shape[0]
-    buffer = np.empty(n, np.int64)
     offsets = np.zeros(n_defs + 1, np.int64)
+    events = np.empty(4 * n, np.int64)
     for d in range(n_defs):
+        if events.shape[0] - offsets[d] < n:  # a definition has at most n events
+            grown = np.empty(2 * events.shape[0], np.int64)
+            grown[: offsets[d]] = events[: offsets[d]]
+            events = grown
         k = _detect_breakouts(
-            close, highs[def_high_row[d]], def_factor[d], def_confirmation[d], def_cooldown[d], buffer
+            close, highs[def_high_row[d]], def_factor[d], def_confirmation[d], def_cooldown[d], events[offsets[d] :]
         )
         offsets[d + 1] = offsets[d] + k
-    events = np.empty(offsets[n_defs], np.int64)
-    for d in range(n_defs):
-        k = _detect_breakouts(
-            close, highs[def_high_row[d]], def_factor[d], def_confirmation[d], def_cooldown[d], buffer
-        )
-        events[offsets[d] : offsets[d] + k] = buffer[:k]
-    return offsets, events
+    return offsets, events[: offsets[n_defs]].copy()
 
 
 # --------------------------------------------------------------------------- forward returns
