@@ -198,3 +198,42 @@ def test_placebo_kernel_matches_reference_and_respects_spacing() -> None:
     # Two events 199 apart among 200 dates: the only placement is {0, 199}.
     positions = np.arange(200, dtype=np.float64)
     np.testing.assert_array_equal(_kernels.placebo_means(positions, 2, 199, 20, 3), np.full(20, 99.5))
+
+
+def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+    out = np.zeros(n)
+    shocks = rng.normal(size=n)
+    for t in range(1, n):
+        out[t] = phi * out[t - 1] + shocks[t]
+    return out
+
+
+def test_block_length_is_arch_politis_white_to_the_last_bit() -> None:
+    """Stopping once the bandwidth is known changes nothing: the same float as arch, for series
+    whose first insignificant run comes early (white noise), late (strong persistence), never
+    (a random walk: every lag up to the maximum) and for sparse event-day series like the sweep's."""
+    from arch.bootstrap import optimal_block_length
+
+    rng = np.random.default_rng(12)
+    sparse = np.where(rng.random(4000) < 0.03, rng.normal(size=4000), 0.0)
+    overlapping = pd.Series(sparse).rolling(60, min_periods=1).sum().to_numpy()  # a 60-day forward window
+    series = [
+        *(_ar1(rng, n, phi) for n in (40, 500, 4000) for phi in (0.0, 0.3, 0.8, 0.97)),
+        np.cumsum(rng.normal(size=3000)),
+        sparse,
+        overlapping,
+    ]
+    for x in series:
+        assert _kernels.stationary_block_length(x) == optimal_block_length(x)["stationary"].iloc[0]
+
+
+def test_bootstrap_means_over_several_column_tiles_match_the_index_paths() -> None:
+    """300 columns of 4,000 rows outgrow one cache tile: the second, zero-padded tile must replay
+    exactly the blocks (wrapping ones included) that the index paths of the same seed draw."""
+    n, k, reps = 4000, 300, 20
+    assert k > _kernels.BOOTSTRAP_TILE_BYTES // (8 * (n + 1))  # really more than one tile
+    x = np.random.default_rng(3).normal(size=(n, k))
+    means = _kernels.stationary_bootstrap_means(x, reps, 1 / 40.0, 777)
+    idx = _kernels.stationary_bootstrap_indices(n, reps, 1 / 40.0, 777)
+    expected = np.stack([x[path].mean(axis=0) for path in idx])
+    np.testing.assert_allclose(means, expected, rtol=1e-12, atol=1e-14)

@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from arch.bootstrap import SPA, StepM, optimal_block_length
+from arch.bootstrap import SPA, StepM
 from scipy import stats
 
 from riskcurve.errors import DataValidationError, ShortSampleWarning
@@ -369,14 +369,14 @@ def _resolve_block(x: FloatArray, block: float | None) -> float:
             raise ValueError(f"block must be >= 1, got {block}")
         return float(block)
     if x.ndim == 1:
-        return max(1.0, float(optimal_block_length(x)["stationary"].iloc[0]))
+        return max(1.0, _kernels.stationary_block_length(x))
     # Many columns: the median over at most 100 evenly spaced ones is representative and cheap.
     cols = np.unique(np.linspace(0, x.shape[1] - 1, min(x.shape[1], 100)).astype(np.int64))
     sample = x[:, cols]
     sample = sample[:, sample.std(axis=0) > 0]
     if sample.shape[1] == 0:
         return 1.0
-    return max(1.0, float(np.median(optimal_block_length(sample)["stationary"])))
+    return max(1.0, float(np.median([_kernels.stationary_block_length(col) for col in sample.T])))
 
 
 def _check_reps(reps: int) -> None:
@@ -413,7 +413,7 @@ def stationary_bootstrap_ci(
     The mean (the default) runs entirely in a compiled kernel that never materializes the
     resampled series. Any other ``stat`` (a function of a 1-D array) is applied to index
     paths generated in chunks of 256 resamples. ``block=None`` picks the mean block length
-    by Politis-White (2004) through ``arch.bootstrap.optimal_block_length``.
+    by Politis-White (2004) (``_kernels.stationary_block_length``, arch's estimator).
     """
     arr = _finite_1d(x, "x")
     _check_reps(reps)

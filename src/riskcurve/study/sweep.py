@@ -485,14 +485,14 @@ def signal_excess_returns(
     usable = np.isfinite(ret)
     ret = ret[usable]
     n_bars = log_price.shape[0]
-    columns = {}
-    for d, label in enumerate(definitions["label"]):
+    labels = definitions["label"].tolist()
+    # One (columns, rows) block that the frame wraps as it is, not a dict of columns to copy.
+    values = np.empty((len(labels) * h.shape[0], ret.shape[0]))
+    for d in range(len(labels)):
         ev_entries = entries[events[offsets[d] : offsets[d + 1]]]
-        for horizon in h:
-            pos = _kernels.holding_positions(n_bars, ev_entries, int(horizon))
-            held = pos[usable]
-            columns[(label, int(horizon))] = (held - held.mean()) * ret
+        for i, horizon in enumerate(h):
+            held = _kernels.holding_positions(n_bars, ev_entries, int(horizon))[usable]
+            values[d * h.shape[0] + i] = (held - held.mean()) * ret
     index = follower.index[usable] if isinstance(follower, pd.Series) else pd.Index(np.flatnonzero(usable))
-    frame = pd.DataFrame(columns, index=index)
-    frame.columns.names = ["definition", "horizon"]
-    return frame
+    columns = pd.MultiIndex.from_product([labels, [int(x) for x in h]], names=["definition", "horizon"])
+    return pd.DataFrame(values.T, index=index, columns=columns, copy=False)
