@@ -17,6 +17,7 @@ import pandas as pd
 from riskcurve._json import records
 from riskcurve.data.panel import AlignedPanel
 from riskcurve.measures import channels as ch
+from riskcurve.measures.liquidity import TGA_CONVENTIONS, panel_wednesday_tga
 from riskcurve.thesis import CHANNEL_ANCHOR, RMP_START, STALE_AFTER
 
 #: Units as a reader sees them, and how to print a value in each.
@@ -351,7 +352,7 @@ def compute_channels(panel: AlignedPanel, anchor: pd.Timestamp = CHANNEL_ANCHOR)
             )
             for n in (5, 20)
         ]
-    readings += _decomposition(at, s("WALCL"), tga, s("RRPONTSYD"))
+    readings += _decomposition(at, s("WALCL"), panel_wednesday_tga(panel), s("RRPONTSYD"))
     funding = panel.members("FUNDING", "close").get("BTC", pd.Series(dtype=float)).dropna()
     interest = panel.members("OI_BINANCE_COINM", "close").get("BTC", pd.Series(dtype=float)).dropna()
     readings += [
@@ -422,14 +423,15 @@ def compute_channels(panel: AlignedPanel, anchor: pd.Timestamp = CHANNEL_ANCHOR)
     return Channels(as_of=panel.as_of, anchor=anchor, readings=tuple(readings))
 
 
-def _decomposition(at: _Context, fed: pd.Series, tga: pd.Series, rrp: pd.Series) -> list[ChannelReading]:
-    """The 4- and 13-week change of net liquidity and its parts, with the Wednesday-level TGA (the DTS
-    Wednesday close), not WTREGEN's week average, so every part is a level of the same Wednesday."""
-    wednesday_tga = tga[tga.index.day_of_week == 2]
-    convention = "Wednesday levels: WALCL - DTS Wednesday TGA close - RRP"
+def _decomposition(at: _Context, fed: pd.Series, tga: pd.DataFrame, rrp: pd.Series) -> list[ChannelReading]:
+    """The 4- and 13-week change of net liquidity and its parts, with the board's Wednesday-level TGA
+    (``panel_wednesday_tga``: the DTS Wednesday close, WDTGAL, WTREGEN only before either begins), so
+    every part is a level of the same Wednesday where the data allow; the convention names the TGA used."""
+    level = tga["value"]
     out = []
     for weeks in (4, 13):
-        parts = ch.net_liquidity_decomposition(fed, wednesday_tga, rrp, weeks)
+        parts = ch.net_liquidity_decomposition(fed, level, rrp, weeks)
+        convention = _decomposition_convention(tga, None if parts is None else parts["net"].date, weeks)
         for part, label in (
             ("net", "net liquidity"),
             ("fed_assets", "  from Fed assets"),
@@ -445,8 +447,18 @@ def _decomposition(at: _Context, fed: pd.Series, tga: pd.Series, rrp: pd.Series)
                     figure,
                     "usd_bn",
                     convention,
-                    wednesday_tga,
+                    level,
                     WEEKLY,
                 )
             )
     return out
+
+
+def _decomposition_convention(tga: pd.DataFrame, end: pd.Timestamp | None, weeks: int) -> str:
+    """"WALCL - TGA - RRP" naming the TGA convention at both ends of the window (both when it switched)."""
+    sources = tga["source"]
+    if end is not None:
+        sources = sources.loc[end - pd.Timedelta(weeks=weeks, days=7) : end]
+    names = list(dict.fromkeys(TGA_CONVENTIONS[str(s)] for s in sources.iloc[[0, -1]])) if len(sources) else []
+    tga_text = " then ".join(names) or "Wednesday level"
+    return f"WALCL - TGA - RRP, TGA as {tga_text}"

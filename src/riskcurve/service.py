@@ -518,7 +518,7 @@ class Riskcurve:
             panel = AlignedPanel(store, self.catalog, moment)
             board = compute_board(panel, self.board_config)
             status = self._status(panel, board)
-            components = _components(panel, pd.DatetimeIndex(board.frame.index))
+            components = _components(panel, board)
             freshness = panel.staleness(list(self.catalog))
         freshness.insert(0, "name", [self.catalog[sid].name for sid in freshness.index])
         freshness.insert(1, "frequency", [self.catalog[sid].frequency for sid in freshness.index])
@@ -704,13 +704,14 @@ def _ended(freshness: pd.DataFrame, catalog: Catalog) -> np.ndarray:
     return ((newest - last).to_numpy() > limit) & last.notna().to_numpy()
 
 
-def _components(panel: AlignedPanel, sessions: pd.DatetimeIndex) -> pd.DataFrame:
-    """Net-liquidity components in USD bn as published by each session's close (the liquidity chart)."""
-    ids = panel.catalog.by_role("liquidity_component")
-    if not ids:
-        return pd.DataFrame(index=sessions)
-    frame = panel.on_clock(ids, decision_times("nyse", sessions))
+def _components(panel: AlignedPanel, board: Board) -> pd.DataFrame:
+    """Net-liquidity components in USD bn as published by each session's close (the liquidity chart):
+    WALCL and RRP from the panel, the TGA the board's own (the Wednesday level, see ``wednesday_tga``)."""
+    sessions = pd.DatetimeIndex(board.frame.index)
+    walcl, _, rrp = panel.catalog.by_role("liquidity_component")
+    frame = panel.on_clock([walcl, rrp], decision_times("nyse", sessions))
     frame.index = sessions
+    frame["TGA"] = board.frame["net_liquidity_tga"]
     return frame
 
 

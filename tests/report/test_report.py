@@ -192,9 +192,9 @@ def test_a_large_study_result_is_embedded_once_and_summarised() -> None:
 
 def test_snapshot_status_is_the_cli_document(snapshot: Snapshot, real_store_path: Path) -> None:
     assert snapshot.status.to_dict() == cli_status(str(real_store_path), "latest")
-    assert set(snapshot.components.columns) == {"WALCL", "WTREGEN", "RRPONTSYD"}
+    assert set(snapshot.components.columns) == {"WALCL", "TGA", "RRPONTSYD"}  # the board's Wednesday-level TGA
     last = snapshot.components.dropna().iloc[-1]
-    assert last["WALCL"] - last["WTREGEN"] - last["RRPONTSYD"] == pytest.approx(
+    assert last["WALCL"] - last["TGA"] - last["RRPONTSYD"] == pytest.approx(
         snapshot.status.to_dict()["net_liquidity"]["usd_bn"]
     )
 
