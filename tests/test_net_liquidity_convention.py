@@ -140,6 +140,5 @@ def test_status_and_decomposition_say_which_tga_convention_they_use(
     assert "week average" in compute_channels(early)["net_liquidity_net_13w"].convention
     # A 13-week window that straddles the first DTS Wednesday (2022-04-20) names both conventions.
     straddle = compute_channels(AlignedPanel(real_store, catalog, "2022-06-30"))["net_liquidity_net_13w"]
-    assert straddle.value is not None and "week average" in straddle.convention and "then Wednesday level" in (
-        straddle.convention
-    )
+    assert straddle.value is not None
+    assert "week average" in straddle.convention and "then Wednesday level" in straddle.convention

@@ -455,7 +455,7 @@ def _decomposition(at: _Context, fed: pd.Series, tga: pd.DataFrame, rrp: pd.Seri
 
 
 def _decomposition_convention(tga: pd.DataFrame, end: pd.Timestamp | None, weeks: int) -> str:
-    """"WALCL - TGA - RRP" naming the TGA convention at both ends of the window (both when it switched)."""
+    """The convention text naming the TGA convention at both ends of the window (both when it switched)."""
     sources = tga["source"]
     if end is not None:
         sources = sources.loc[end - pd.Timedelta(weeks=weeks, days=7) : end]

@@ -323,6 +323,24 @@ def status(as_of: AsOfOption = None, as_json: JsonOption = False, db: DbOption =
     console.print(result.summary(), highlight=False, markup=False)
 
 
+@app.command()
+def leaders(as_of: AsOfOption = None, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Do net-liquidity or stablecoin growth lead crypto better than the Russell 2000 breakout?
+
+    Every configuration (the breakout included) is a placebo test; the family is Holm-adjusted.
+    Example: riskcurve leaders --as-of latest
+    """
+    try:
+        result = _service(db).alt_leaders(as_of)
+    except RiskcurveError as exc:
+        _fail(str(exc))
+        return
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    console.print(result.summary(), highlight=False, markup=False)
+
+
 # Ten years: crypto history is about fifteen years long, so a longer forward window leaves no events
 # to measure (and a huge one only overflows dates further down).
 MAX_HORIZON_DAYS = 3650

@@ -608,7 +608,8 @@ class Riskcurve:
         self, as_of: str | pd.Timestamp | None = None, followers: Sequence[str] = ("ETH", "BTC")
     ) -> AltLeaderStudy:
         """The lab's question for the new channels: do net-liquidity or stablecoin growth crossings lead
-        the followers (placebo tests, Holm over every configuration)? Not used by the stage rules."""
+        the followers better than the Russell 2000 breakout (the board's breakouts, tested alike; placebo
+        tests, Holm over every configuration)? Not used by the stage rules."""
         from riskcurve.study.alt_inputs import alt_leader_signals
         from riskcurve.study.alt_leaders import alt_leader_study
 
@@ -617,7 +618,9 @@ class Riskcurve:
             panel = AlignedPanel(store, self.catalog, moment)
             signals = alt_leader_signals(panel)
             closes = {name: panel.series(name).dropna() for name in followers}
-        return alt_leader_study(signals, {k: ALT_THRESHOLDS[k] for k in signals}, closes)
+            breakouts = pd.DatetimeIndex([e.date for e in compute_board(panel, self.board_config).breakouts])
+        thresholds = {k: ALT_THRESHOLDS[k] for k in signals}
+        return alt_leader_study(signals, thresholds, closes, benchmark=breakouts, as_of=moment)
 
     def ledger(
         self,

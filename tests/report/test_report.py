@@ -253,3 +253,14 @@ def test_the_card_shows_every_claim_and_channel(page: Page, snapshot: Snapshot) 
     assert [row.attrs["data-word"] for row in claims] == [c.word for c in snapshot.status.claims.checks]
     keys = [row.attrs["data-key"] for row in page.find("tr", class_="channel")]
     assert keys == [r.key for r in snapshot.status.channels.readings]
+
+
+def test_the_alternative_leaders_section_states_the_discipline(page: Page, real_store_path: Path) -> None:
+    doc = riskcurve.open(real_store_path).alt_leaders("latest").to_dict()
+    assert " ".join(page.by_id("alt-leaders-verdict").text.split()) == doc["verdict"]
+    meta = " ".join(p.text for p in page.find("p", class_="meta") if "configurations tested" in p.text)
+    assert f"{doc['family_size']} configurations tested" in meta and "Holm" in meta
+    rows = page.find("tr", class_="alt-leader")
+    assert [r.attrs["data-signal"] for r in rows] == [r["signal"] for r in doc["table"]]
+    survives = [r["p_holm"] is not None and r["p_holm"] <= doc["alpha"] for r in doc["table"]]
+    assert [r.attrs["data-survives"] == "yes" for r in rows] == survives
