@@ -230,6 +230,7 @@ class Riskcurve:
         self.calendar: list[CalendarEvent] = load_events(settings.event_paths)
         self.claim_list = load_claims([*CHANNEL_KEYS, *MARKET_FIGURES], settings.claim_paths)
         self._decisions = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
+        self._claims_due_ns = np.sort([_claim_due(c).as_unit("ns").value for c in self.claim_list])
 
     @property
     def db_path(self) -> Path:
@@ -348,7 +349,8 @@ class Riskcurve:
 
     def data_key(self, facts: StoreFacts, moment: pd.Timestamp) -> tuple[Any, ...]:
         """What a snapshot at ``moment`` depends on besides the moment itself: the newest publication
-        it sees and the last NYSE session closed by then (see ``Snapshot.at``)."""
+        it sees, the last NYSE session closed by then, how many claims have fallen due and the UTC day
+        (the channels count a feed's silence in days): ``Snapshot.at`` can re-date the rest, not these."""
         ns = moment.as_unit("ns").value
         seen = int(np.searchsorted(facts.available_ns, ns, side="right")) - 1
         stamp = int(facts.available_ns[seen]) if seen >= 0 else None
@@ -357,7 +359,9 @@ class Riskcurve:
         # Before the board's first session the status is dated by the moment itself: no sharing.
         first = pd.Timestamp(self.board_config.start).tz_localize("UTC")
         early = session is None or pd.Timestamp(session, tz="UTC") < first
-        return (stamp, session, moment if early else None)
+        due = int(np.searchsorted(self._claims_due_ns, ns, side="right"))  # judged from its due moment on
+        day = moment.tz_convert("UTC").date()
+        return (stamp, session, due, day, moment if early else None)
 
     # -- data ----------------------------------------------------------------------------------
     def update(
@@ -494,7 +498,7 @@ class Riskcurve:
         results: dict[str, ClaimCheck] = {}
         due: dict[pd.Timestamp, list[Claim]] = {}
         for claim in self.claim_list:
-            day_end = pd.Timestamp(claim.check, tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+            day_end = _claim_due(claim)
             if day_end > moment:
                 results[claim.id] = pending(claim)
             else:
@@ -685,6 +689,11 @@ def _ledger(inputs: Any, moment: pd.Timestamp, claim_date: date | None) -> Ledge
         moment,
         claim_date=pd.Timestamp(claim_date) if claim_date is not None else CLAIM_DATE,
     )
+
+
+def _claim_due(claim: Claim) -> pd.Timestamp:
+    """The moment a claim is judged: the end of its check date (UTC), as known then."""
+    return pd.Timestamp(claim.check, tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
 
 
 def _ledger_key(channel: str, key: str) -> str:
