@@ -103,7 +103,7 @@ def test_reset_context_has_each_figure_with_its_date_and_percentile(rc: riskcurv
     assert {"btc_depth_1pct", "btc_depth_2pct", "eth_depth_1pct", "eth_depth_2pct", "fear_greed"} <= levels
     # Order-book depth is sampled live only: offline it is unknown and says why, never a number.
     depth = c["eth_depth_2pct_rank"]
-    assert depth.value is None and "sampled live" in str(depth.reason)
+    assert depth.value is None and "sample it live" in str(depth.reason)
 
 
 def test_a_reset_percentile_needs_its_own_history() -> None:

@@ -395,7 +395,7 @@ def _reset(at: _Context, panel: AlignedPanel) -> list[ChannelReading]:
                 "usd_bn",
                 "Binance spot bid + ask, sampled by update/watch (live only)",
                 scale=1e-9,
-                no_data="no data yet: sampled live by update/watch, its history accrues from the first run",
+                no_data="no sample yet: update/watch sample it live, from their first run on",
             )
     greed = panel.series("FEAR_GREED")
     out += _ranked(

@@ -312,8 +312,13 @@ def status(as_of: AsOfOption = None, as_json: JsonOption = False, db: DbOption =
 
     Example: riskcurve status --as-of latest
     """
+    _answer(lambda rc: rc.status(as_of), as_json, db)
+
+
+def _answer(ask: Callable[[Riskcurve], Any], as_json: bool, db: Path | None) -> None:
+    """Ask the service one question and print its typed answer (``summary()``, or ``to_dict()`` as JSON)."""
     try:
-        result = _service(db).status(as_of)
+        result = ask(_service(db))
     except RiskcurveError as exc:
         _fail(str(exc))
         return
@@ -330,15 +335,7 @@ def leaders(as_of: AsOfOption = None, as_json: JsonOption = False, db: DbOption 
     Every configuration (the breakout included) is a placebo test; the family is Holm-adjusted.
     Example: riskcurve leaders --as-of latest
     """
-    try:
-        result = _service(db).alt_leaders(as_of)
-    except RiskcurveError as exc:
-        _fail(str(exc))
-        return
-    if as_json:
-        _print_json(result.to_dict())
-        return
-    console.print(result.summary(), highlight=False, markup=False)
+    _answer(lambda rc: rc.alt_leaders(as_of), as_json, db)
 
 
 # Ten years: crypto history is about fifteen years long, so a longer forward window leaves no events
