@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import riskcurve
-from riskcurve.channels import CHANNEL_KEYS
+from riskcurve.channels import CHANNEL_KEYS, RESET_MIN_HISTORY, _Context, _ranked
 from riskcurve.claims import MARKET_FIGURES, load_claims
 from riskcurve.errors import RiskcurveError
 from tests.conftest import read_data
@@ -87,3 +88,30 @@ def test_a_users_claim_file_is_checked_and_a_mistake_named(
     two.write_text('[[claim]]\nid = "x"\ntext = "t"\nmade = "2026-01-09"\nfigure = "tga"\nabove = 1\nbelow = 2\n')
     with pytest.raises(RiskcurveError, match="exactly one test"):
         load_claims([*CHANNEL_KEYS, *MARKET_FIGURES], [two])
+
+
+def test_reset_context_has_each_figure_with_its_date_and_percentile(rc: riskcurve.Riskcurve, data_dir: Path) -> None:
+    c = rc.channels("2026-01-09")
+    greed = read_data(data_dir / "crypto/market/FEAR_GREED.csv").set_index("date")["value"]
+    known = greed.loc[:"2026-01-09"]  # published 00:10 UTC on its own date
+    assert c["fear_greed"].value == known.iloc[-1] and c["fear_greed"].date == known.index[-1]
+    assert c["fear_greed_rank"].value == pytest.approx((known <= known.iloc[-1]).mean())
+    assert c["fear_greed_rank"].date == known.index[-1]
+    reset = [r for r in c.readings if r.channel == "crypto reset"]
+    levels = {r.key.removesuffix("_7d") for r in reset if not r.key.endswith("_rank")}
+    assert {f"{k}_rank" for k in levels} == {r.key for r in reset if r.key.endswith("_rank")}
+    assert {"btc_depth_1pct", "btc_depth_2pct", "eth_depth_1pct", "eth_depth_2pct", "fear_greed"} <= levels
+    # Order-book depth is sampled live only: offline it is unknown and says why, never a number.
+    depth = c["eth_depth_2pct_rank"]
+    assert depth.value is None and "sample it live" in str(depth.reason)
+
+
+def test_a_reset_percentile_needs_its_own_history() -> None:
+    at = _Context(pd.Timestamp("2026-01-31"))
+    days = pd.date_range(end="2026-01-31", periods=RESET_MIN_HISTORY + 50)
+    full = pd.Series(range(len(days)), index=days, dtype=float)[::-1].set_axis(days)  # newest is the lowest
+    level, rank = _ranked(at, "x", "x", full, "index", "test")
+    assert level.value == 0 and rank.value == pytest.approx(1 / len(days)) and rank.date == days[-1]
+    short = full.iloc[-10:]
+    _, rank = _ranked(at, "x", "x", short, "index", "test")
+    assert rank.value is None and rank.reason == f"history too short (10 of {RESET_MIN_HISTORY} days)"

@@ -246,3 +246,33 @@ def test_the_forward_test_ledger_scores_the_2600_break(rc: Riskcurve) -> None:
     assert rc.ledger("2026-10-09", followers=("ETH",), claim_date=date(2026, 3, 1)).signals[0].date == pd.Timestamp(
         "2026-05-01"
     )
+
+
+def test_a_shared_snapshot_never_keeps_a_claim_pending_past_its_check_date(rc: Riskcurve) -> None:
+    """The dashboard shares one snapshot between moments with the same data key (``Snapshot.at``); a
+    claim falling due in between must be judged, as ``rc.claims`` judges it, not stay pending."""
+    from riskcurve.web.cache import StoreView
+
+    claim = next(c for c in rc.claim_list if c.id == "rmp-pace-through-august")
+    check = pd.Timestamp(claim.check, tz="UTC")
+    before, after = check + pd.Timedelta(hours=23), check + pd.Timedelta(hours=23, minutes=59, seconds=59.5)
+    view = StoreView(rc)
+    words = {}
+    for moment in (before, after):
+        doc = json.loads(view.part_json(moment, "claims"))
+        words[moment] = {c["id"]: c["word"] for c in doc["claims"]}[claim.id]
+        assert words[moment] == {c.claim.id: c.word for c in rc.claims(moment).checks}[claim.id]
+    assert words[before] == "pending" and words[after] != "pending"
+
+
+def test_a_shared_snapshot_counts_a_feeds_silence_in_days_of_its_own_moment(rc: Riskcurve) -> None:
+    """A Saturday and a Sunday after the data end see the same data and the same last session; the
+    channels' "no data since ... (N days)" still counts from each moment's own day."""
+    from riskcurve.web.cache import StoreView
+
+    view = StoreView(rc)
+    latest = rc.resolve("latest")
+    saturday = (latest + pd.offsets.Week(weekday=5)).normalize() + pd.Timedelta(hours=12)
+    for moment in (saturday, saturday + pd.Timedelta(days=1)):
+        served = json.loads(view.part_json(moment, "channels"))["readings"]
+        assert served == rc.channels(moment).to_dict()["readings"]

@@ -9,7 +9,7 @@ Wednesday level, a sum of flows or a level), and a reason when it is unknown.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -17,6 +17,7 @@ import pandas as pd
 from riskcurve._json import records
 from riskcurve.data.panel import AlignedPanel
 from riskcurve.measures import channels as ch
+from riskcurve.measures.liquidity import TGA_CONVENTIONS, panel_wednesday_tga
 from riskcurve.thesis import CHANNEL_ANCHOR, RMP_START, STALE_AFTER
 
 #: Units as a reader sees them, and how to print a value in each.
@@ -75,6 +76,14 @@ CHANNEL_KEYS: tuple[str, ...] = (
     "btc_funding_rank",
     "btc_open_interest",
     "btc_open_interest_rank",
+    "btc_depth_1pct",
+    "btc_depth_1pct_rank",
+    "btc_depth_2pct",
+    "btc_depth_2pct_rank",
+    "eth_depth_1pct",
+    "eth_depth_1pct_rank",
+    "eth_depth_2pct",
+    "eth_depth_2pct_rank",
     "fear_greed",
     "fear_greed_rank",
 )
@@ -351,85 +360,96 @@ def compute_channels(panel: AlignedPanel, anchor: pd.Timestamp = CHANNEL_ANCHOR)
             )
             for n in (5, 20)
         ]
-    readings += _decomposition(at, s("WALCL"), tga, s("RRPONTSYD"))
-    funding = panel.members("FUNDING", "close").get("BTC", pd.Series(dtype=float)).dropna()
-    interest = panel.members("OI_BINANCE_COINM", "close").get("BTC", pd.Series(dtype=float)).dropna()
-    readings += [
-        at.reading(
-            "btc_funding_7d",
-            "crypto reset",
-            "BTC perpetual funding, 7-day mean",
-            ch.level(funding.rolling(7).mean()),
-            "pct8h",
-            "Coinalyze daily close, percent per 8 hours",
-            funding,
-            DAILY,
-        ),
-        at.reading(
-            "btc_funding_rank",
-            "crypto reset",
-            "BTC funding, percentile",
-            ch.percentile_of_last(funding),
-            "rank",
-            "share of its own history at or below the latest value",
-            funding,
-            DAILY,
-        ),
-        at.reading(
-            "btc_open_interest",
-            "crypto reset",
-            "BTC open interest (Binance coin-margined)",
-            _scaled(ch.level(interest), 1e-9),
-            "usd_bn",
-            "Coinalyze daily close",
-            interest,
-            DAILY,
-        ),
-        at.reading(
-            "btc_open_interest_rank",
-            "crypto reset",
-            "BTC open interest, percentile",
-            ch.percentile_of_last(interest),
-            "rank",
-            "share of its own history at or below the latest value",
-            interest,
-            DAILY,
-        ),
-    ]
-    greed = s("FEAR_GREED")
-    readings += [
-        at.reading(
-            "fear_greed",
-            "crypto reset",
-            "Crypto Fear & Greed (0-100)",
-            ch.level(greed),
-            "index",
-            "alternative.me, 00:00 UTC",
-            greed,
-            DAILY,
-        ),
-        at.reading(
-            "fear_greed_rank",
-            "crypto reset",
-            "Fear & Greed, percentile",
-            ch.percentile_of_last(greed),
-            "rank",
-            "share of its own history at or below the latest value",
-            greed,
-            DAILY,
-        ),
-    ]
+    readings += _decomposition(at, s("WALCL"), panel_wednesday_tga(panel), s("RRPONTSYD"))
+    readings += _reset(at, panel)
     return Channels(as_of=panel.as_of, anchor=anchor, readings=tuple(readings))
 
 
-def _decomposition(at: _Context, fed: pd.Series, tga: pd.Series, rrp: pd.Series) -> list[ChannelReading]:
-    """The 4- and 13-week change of net liquidity and its parts, with the Wednesday-level TGA (the DTS
-    Wednesday close), not WTREGEN's week average, so every part is a level of the same Wednesday."""
-    wednesday_tga = tga[tga.index.day_of_week == 2]
-    convention = "Wednesday levels: WALCL - DTS Wednesday TGA close - RRP"
+#: The percentile of a reset figure needs this much of its own history (daily samples).
+RESET_MIN_HISTORY = 250
+RANK_CONVENTION = "share of its own history at or below the latest value"
+
+
+def _reset(at: _Context, panel: AlignedPanel) -> list[ChannelReading]:
+    """The crypto "reset" the thesis rests on: BTC funding and open interest, BTC and ETH order-book
+    depth within 1% and 2% of mid (live samples: their history accrues from the first `update`), and Fear
+    & Greed, each with its date and its percentile against its own history (unknown, with how much
+    history there is, until it has ``RESET_MIN_HISTORY`` days)."""
+    funding = panel.members("FUNDING", "close").get("BTC", pd.Series(dtype=float)).dropna()
+    interest = panel.members("OI_BINANCE_COINM", "close").get("BTC", pd.Series(dtype=float)).dropna()
+    out = [
+        *_ranked(at, "btc_funding", "BTC perpetual funding", funding, "pct8h", "Coinalyze daily close, percent per 8h",
+                 level=funding.rolling(7).mean(), level_label="BTC perpetual funding, 7-day mean",
+                 level_key="btc_funding_7d"),
+        *_ranked(at, "btc_open_interest", "BTC open interest", interest, "usd_bn", "Coinalyze daily close",
+                 scale=1e-9, level_label="BTC open interest (Binance coin-margined)"),
+    ]  # fmt: skip
+    for coin in ("BTC", "ETH"):
+        for field, pct in (("value", 1), ("depth_2pct", 2)):
+            depth = panel.series(f"BOOK_DEPTH_{coin}", field).dropna()
+            out += _ranked(
+                at,
+                f"{coin.lower()}_depth_{pct}pct",
+                f"{coin} order-book depth within {pct}% of mid",
+                depth,
+                "usd_bn",
+                "Binance spot bid + ask, sampled by update/watch (live only)",
+                scale=1e-9,
+                no_data="no sample yet: update/watch sample it live, from their first run on",
+            )
+    greed = panel.series("FEAR_GREED")
+    out += _ranked(
+        at, "fear_greed", "Crypto Fear & Greed", greed, "index", "alternative.me, 00:00 UTC",
+        level_label="Crypto Fear & Greed (0-100)",
+    )  # fmt: skip
+    return out
+
+
+def _ranked(
+    at: _Context,
+    key: str,
+    label: str,
+    series: pd.Series,
+    unit: str,
+    convention: str,
+    *,
+    scale: float = 1.0,
+    level: pd.Series | None = None,
+    level_label: str | None = None,
+    level_key: str | None = None,
+    no_data: str | None = None,
+) -> list[ChannelReading]:
+    """A reset figure's level (``level`` when it is a smoothing of ``series``) and its percentile;
+    ``no_data`` says why a series without a single observation has none."""
+    known = series.dropna()
+    figure = _scaled(ch.level(known if level is None else level), scale)
+    shown = at.reading(level_key or key, "crypto reset", level_label or label, figure, unit, convention, known, DAILY)
+    rank = at.reading(
+        f"{key}_rank",
+        "crypto reset",
+        f"{label}, percentile",
+        ch.percentile_of_last(known, RESET_MIN_HISTORY),
+        "rank",
+        RANK_CONVENTION,
+        known,
+        DAILY,
+    )
+    if rank.reason == "history too short":
+        rank = replace(rank, reason=f"history too short ({len(known)} of {RESET_MIN_HISTORY} days)")
+    if no_data is not None and known.empty:
+        shown, rank = replace(shown, reason=no_data), replace(rank, reason=no_data)
+    return [shown, rank]
+
+
+def _decomposition(at: _Context, fed: pd.Series, tga: pd.DataFrame, rrp: pd.Series) -> list[ChannelReading]:
+    """The 4- and 13-week change of net liquidity and its parts, with the board's Wednesday-level TGA
+    (``panel_wednesday_tga``: the DTS Wednesday close, WDTGAL, WTREGEN only before either begins), so
+    every part is a level of the same Wednesday where the data allow; the convention names the TGA used."""
+    level = tga["value"]
     out = []
     for weeks in (4, 13):
-        parts = ch.net_liquidity_decomposition(fed, wednesday_tga, rrp, weeks)
+        parts = ch.net_liquidity_decomposition(fed, level, rrp, weeks)
+        convention = _decomposition_convention(tga, None if parts is None else parts["net"].date, weeks)
         for part, label in (
             ("net", "net liquidity"),
             ("fed_assets", "  from Fed assets"),
@@ -445,8 +465,18 @@ def _decomposition(at: _Context, fed: pd.Series, tga: pd.Series, rrp: pd.Series)
                     figure,
                     "usd_bn",
                     convention,
-                    wednesday_tga,
+                    level,
                     WEEKLY,
                 )
             )
     return out
+
+
+def _decomposition_convention(tga: pd.DataFrame, end: pd.Timestamp | None, weeks: int) -> str:
+    """The convention text naming the TGA convention at both ends of the window (both when it switched)."""
+    sources = tga["source"]
+    if end is not None:
+        sources = sources.loc[end - pd.Timedelta(weeks=weeks, days=7) : end]
+    names = list(dict.fromkeys(TGA_CONVENTIONS[str(s)] for s in sources.iloc[[0, -1]])) if len(sources) else []
+    tga_text = " then ".join(names) or "Wednesday level"
+    return f"WALCL - TGA - RRP, TGA as {tga_text}"

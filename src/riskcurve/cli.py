@@ -312,8 +312,13 @@ def status(as_of: AsOfOption = None, as_json: JsonOption = False, db: DbOption =
 
     Example: riskcurve status --as-of latest
     """
+    _answer(lambda rc: rc.status(as_of), as_json, db)
+
+
+def _answer(ask: Callable[[Riskcurve], Any], as_json: bool, db: Path | None) -> None:
+    """Ask the service one question and print its typed answer (``summary()``, or ``to_dict()`` as JSON)."""
     try:
-        result = _service(db).status(as_of)
+        result = ask(_service(db))
     except RiskcurveError as exc:
         _fail(str(exc))
         return
@@ -321,6 +326,16 @@ def status(as_of: AsOfOption = None, as_json: JsonOption = False, db: DbOption =
         _print_json(result.to_dict())
         return
     console.print(result.summary(), highlight=False, markup=False)
+
+
+@app.command()
+def leaders(as_of: AsOfOption = None, as_json: JsonOption = False, db: DbOption = None) -> None:
+    """Do net-liquidity or stablecoin growth lead crypto better than the Russell 2000 breakout?
+
+    Every configuration (the breakout included) is a placebo test; the family is Holm-adjusted.
+    Example: riskcurve leaders --as-of latest
+    """
+    _answer(lambda rc: rc.alt_leaders(as_of), as_json, db)
 
 
 # Ten years: crypto history is about fifteen years long, so a longer forward window leaves no events

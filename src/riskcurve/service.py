@@ -257,6 +257,7 @@ class Riskcurve:
         self._decisions = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
         # Checked claims of one store version, by check moment (see ``_claims``).
         self._checked: tuple[str, dict[pd.Timestamp, _CheckedClaims]] = ("", {})
+        self._claims_due_ns = np.sort([_claim_due(c).as_unit("ns").value for c in self.claim_list])
 
     @property
     def db_path(self) -> Path:
@@ -374,7 +375,8 @@ class Riskcurve:
 
     def data_key(self, facts: StoreFacts, moment: pd.Timestamp) -> tuple[Any, ...]:
         """What a snapshot at ``moment`` depends on besides the moment itself: the newest publication
-        it sees and the last NYSE session closed by then (see ``Snapshot.at``)."""
+        it sees, the last NYSE session closed by then, how many claims have fallen due and the UTC day
+        (the channels count a feed's silence in days): ``Snapshot.at`` can re-date the rest, not these."""
         ns = moment.as_unit("ns").value
         seen = int(np.searchsorted(facts.available_ns, ns, side="right")) - 1
         stamp = int(facts.available_ns[seen]) if seen >= 0 else None
@@ -383,7 +385,9 @@ class Riskcurve:
         # Before the board's first session the status is dated by the moment itself: no sharing.
         first = pd.Timestamp(self.board_config.start).tz_localize("UTC")
         early = session is None or pd.Timestamp(session, tz="UTC") < first
-        return (stamp, session, moment if early else None)
+        due = int(np.searchsorted(self._claims_due_ns, ns, side="right"))  # judged from its due moment on
+        day = moment.tz_convert("UTC").date()
+        return (stamp, session, due, day, moment if early else None)
 
     # -- data ----------------------------------------------------------------------------------
     def update(
@@ -520,7 +524,7 @@ class Riskcurve:
         results: dict[str, ClaimCheck] = {}
         due: dict[pd.Timestamp, list[Claim]] = {}
         for claim in self.claim_list:
-            day_end = pd.Timestamp(claim.check, tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+            day_end = _claim_due(claim)
             if day_end > moment:
                 results[claim.id] = pending(claim)
             else:
@@ -562,7 +566,7 @@ class Riskcurve:
             panel = AlignedPanel(store, self.catalog, moment)
             board = compute_board(panel, self.board_config)
             status = self._status(panel, board)
-            components = _components(panel, pd.DatetimeIndex(board.frame.index))
+            components = _components(panel, board)
             freshness = panel.staleness(list(self.catalog))
         freshness.insert(0, "name", [self.catalog[sid].name for sid in freshness.index])
         freshness.insert(1, "frequency", [self.catalog[sid].frequency for sid in freshness.index])
@@ -652,7 +656,8 @@ class Riskcurve:
         self, as_of: str | pd.Timestamp | None = None, followers: Sequence[str] = ("ETH", "BTC")
     ) -> AltLeaderStudy:
         """The lab's question for the new channels: do net-liquidity or stablecoin growth crossings lead
-        the followers (placebo tests, Holm over every configuration)? Not used by the stage rules."""
+        the followers better than the Russell 2000 breakout (the board's breakouts, tested alike; placebo
+        tests, Holm over every configuration)? Not used by the stage rules."""
         from riskcurve.study.alt_inputs import alt_leader_signals
         from riskcurve.study.alt_leaders import alt_leader_study
 
@@ -661,7 +666,9 @@ class Riskcurve:
             panel = AlignedPanel(store, self.catalog, moment)
             signals = alt_leader_signals(panel)
             closes = {name: panel.series(name).dropna() for name in followers}
-        return alt_leader_study(signals, {k: ALT_THRESHOLDS[k] for k in signals}, closes)
+            breakouts = pd.DatetimeIndex([e.date for e in compute_board(panel, self.board_config).breakouts])
+        thresholds = {k: ALT_THRESHOLDS[k] for k in signals}
+        return alt_leader_study(signals, thresholds, closes, benchmark=breakouts, as_of=moment)
 
     def ledger(
         self,
@@ -729,6 +736,11 @@ def _ledger(inputs: Any, moment: pd.Timestamp, claim_date: date | None) -> Ledge
     )
 
 
+def _claim_due(claim: Claim) -> pd.Timestamp:
+    """The moment a claim is judged: the end of its check date (UTC), as known then."""
+    return pd.Timestamp(claim.check, tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+
+
 def _ledger_key(channel: str, key: str) -> str:
     return f"alert:{channel}:{key}"
 
@@ -749,13 +761,14 @@ def _ended(freshness: pd.DataFrame, catalog: Catalog) -> np.ndarray:
     return ((newest - last).to_numpy() > limit) & last.notna().to_numpy()
 
 
-def _components(panel: AlignedPanel, sessions: pd.DatetimeIndex) -> pd.DataFrame:
-    """Net-liquidity components in USD bn as published by each session's close (the liquidity chart)."""
-    ids = panel.catalog.by_role("liquidity_component")
-    if not ids:
-        return pd.DataFrame(index=sessions)
-    frame = panel.on_clock(ids, decision_times("nyse", sessions))
+def _components(panel: AlignedPanel, board: Board) -> pd.DataFrame:
+    """Net-liquidity components in USD bn as published by each session's close (the liquidity chart):
+    WALCL and RRP from the panel, the TGA the board's own (the Wednesday level, see ``wednesday_tga``)."""
+    sessions = pd.DatetimeIndex(board.frame.index)
+    walcl, _, rrp = panel.catalog.by_role("liquidity_component")
+    frame = panel.on_clock([walcl, rrp], decision_times("nyse", sessions))
     frame.index = sessions
+    frame["TGA"] = board.frame["net_liquidity_tga"]
     return frame
 
 

@@ -4,10 +4,13 @@ The indicator board is the expensive part (about a second on the full data); the
 and the status card all read the same board, so it is computed once per as-of moment here, with the
 same status the service gives ``riskcurve status``, so the numbers agree to the last digit.
 
-``Snapshot.at`` moves a snapshot to another moment that sees the same data and the same last NYSE
-session: only the moment itself and the ages of the series change, which is what lets the dashboard
-cache one board for every request between two publications. (Whether the stage is known depends on
-the leader's close on the last session, which is part of that condition, not on the moment.)
+``Snapshot.at`` moves a snapshot to another moment that sees the same data, the same last NYSE
+session, the same claims due and the same UTC day (``Riskcurve.data_key``): only the moment itself and
+the ages of the series change, which is what lets the dashboard cache one board for every request
+between two publications. (A claim falling due needs the store to be judged, and the channels count
+a feed's silence in the moment's days: a moment across either is another snapshot. Whether the stage
+is known depends on the leader's close on the last session, which is part of that condition, not on
+the moment.)
 """
 
 from __future__ import annotations

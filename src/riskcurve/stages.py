@@ -28,6 +28,7 @@ from riskcurve.errors import CatalogError, unknown_key_hint
 from riskcurve.events import CalendarEvent, events_near
 from riskcurve.measures.board import Board, BoardConfig, compute_board
 from riskcurve.measures.breakout import BreakoutEvent
+from riskcurve.measures.liquidity import TGA_CONVENTIONS
 from riskcurve.thesis import FOLLOW_WINDOW_DAYS
 
 if TYPE_CHECKING:  # the service attaches them; the stage rules never read them
@@ -381,6 +382,7 @@ class Status:
     timeline: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     channels: Channels | None = None  # the liquidity channels beside the rules (the service adds them)
     claims: Claims | None = None  # the thesis's dated claims against the data
+    indicator_sources: dict[str, str] = field(default_factory=dict)  # metric -> series that fed it (board.sources)
 
     @property
     def name(self) -> str:
@@ -414,6 +416,11 @@ class Status:
         text = f"{value:+.1%}" if percent else f"{value:,.1f}{unit}"
         return f"{text} ({_day(self.indicator_dates.get(key))})"
 
+    def _tga_convention(self, prefix: str = "") -> str:
+        """Which TGA the net-liquidity figures use (a Wednesday level, or the week average before those begin)."""
+        source = self.indicator_sources.get("net_liquidity")
+        return f"{prefix}{TGA_CONVENTIONS[source]}" if source in TGA_CONVENTIONS else ""
+
     def summary(self) -> str:
         """A short plain-text headline, the rules and key figures, each with its date."""
         session = f", session {_day(self.session)}" if self.session is not None else ""
@@ -437,7 +444,7 @@ class Status:
             else f"unknown ({alt.reason})"
         )
         lines += [
-            f"  net liquidity: {self._figure('net_liquidity', ' USD bn')}",
+            f"  net liquidity: {self._figure('net_liquidity', ' USD bn')}{self._tga_convention(', TGA as ')}",
             f"  HY spread: {self._figure('hy_oas_level', ' %')}",
             f"  altcoin season index: {alt_text}",
         ]
@@ -496,6 +503,7 @@ class Status:
                 "change_26w": ind.get("net_liquidity_chg_26w"),
                 "zscore_1y": ind.get("net_liquidity_z1y"),
                 "date": jsonable(self.indicator_dates.get("net_liquidity")),
+                "tga_convention": self._tga_convention() or None,
             },
             "purchases": {
                 "treasury_monthly_usd_bn": ind.get("treasury_monthly"),
@@ -734,6 +742,7 @@ def build_status(
         for coin, f in board.context.items()
     }
     dates = board.dates.iloc[-1] if len(board.dates) else pd.Series(dtype="datetime64[ns]")
+    sources = board.sources.iloc[-1] if len(board.sources) else pd.Series(dtype=object)
     return Status(
         as_of=board.as_of,
         session=session,
@@ -748,6 +757,7 @@ def build_status(
         notes=notes,
         indicators={k: jsonable(v) for k, v in latest.items()},
         indicator_dates={str(k): _stamp(v) for k, v in dates.items()},
+        indicator_sources={str(k): str(v) for k, v in sources.items() if isinstance(v, str)},
         context=context,
         follow_window=_follow_window(board.breakouts, when, cfg.follow_window_days),
         events=events_near(calendar, date.fromisoformat(when.date().isoformat()), event_days),

@@ -120,7 +120,9 @@ def _at(text: str, tz: str = NY) -> pd.Timestamp:
         # Dated by settlement: the results came out on the trade day before it.
         ("FED_BILL_PURCHASES", "2026-08-19", "2026-08-19 00:00"),
         ("FED_TSY_OPS", "2026-08-18", "2026-08-18 16:00"),  # dated by trade day: that afternoon
-        ("BTC_ETF_FLOWS", "2026-01-09", "2026-01-12 09:00"),
+        # Farside's next-morning figures get revised: final from 18:00 New York the next business day.
+        ("BTC_ETF_FLOWS", "2026-01-09", "2026-01-12 18:00"),
+        ("ETH_ETF_FLOWS", "2026-01-08", "2026-01-09 18:00"),
     ],
 )
 def test_release_rules(catalog: Catalog, series_id: str, day: str, known_at: str) -> None:
@@ -131,8 +133,10 @@ def test_release_rules(catalog: Catalog, series_id: str, day: str, known_at: str
 @pytest.mark.parametrize(
     ("series_id", "day", "known_at"),
     [
-        ("USDT_SUPPLY", "2026-01-01", "2026-01-01 06:00"),
-        ("STABLECOINS_TOTAL", "2026-01-01", "2026-01-01 06:00"),
+        # A DefiLlama day's point moves until the day ends: known at the next UTC midnight.
+        ("USDT_SUPPLY", "2026-01-01", "2026-01-02 00:00"),
+        ("USDC_SUPPLY", "2026-01-01", "2026-01-02 00:00"),
+        ("STABLECOINS_TOTAL", "2026-01-01", "2026-01-02 00:00"),
         ("FEAR_GREED", "2026-01-01", "2026-01-01 00:10"),
         ("BOOK_DEPTH_BTC", "2026-01-01", "2026-01-01 00:00"),  # a sample's own stamp (realtime_start) rules
     ],
@@ -151,6 +155,19 @@ def test_dts_value_is_unknown_until_the_next_business_day_afternoon(real_store: 
     assert early.series("TGA_DTS").index[-1] == pd.Timestamp("2025-12-30")
 
 
+def test_stablecoin_and_etf_days_are_unknown_until_their_release(real_store: Store, catalog: Catalog) -> None:
+    """USDT of 2026-01-08 is known from 2026-01-09 00:00 UTC; the ETF flows of Thursday 2026-01-08 from
+    Friday 18:00 New York, not the Friday morning (Farside's morning figures get revised)."""
+    day = pd.Timestamp("2026-01-08")
+    before, after = _at("2026-01-08 23:59", "UTC"), _at("2026-01-09 00:00", "UTC")
+    assert AlignedPanel(real_store, catalog, as_of=before).series("USDT_SUPPLY").index[-1] < day
+    assert AlignedPanel(real_store, catalog, as_of=after).series("USDT_SUPPLY").index[-1] == day
+    for sid in ("BTC_ETF_FLOWS", "ETH_ETF_FLOWS"):
+        morning = AlignedPanel(real_store, catalog, as_of=_at("2026-01-09 17:59")).series(sid)
+        evening = AlignedPanel(real_store, catalog, as_of=_at("2026-01-09 18:00")).series(sid)
+        assert morning.index[-1] < day and evening.index[-1] == day
+
+
 # Series whose value for day D is only known after D is over (in its own time zone).
 NEXT_DAY = (
     "TGA_DTS",
@@ -162,6 +179,9 @@ NEXT_DAY = (
     "WDTGAL",
     "BTC_ETF_FLOWS",
     "ETH_ETF_FLOWS",
+    "USDT_SUPPLY",
+    "USDC_SUPPLY",
+    "STABLECOINS_TOTAL",
 )
 
 
@@ -196,6 +216,8 @@ LEVELS = {
     "MORTGAGE30US": 6.5,
     "FED_BILL_PURCHASES": 4.0,
     "USDT_SUPPLY": 1.8e11,
+    "STABLECOINS_TOTAL": 3e11,
+    "BTC_ETF_FLOWS": 250.0,
     "FEAR_GREED": 50.0,
 }
 

@@ -192,9 +192,9 @@ def test_a_large_study_result_is_embedded_once_and_summarised() -> None:
 
 def test_snapshot_status_is_the_cli_document(snapshot: Snapshot, real_store_path: Path) -> None:
     assert snapshot.status.to_dict() == cli_status(str(real_store_path), "latest")
-    assert set(snapshot.components.columns) == {"WALCL", "WTREGEN", "RRPONTSYD"}
+    assert set(snapshot.components.columns) == {"WALCL", "TGA", "RRPONTSYD"}  # the board's Wednesday-level TGA
     last = snapshot.components.dropna().iloc[-1]
-    assert last["WALCL"] - last["WTREGEN"] - last["RRPONTSYD"] == pytest.approx(
+    assert last["WALCL"] - last["TGA"] - last["RRPONTSYD"] == pytest.approx(
         snapshot.status.to_dict()["net_liquidity"]["usd_bn"]
     )
 
@@ -286,3 +286,14 @@ def test_altseason_coins_agree_with_the_index_in_a_season(real_store_path: Path)
     assert coins.universe_size == reading.universe_size
     assert 100 * coins.outperformers / coins.universe_size == pytest.approx(reading.index)
     assert all(c.ret is not None and c.ret > (coins.btc_return or 0) for c in coins.coins if c.beat)
+
+
+def test_the_alternative_leaders_section_states_the_discipline(page: Page, real_store_path: Path) -> None:
+    doc = riskcurve.open(real_store_path).alt_leaders("latest").to_dict()
+    assert " ".join(page.by_id("alt-leaders-verdict").text.split()) == doc["verdict"]
+    meta = " ".join(p.text for p in page.find("p", class_="meta") if "configurations tested" in p.text)
+    assert f"{doc['family_size']} configurations tested" in meta and "Holm" in meta
+    rows = page.find("tr", class_="alt-leader")
+    assert [r.attrs["data-signal"] for r in rows] == [r["signal"] for r in doc["table"]]
+    survives = [r["p_holm"] is not None and r["p_holm"] <= doc["alpha"] for r in doc["table"]]
+    assert [r.attrs["data-survives"] == "yes" for r in rows] == survives

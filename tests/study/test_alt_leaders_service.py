@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 import riskcurve
+from riskcurve.cli import app
 from riskcurve.data.panel import AlignedPanel
 from riskcurve.data.store import Store
+from riskcurve.service import ALT_THRESHOLDS
 from riskcurve.study.alt_inputs import alt_leader_signals
+from riskcurve.study.alt_leaders import decluster
+from riskcurve.web import create_app
 
 
 def test_signals_are_dated_by_publication(real_store_path: Path) -> None:
@@ -23,11 +30,37 @@ def test_signals_are_dated_by_publication(real_store_path: Path) -> None:
 
 
 def test_alt_leaders_from_the_service(real_store_path: Path) -> None:
-    study = riskcurve.open(real_store_path).alt_leaders("2026-01-09")
-    assert study.family_size == 36 and set(study.table["signal"]) == {"net_liquidity_growth_13w", "usdt_growth_30d"}
+    rc = riskcurve.open(real_store_path)
+    study = rc.alt_leaders("2026-01-09")
+    # (3 + 3 thresholds + the breakout) x 2 followers x 3 horizons, all in one Holm family
+    assert study.family_size == (sum(map(len, ALT_THRESHOLDS.values())) + 1) * 2 * 3
+    assert set(study.table["signal"]) == {"net_liquidity_growth_13w", "usdt_growth_30d", "rut_breakout"}
     tested = study.table.dropna(subset=["pvalue"])
     assert (tested["p_holm"] >= tested["pvalue"]).all()
-    assert study.to_dict()["family_size"] == 36 and "configurations tested" in str(study)
+    assert "configurations tested" in str(study) and "verdict:" in str(study)
+    # The benchmark's events are the board's breakouts as known then, declustered by the 60-day cooldown.
+    breakouts = pd.DatetimeIndex([e.date for e in rc.board("2026-01-09").breakouts])
+    bench = study.table[(study.table["signal"] == "rut_breakout") & (study.table["follower"] == "BTC")]
+    kept = decluster(breakouts, 60)
+    assert 0 < bench["n_events"].min() <= bench["n_events"].max() <= len(kept)
+    assert kept[-1] <= pd.Timestamp("2026-01-09")
+
+
+def test_leaders_command_and_endpoint_state_the_discipline(real_store_path: Path) -> None:
+    expected = riskcurve.open(real_store_path).alt_leaders("2026-01-09").to_dict()
+    result = CliRunner().invoke(app, ["leaders", "--as-of", "2026-01-09", "--json", "--db", str(real_store_path)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["family_size"] == expected["family_size"] and doc["verdict"] == expected["verdict"]
+    assert "Holm" in doc["adjustment"] and doc["benchmark"] == "rut_breakout"
+    text = CliRunner().invoke(app, ["leaders", "--as-of", "2026-01-09", "--db", str(real_store_path)])
+    assert "family:" in text.output and "adjustment: Holm" in text.output and "verdict:" in text.output
+    bad = CliRunner().invoke(app, ["leaders", "--as-of", "someday", "--db", str(real_store_path)])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    with TestClient(create_app(riskcurve.open(real_store_path, lock_wait=1.0))) as client:
+        served = client.get("/api/alt-leaders", params={"as_of": "2026-01-09"})
+        assert served.status_code == 200 and served.json()["verdict"] == expected["verdict"]
+        assert client.get("/api/alt-leaders", params={"as_of": "someday"}).status_code == 422
 
 
 def test_net_liquidity_signal_reaches_back_before_the_daily_tga(real_store_path: Path) -> None:

@@ -359,6 +359,22 @@ class AlignedPanel:
         return pd.DataFrame(rows).set_index("series")
 
 
+def on_clock_published(
+    observed: pd.DataFrame, times: pd.DatetimeIndex, max_age: pd.Timedelta | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """A series built from several published ones (the Wednesday-level TGA) onto decision times.
+
+    ``observed`` is indexed by observation date with columns ``value`` and ``available_at`` (when
+    that value was first known): the same no-look-ahead as-of join as ``AlignedPanel.on_clock_dated``,
+    returning the values and their observation dates.
+    """
+    times = _as_utc_index(times)
+    values, dates = _asof_by_availability(
+        observed.index.to_numpy(), observed["value"].to_numpy(), observed["available_at"], times, max_age=max_age
+    )
+    return pd.Series(values, index=times), pd.Series(dates, index=times)
+
+
 def _as_utc_index(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
     times = pd.DatetimeIndex(times)
     return times.tz_localize("UTC") if times.tz is None else times.tz_convert("UTC")

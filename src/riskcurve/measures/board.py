@@ -19,13 +19,20 @@ from annotated_types import Ge, Gt
 
 from riskcurve._json import jsonable
 from riskcurve._typing import Role
-from riskcurve.data.panel import AlignedPanel, calendar_days, decision_times, nyse_sessions
+from riskcurve.data.panel import AlignedPanel, calendar_days, decision_times, nyse_sessions, on_clock_published
 from riskcurve.errors import CatalogError, ShortSampleWarning, unknown_key_hint
 from riskcurve.measures.breadth import ALTSEASON, altcoin_season_index, altseason_coins
 from riskcurve.measures.breakout import BreakoutConfig, BreakoutEvent, detect_breakouts, relative_strength
 from riskcurve.measures.context import crypto_reset_context
 from riskcurve.measures.credit import curve_10y3m, hy_oas, real_yield
-from riskcurve.measures.liquidity import changes, net_liquidity, purchase_pace, tga_drawdown, zscore
+from riskcurve.measures.liquidity import (
+    changes,
+    net_liquidity,
+    panel_wednesday_tga,
+    purchase_pace,
+    tga_drawdown,
+    zscore,
+)
 from riskcurve.measures.relative import eth_btc_trend, ratio, return_spread
 from riskcurve.thesis import (
     ALTSEASON_MAX_RANKING_AGE,
@@ -427,38 +434,51 @@ def _older(*dates: pd.Series) -> pd.Series:
 
 def _liquidity_and_credit(
     panel: AlignedPanel, times: pd.DatetimeIndex, index: pd.DatetimeIndex, cfg: BoardConfig
-) -> tuple[Columns, Columns]:
-    """Published levels as known at each close: net liquidity, purchases, TGA, credit, rates."""
+) -> tuple[Columns, Columns, Columns]:
+    """Published levels as known at each close: net liquidity, purchases, TGA, credit, rates; and
+    which TGA convention fed the net-liquidity figures each session."""
     catalog = panel.catalog
-    components = catalog.by_role("liquidity_component")
-    walcl, tga, rrp = components
+    walcl, _, rrp = catalog.by_role("liquidity_component")  # the TGA is the Wednesday-level one below
     treast, mbs = catalog.by_role("purchases")
     hy = catalog.one("credit")
     real_10y, nominal_10y, bill_3m = catalog.by_role("rate")
-    levels, seen = panel.on_clock_dated([*components, treast, mbs, hy, real_10y, nominal_10y, bill_3m], times)
+    levels, seen = panel.on_clock_dated([treast, mbs, hy, real_10y, nominal_10y, bill_3m], times)
     levels.index = seen.index = index
     # Net liquidity from the components as published by each close; a component whose newest
     # observation is older than LIQUIDITY_STALE (two missed weekly prints) makes the sum unknown.
-    parts, parts_seen = panel.on_clock_dated(components, times, max_age=LIQUIDITY_STALE)
+    parts, parts_seen = panel.on_clock_dated([walcl, rrp], times, max_age=LIQUIDITY_STALE)
     parts.index = parts_seen.index = index
-    net = net_liquidity(parts[walcl], parts[tga], parts[rrp])
-    out: Columns = {"net_liquidity": net}
+    tga, tga_seen, tga_source = _wednesday_tga_on_clock(panel, times, index)
+    net = net_liquidity(parts[walcl], tga, parts[rrp])
+    out: Columns = {"net_liquidity": net, "net_liquidity_tga": tga}
     out.update({f"net_liquidity_{k}": v for k, v in changes(net.dropna()).items()})
     out["net_liquidity_z1y"] = zscore(net.dropna())
     pace = purchase_pace(levels[treast].dropna(), levels[mbs].dropna())
     out.update(dict(pace.items()))
-    out["tga_chg_13w"] = tga_drawdown(levels[tga].dropna())
+    out["tga_chg_13w"] = tga_drawdown(tga.dropna())
     out.update({f"hy_oas_{k}": v for k, v in hy_oas(levels[hy].dropna(), rank_years=cfg.hy_rank_years).items()})
     out.update({f"real_yield_{k}": v for k, v in real_yield(levels[real_10y].dropna()).items()})
     out["curve_10y3m"] = curve_10y3m(levels[nominal_10y].dropna(), levels[bill_3m].dropna())
-    net_date = _older(*(parts_seen[c] for c in components))
+    net_date = _older(parts_seen[walcl], tga_seen, parts_seen[rrp])
     dates: Columns = {k: net_date for k in out if k.startswith("net_liquidity")}
+    dates["net_liquidity_tga"] = dates["tga_chg_13w"] = tga_seen
     dates.update({k: _older(seen[treast], seen[mbs]) for k in pace.columns})
-    dates["tga_chg_13w"] = seen[tga]
     dates.update({k: seen[hy] for k in out if k.startswith("hy_oas_")})
     dates.update({k: seen[real_10y] for k in out if k.startswith("real_yield_")})
     dates["curve_10y3m"] = _older(seen[nominal_10y], seen[bill_3m])
-    return out, dates
+    sources = {k: tga_source for k in out if k.startswith("net_liquidity") or k == "tga_chg_13w"}
+    return out, dates, sources
+
+
+def _wednesday_tga_on_clock(
+    panel: AlignedPanel, times: pd.DatetimeIndex, index: pd.DatetimeIndex
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """The Wednesday-level TGA (``panel_wednesday_tga``) as published by each close, its observation
+    date and the series it came from (TGA_DTS, WDTGAL or WTREGEN: the convention), per session."""
+    tga = panel_wednesday_tga(panel)
+    values, seen = on_clock_published(tga, times, max_age=LIQUIDITY_STALE)
+    source = pd.Series(tga["source"].reindex(pd.DatetimeIndex(seen)).to_numpy(), index=index, dtype=object)
+    return pd.Series(values.to_numpy(), index=index), pd.Series(seen.to_numpy(), index=index), source
 
 
 def _equities(
@@ -566,7 +586,8 @@ def compute_board(panel: AlignedPanel, config: BoardConfig | None = None) -> Boa
     catalog = panel.catalog
     coins = [s.id for s in catalog.crypto_universe()]
     roles: tuple[Role, ...] = (
-        "liquidity_component", "purchases", "credit", "rate", "large_cap", "tech", "tech_proxy", "leader_volume",
+        "liquidity_component", "tga_daily", "tga_wednesday", "purchases", "credit", "rate", "large_cap", "tech",
+        "tech_proxy", "leader_volume",
     )  # fmt: skip
     used = [cfg.leader, *(sid for role in roles for sid in catalog.by_role(role))]
     panel.preload(used, ["close", "value", "volume"])
@@ -574,8 +595,9 @@ def compute_board(panel: AlignedPanel, config: BoardConfig | None = None) -> Boa
     sessions, times = _sessions(panel, cfg.start)
     index = pd.DatetimeIndex(sessions, name="date")
 
-    columns, dates = _liquidity_and_credit(panel, times, index, cfg)
-    equity, equity_dates, sources = _equities(panel, times, index, cfg)
+    columns, dates, sources = _liquidity_and_credit(panel, times, index, cfg)
+    equity, equity_dates, equity_sources = _equities(panel, times, index, cfg)
+    sources.update(equity_sources)
     columns.update(equity)
     dates.update(equity_dates)
 

@@ -12,6 +12,7 @@ observations dated on or before t.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,12 +26,70 @@ from riskcurve.measures._common import (
     warn_short,
 )
 
+if TYPE_CHECKING:
+    from riskcurve.data.panel import AlignedPanel
+
 #: Weeks per month, to turn a 4-week change into a monthly pace (52 weeks / 12 months).
 WEEKS_PER_MONTH = 52 / 12
 
 
+#: The TGA series net liquidity reads, best first, and the convention each figure then uses. The
+#: H.4.1 WALCL is a Wednesday level, so the TGA should be one too: the DTS Wednesday close (published
+#: Thursday 16:00 New York) or FRED's WDTGAL (the same number, Thursday 16:30); WTREGEN, the
+#: Thursday-to-Wednesday week average, only stands in before the Wednesday levels begin (the DTS
+#: closes in shared/data start 2022-04-18), so the history still reaches back to 2002.
+TGA_CONVENTIONS = {
+    "TGA_DTS": "Wednesday level (DTS Wednesday close)",
+    "WDTGAL": "Wednesday level (H.4.1 WDTGAL)",
+    "WTREGEN": "week average (H.4.1 WTREGEN; before the Wednesday levels begin)",
+}
+
+
+def wednesday_tga(closes: pd.DataFrame, wednesday_levels: pd.DataFrame, week_averages: pd.DataFrame) -> pd.DataFrame:
+    """The TGA on Wednesdays for net liquidity: the Wednesday level where it exists, the week average before.
+
+    Each input is indexed by observation date with columns ``value``, ``available_at`` and ``source``
+    (empty frames are fine). A DTS close is the balance at the end of its day, so a Wednesday without a
+    statement (a holiday) holds the last close before it, published when that close was; Wednesdays
+    come from the closes' own span, never past their last row. The DTS close wins over WDTGAL on a
+    Wednesday both have (it is published half an hour earlier); WTREGEN is used only before the first
+    Wednesday level, never to fill a gap inside their history (that would switch convention mid-way).
+    """
+    levels = _closes_on_wednesdays(closes).combine_first(wednesday_levels)
+    if len(levels):
+        week_averages = week_averages[week_averages.index < levels.index[0]]
+    out = pd.concat([frame for frame in (week_averages, levels) if len(frame)])
+    return out.sort_index() if len(out) else week_averages
+
+
+def _closes_on_wednesdays(closes: pd.DataFrame) -> pd.DataFrame:
+    """Each Wednesday in the closes' span with the last close on or before it (within the week)."""
+    if closes.empty:
+        return closes
+    wednesdays = pd.date_range(closes.index[0], closes.index[-1], freq="W-WED")
+    pos = np.searchsorted(closes.index.to_numpy(), wednesdays.to_numpy(), side="right") - 1
+    held = closes.iloc[pos].set_axis(wednesdays)
+    return held[(wednesdays - closes.index[pos]) < pd.Timedelta(days=7)]
+
+
+def published(panel: AlignedPanel, series_id: str) -> pd.DataFrame:
+    """A series as known at the panel's as-of: ``value`` (standard units), ``available_at`` and ``source``."""
+    if series_id not in panel.catalog:
+        return pd.DataFrame(columns=["value", "available_at", "source"], index=pd.DatetimeIndex([]))
+    values = panel.series(series_id)
+    frame = pd.DataFrame({"value": values, "available_at": panel.availability(series_id), "source": series_id})
+    return frame[values.notna()]
+
+
+def panel_wednesday_tga(panel: AlignedPanel) -> pd.DataFrame:
+    """:func:`wednesday_tga` from the panel's DTS closes, WDTGAL and WTREGEN (the one TGA of net liquidity)."""
+    return wednesday_tga(published(panel, "TGA_DTS"), published(panel, "WDTGAL"), published(panel, "WTREGEN"))
+
+
 def net_liquidity(walcl: pd.Series, tga: pd.Series, rrp: pd.Series) -> pd.Series:
-    """Net liquidity = WALCL - WTREGEN - RRPONTSYD in USD billions, on the components' shared clock.
+    """Net liquidity = WALCL - TGA - RRPONTSYD in USD billions, on the components' shared clock.
+
+    The TGA is :func:`wednesday_tga` (a Wednesday level like WALCL where one exists).
 
     **Inputs must already be aligned** on one clock: each component's level as *published* by each
     decision time, which is the panel's as-of join on availability (``AlignedPanel.on_clock``). A

@@ -169,7 +169,7 @@ def liquidity_chart(board: Board, components: pd.DataFrame) -> go.Figure:
     cuts.append(cut)
     for sid, label, color in (
         ("WALCL", "Fed balance sheet (WALCL)", "#1f77b4"),
-        ("WTREGEN", "Treasury General Account", "#d62728"),
+        ("TGA", "Treasury General Account (Wednesday level; week average before those begin)", "#d62728"),
         ("RRPONTSYD", "Reverse repo (RRP)", "#8c564b"),
     ):
         if sid in components:

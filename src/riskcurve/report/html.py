@@ -132,11 +132,16 @@ def study_sections(study: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def render_report(
-    snapshot: Snapshot, *, started: float, study: StudyChoice, stage_model: dict[str, Any] | None = None
+    snapshot: Snapshot,
+    *,
+    started: float,
+    study: StudyChoice,
+    stage_model: dict[str, Any] | None = None,
+    alt_leaders: dict[str, Any] | None = None,
 ) -> str:
-    """The report's HTML text for ``snapshot``, the study it may show and the stage model's document
-    (``StageModelReport.to_dict()``); it reports the time since ``started`` (perf_counter) as its build
-    time, measured once the charts are built."""
+    """The report's HTML text for ``snapshot``, the study it may show, the stage model's document
+    (``StageModelReport.to_dict()``) and the alternative leaders' (``AltLeaderStudy.to_dict()``); it
+    reports the time since ``started`` (perf_counter) as its build time, measured once the charts are built."""
     figures = build_figures(snapshot)
     if snapshot.status.channels is not None:
         figures["channels"] = decomposition_figure(snapshot.status.channels)
@@ -170,6 +175,7 @@ def render_report(
             study_json=script_json(json.dumps(doc)) if doc is not None else "",
             stage_model=stage_model,
             stage_charts=stage_charts,
+            alt_leaders=alt_leaders,
             plotly_js=Markup(plotly_js()),
             seconds=seconds,
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -200,7 +206,8 @@ def build_report(rc: Riskcurve, as_of: str | pd.Timestamp | None, out_path: Path
     snapshot = rc.snapshot(as_of)
     study = rc.study_for(snapshot.as_of)
     stage_model = rc.stage_model(snapshot.as_of, board=snapshot.board).to_dict()  # the board computed once
-    html = render_report(snapshot, started=started, study=study, stage_model=stage_model)
+    alt_leaders = rc.alt_leaders(snapshot.as_of).to_dict()
+    html = render_report(snapshot, started=started, study=study, stage_model=stage_model, alt_leaders=alt_leaders)
     path = Path(out_path)
     try:
         size = _write_atomically(path, html)

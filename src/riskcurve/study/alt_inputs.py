@@ -1,9 +1,9 @@
 """The alternative leaders' signals from the panel, dated by the UTC day they were published.
 
-Net liquidity on Wednesday levels (WALCL - the DTS Wednesday TGA close - RRP; before the DTS
-closes begin, 2022-04, the week-average WTREGEN stands in) and USDT supply. An observation becomes a signal on the UTC
-day of its publication (``AlignedPanel.availability``): an event that day enters at that day's crypto
-close, after the publication, so no signal is used before it existed.
+Net liquidity on Wednesday levels (WALCL - TGA - RRP, with the board's TGA, ``panel_wednesday_tga``:
+the week-average WTREGEN stands in before the DTS closes begin, 2022-04) and USDT supply. An
+observation becomes a signal on the UTC day of its publication (``AlignedPanel.availability``): an
+event that day enters at that day's crypto close, after the publication, so no signal is used before it existed.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pandas as pd
 
 from riskcurve.data.panel import AlignedPanel
 from riskcurve.measures._common import asof_values
+from riskcurve.measures.liquidity import panel_wednesday_tga
 
 
 def known_days(panel: AlignedPanel, series_id: str, values: pd.Series) -> pd.Series:
@@ -38,23 +39,11 @@ def _values(panel: AlignedPanel, *series_ids: str) -> tuple[str, pd.Series] | No
     return None
 
 
-def _tga(panel: AlignedPanel) -> pd.Series | None:
-    """The Wednesday-level TGA where it exists (DTS closes from 2022-04, or WDTGAL), the week average
-    WTREGEN before that: the daily closes alone would cut the signal's history to four years."""
-    level, average = _values(panel, "TGA_DTS", "WDTGAL"), _values(panel, "WTREGEN")
-    if level is None:
-        return None if average is None else average[1]
-    if average is None:
-        return level[1]
-    earlier = average[1][average[1].index < level[1].index[0]]
-    return pd.concat([earlier, level[1]])
-
-
 def alt_leader_signals(panel: AlignedPanel) -> dict[str, pd.Series]:
     """``net_liquidity_growth_13w`` and ``usdt_growth_30d`` by publication day (absent without data)."""
     out: dict[str, pd.Series] = {}
-    fed, tga, rrp = _values(panel, "WALCL"), _tga(panel), _values(panel, "RRPONTSYD")
-    if fed is not None and tga is not None and rrp is not None:
+    fed, tga, rrp = _values(panel, "WALCL"), panel_wednesday_tga(panel)["value"], _values(panel, "RRPONTSYD")
+    if fed is not None and len(tga) and rrp is not None:
         dates = pd.DatetimeIndex(fed[1].index)
         net = (fed[1] - asof_values(tga, dates) - asof_values(rrp[1], dates)).dropna()
         out["net_liquidity_growth_13w"] = known_days(panel, "WALCL", _growth(net, pd.Timedelta(weeks=13)))

@@ -436,6 +436,22 @@ def create_app(rc: Riskcurve, token: str | None = None, *, hosts: Collection[str
         when = moment(as_of)
         return _json(await run(lambda: dumps(view.rc.stage_model(when).to_dict(), indent=None).encode()))
 
+    @app.get(
+        "/api/alt-leaders",
+        response_model=None,
+        responses={
+            200: {"description": "alternative leaders against the Russell 2000 breakout, Holm-adjusted"},
+            **unavailable,
+            **bad_input,
+        },
+        tags=["api"],
+    )
+    async def alt_leaders(as_of: AsOfQuery = None) -> Response:
+        """Do net-liquidity or stablecoin growth crossings lead BTC and ETH better than the Russell 2000
+        breakout (each a placebo test, one Holm family), as known at ``as_of``."""
+        when = moment(as_of)
+        return _json(await run(lambda: dumps(view.rc.alt_leaders(when).to_dict(), indent=None).encode()))
+
     @app.get("/api/charts", response_model=None, responses={**unavailable, **bad_input}, tags=["dashboard"])
     async def charts(as_of: AsOfQuery = None) -> Response:
         """Every dashboard chart as plotly figure JSON: ``{"as_of": ..., "figures": {name: figure}}``."""
