@@ -64,6 +64,7 @@ class NetLiquidity(BaseModel):
     change_26w: float | None
     zscore_1y: float | None
     date: Day | None
+    tga_convention: str | None = Field(description="which TGA the figure subtracts (Wednesday level or week average)")
 
 
 class Purchases(BaseModel):
