@@ -192,7 +192,8 @@ def fetch_chunks(
         if out.rows >= chunk_rows:
             yield out
             out = Fetched()
-    yield out
+    if out.batches or out.failures or out.skipped:
+        yield out
 
 
 def _fetch_one(out: Fetched, plan: UpdatePlan, spec: SeriesSpec, candidates: list[Source], reach: Reachability) -> None:
