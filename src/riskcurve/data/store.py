@@ -307,12 +307,14 @@ class Store:
         with suppress(Exception):  # on failure: series by series below, where the error is reported
             with self.transaction():
                 for spec, result, changes in checked:
-                    self._insert_series(run_id, spec, result, changes, digests, now)
+                    self._insert_series(run_id, spec, result, changes, now)
+                self._remember([result for _, result, _ in checked], digests)
             return
         for spec, result, changes in checked:
             try:
                 with self.transaction():
-                    self._insert_series(run_id, spec, result, changes, digests, now)
+                    self._insert_series(run_id, spec, result, changes, now)
+                    self._remember([result], digests)
             except Exception as exc:  # roll back this series only, report it, carry on
                 self._refuse(run_id, result, f"{_origin(origins, spec)}{type(exc).__name__}: {exc}", now)
 
@@ -322,16 +324,14 @@ class Store:
         spec: SeriesSpec,
         result: SeriesUpdate,
         changes: pd.DataFrame,
-        digests: Mapping[str, tuple[str, str]],
         now: pd.Timestamp,
     ) -> None:
-        """One series' rows, its log line and its input digest (so a skipped input was really stored)."""
+        """One series' rows and its log line."""
         self._insert(spec, changes)
         result.new_rows = int(changes["old_value"].isna().sum())
         result.revised_rows = len(changes) - result.new_rows
         result.status = "ok"
         self._log(run_id, [result], now)
-        self._remember([result], digests)
 
     def _refuse(self, run_id: str, result: SeriesUpdate, message: str, now: pd.Timestamp) -> None:
         result.status, result.message = "failed", message
@@ -339,10 +339,13 @@ class Store:
         self._log(run_id, [result], now)
 
     def _remember(self, results: Sequence[SeriesUpdate], digests: Mapping[str, tuple[str, str]]) -> None:
-        """Record the input digest of each applied series: the next update skips that input unread."""
-        rows = [[*digests[r.series_id], _utcnow()] for r in results if r.series_id in digests]
-        if rows:
-            self.con.executemany("INSERT OR REPLACE INTO app_state VALUES (?, ?, ?)", rows)
+        """Record the input digest of each applied series, with its rows: the next update skips that
+        input unread only if it was really stored."""
+        rows = [digests[r.series_id] for r in results if r.series_id in digests]
+        if not rows:
+            return
+        state = pd.DataFrame(rows, columns=["key", "value"]).assign(updated_at=_utcnow())
+        self._append("app_state", state, "INSERT OR REPLACE")
 
     @staticmethod
     def _stage(batches: Sequence[tuple[SeriesSpec, str, pd.DataFrame]]) -> pd.DataFrame:
@@ -501,32 +504,33 @@ class Store:
                 "fetched_at": fetched,
             }
         )
-        self.con.register("changes", rows)
-        try:
-            self.con.execute("INSERT INTO observations SELECT * FROM changes")
-        finally:
-            self.con.unregister("changes")
+        self._append("observations", rows)
 
     def _log(self, run_id: str, results: Sequence[SeriesUpdate], now: pd.Timestamp) -> None:
         if not results:
             return
-        self.con.executemany(
-            "INSERT INTO fetch_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    run_id,
-                    r.series_id,
-                    r.source,
-                    now,
-                    _utcnow(),
-                    r.status,
-                    r.new_rows,
-                    r.revised_rows,
-                    (r.message or "")[:_MESSAGE_CHARS] or None,
-                ]
-                for r in results
-            ],
+        rows = pd.DataFrame(
+            {
+                "run_id": run_id,
+                "series_id": [r.series_id for r in results],
+                "source": [r.source for r in results],
+                "started_at": now,
+                "finished_at": _utcnow(),
+                "status": [r.status for r in results],
+                "new_rows": pd.Series([r.new_rows for r in results], dtype="int64"),
+                "revised_rows": pd.Series([r.revised_rows for r in results], dtype="int64"),
+                "message": pd.Series([(r.message or "")[:_MESSAGE_CHARS] or None for r in results], dtype=object),
+            }
         )
+        self._append("fetch_log", rows)
+
+    def _append(self, table: str, rows: pd.DataFrame, verb: str = "INSERT") -> None:
+        """Rows (columns in the table's order) in one statement: DuckDB's executemany runs one per row."""
+        self.con.register("appended", rows)
+        try:
+            self.con.execute(f"{verb} INTO {table} SELECT * FROM appended")
+        finally:
+            self.con.unregister("appended")
 
     # -- reading ---------------------------------------------------------------------------------
     def as_of(

@@ -243,26 +243,43 @@ def check_moves(
     history to compare with (the store checks new rows against what it holds)."""
     if spec.max_jump is None and spec.max_level is None:
         return
-    keep = (frame["field"] == spec.value_field) & (frame["value"] > 0)
-    main = frame[keep].assign(_check=True if only is None else only[keep])
-    for member, group in main.groupby("member", sort=False, observed=True):
-        group = group.sort_values("date")
-        logs = pd.Series(np.log(group["value"].to_numpy()), index=group["date"].to_numpy())
-        checked = group["_check"].to_numpy(dtype=bool)
-        median = logs.rolling(_LEVEL_WINDOW, min_periods=_LEVEL_MIN).median().shift()
-        for limit, base, what in (
-            (spec.max_jump, logs.shift(), "the previous value"),
-            (spec.max_level, median, f"the median of the previous {_LEVEL_WINDOW}"),
-        ):
-            if limit is None:
-                continue
-            bad = ((logs - base).abs() > np.log(limit)) & checked
-            if bad.any():
-                day = bad[bad].index[0]
-                ratio = float(np.exp(logs[day] - base[day]))
-                raise DataValidationError(
-                    f"{_where(origin, lines, str(member), day)}: {spec.value_field}={np.exp(logs[day]):g} "
-                    f"is {ratio:.4g}x {what} ({np.exp(base[day]):g}), beyond the {limit:g}x a period "
-                    f"{spec.id} allows: a unit change or a bad row? Nothing was stored "
-                    "(set max_jump / max_level in the catalog if the move is real)."
-                )
+    values = frame["value"].to_numpy(dtype="float64")
+    keep = (frame["field"].to_numpy() == spec.value_field) & (values > 0)
+    checked = np.ones(len(frame), dtype=bool) if only is None else only.to_numpy(dtype=bool)
+    codes, members = pd.factorize(frame["member"].to_numpy(dtype=object)[keep])
+    dates, logs, checked = frame["date"].to_numpy()[keep], np.log(values[keep]), checked[keep]
+    for code, member in enumerate(members):  # in order of appearance, each by date
+        rows = np.flatnonzero(codes == code)
+        rows = rows[np.argsort(dates[rows], kind="stable")]
+        _check_member_moves(spec, origin, lines, str(member), dates[rows], logs[rows], checked[rows])
+
+
+def _check_member_moves(
+    spec: SeriesSpec,
+    origin: str,
+    lines: Lines | None,
+    member: str,
+    dates: np.ndarray,
+    logs: np.ndarray,
+    checked: np.ndarray,
+) -> None:
+    """``check_moves`` for one member's log values in date order."""
+    previous = np.concatenate([[np.nan], logs[:-1]])
+    median = pd.Series(logs).rolling(_LEVEL_WINDOW, min_periods=_LEVEL_MIN).median().shift().to_numpy()
+    for limit, base, what in (
+        (spec.max_jump, previous, "the previous value"),
+        (spec.max_level, median, f"the median of the previous {_LEVEL_WINDOW}"),
+    ):
+        if limit is None:
+            continue
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero((np.abs(logs - base) > np.log(limit)) & checked)
+        if len(bad):
+            i = int(bad[0])
+            ratio = float(np.exp(logs[i] - base[i]))
+            raise DataValidationError(
+                f"{_where(origin, lines, member, pd.Timestamp(dates[i]))}: {spec.value_field}={np.exp(logs[i]):g} "
+                f"is {ratio:.4g}x {what} ({np.exp(base[i]):g}), beyond the {limit:g}x a period "
+                f"{spec.id} allows: a unit change or a bad row? Nothing was stored "
+                "(set max_jump / max_level in the catalog if the move is real)."
+            )
