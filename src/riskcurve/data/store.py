@@ -243,11 +243,13 @@ class Store:
         origins: Mapping[str, str] | None = None,
         digests: Mapping[str, tuple[str, str]] | None = None,
     ) -> UpdateReport:
-        """Store new and revised rows of each (spec, source, standard frame); one transaction per series.
+        """Store new and revised rows of each (spec, source, standard frame); each series all or nothing.
 
         The diff against the latest stored values is computed once for all series (fast no-op
-        updates); each series is then committed or rolled back on its own, so one bad series never
-        blocks or corrupts the others. ``failures`` (fetch errors found earlier) are logged too.
+        updates); each series is checked on its own, and those that pass are committed together, or,
+        if that commit fails, each in its own transaction, so one bad series never blocks or
+        corrupts the others. The caller bounds memory by the size of ``batches`` (see
+        ``update.fetch_chunks``). ``failures`` (fetch errors found earlier) are logged too.
         ``complete`` names the series whose frame holds every row of its source from a date on
         (series id -> date, None: all): if the store holds rows of that source the frame lacks, the
         input was cut, and the series fails with nothing changed rather than passing as unchanged
