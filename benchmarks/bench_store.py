@@ -88,7 +88,8 @@ def _peer(what: str, specs, data_dir: Path, db: Path) -> dict[str, float]:  # ty
         parts.append(long[["date", "field", "v"]].astype({"v": "float64"}).assign(series_id=spec.id))
     rows = pd.concat(parts, ignore_index=True)
     del parts
-    con = duckdb.connect(str(db), config={"enable_progress_bar": False})  # stdout carries the result
+    con = duckdb.connect(str(db))
+    con.execute("SET enable_progress_bar = false")  # stdout carries the result
     con.register("rows", rows)
     if what == "fresh":
         con.execute("CREATE TABLE obs AS SELECT series_id, field, CAST(date AS DATE) AS date, v AS value FROM rows")
