@@ -3,7 +3,7 @@
 Run: ``PYTHONPATH=src <venv>/bin/python benchmarks/run_all.py`` (a venv with the ``bench`` extra
 adds the vectorbt row; without it that row says so). Each script runs in its own process, so one
 script's imports and caches never flatter the next one's timings; ``--quick`` skips the scaling
-run (``bench_scale.py``, minutes).
+run (``bench_scale.py``, minutes) and the store's 50x universe (``bench_store.py --copies 0``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ["bench_peers.py"],
     ["bench_foundation.py"],
+    ["bench_store.py"],
     ["bench_status.py"],
     ["bench_lab.py"],
     ["bench_web.py"],
@@ -30,6 +31,8 @@ def main() -> int:
     for script in SCRIPTS:
         if quick and script[0] == "bench_scale.py":
             continue
+        if quick and script[0] == "bench_store.py":
+            script = [*script, "--copies", "0"]
         print(f"\n=== {' '.join(script)}", flush=True)
         if subprocess.run([sys.executable, str(HERE / script[0]), *script[1:]], cwd=HERE).returncode:
             failed.append(script[0])

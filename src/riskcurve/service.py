@@ -398,7 +398,8 @@ class Riskcurve:
         on_series: SeriesProgress | None = None,
         deadline: float | None = None,
     ) -> UpdateReport:
-        """Fetch new and revised observations: plan with the store open, download with it closed, apply.
+        """Fetch new and revised observations: plan with the store open, then download in chunks with it
+        closed, opening it to apply each chunk (memory stays bounded; readers get in between).
 
         From the CSV directory when one is configured, else from the live providers (incrementally),
         each probed once and the whole run ending after ``deadline`` seconds (default
@@ -407,9 +408,9 @@ class Riskcurve:
         """
         from riskcurve.data.update import (
             DEFAULT_DEADLINE,
-            apply_fetched,
+            apply_chunks,
             csv_sources,
-            fetch_all,
+            fetch_chunks,
             live_sources,
             plan_update,
         )
@@ -420,7 +421,7 @@ class Riskcurve:
         incremental = data_dir is None
         with self.writer() as store:
             plan = plan_update(store, specs, since=since, incremental=incremental)
-        fetched = fetch_all(
+        chunks = fetch_chunks(
             plan,
             specs,
             sources,
@@ -428,8 +429,7 @@ class Riskcurve:
             on_series=on_series,
             deadline=(deadline or DEFAULT_DEADLINE) if incremental else None,
         )
-        with self.writer() as store:
-            return apply_fetched(store, fetched, specs)
+        return apply_chunks(chunks, self.writer, specs)
 
     def series(self) -> pd.DataFrame:
         """The catalog with what the store holds of each series (one row per series)."""

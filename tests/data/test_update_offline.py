@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from riskcurve.catalog import Catalog, SeriesSpec
 from riskcurve.cli import app
 from riskcurve.data.sources.base import Source
-from riskcurve.data.update import UpdatePlan, fetch_all, probe_host
+from riskcurve.data.update import UpdatePlan, fetch_chunks, probe_host
 from tests.conftest import row_count
 
 runner = CliRunner()
@@ -101,7 +101,7 @@ def test_provider_is_probed_once_and_skipped_after_failing(catalog: Catalog) -> 
         return f"DNS lookup failed for {host}"
 
     source = Counting()
-    out = fetch_all(UpdatePlan({}, {}), specs, [source], probe=probe)
+    (out,) = fetch_chunks(UpdatePlan({}, {}), specs, [source], probe=probe)
     assert probed == ["counting.example"]
     assert source.fetched == []
     assert [f.message for f in out.failures] == [
@@ -113,7 +113,7 @@ def test_deadline_leaves_the_rest_not_reached(catalog: Catalog) -> None:
     specs = catalog.select(["RUT", "SPX", "WALCL"])
     ticks = iter([0.0, 1.0, 11.0, 12.0])  # start, before RUT, before SPX (past 10 s), before WALCL
     source = Counting()
-    out = fetch_all(UpdatePlan({}, {}), specs, [source], probe=None, deadline=10, monotonic=lambda: next(ticks))
+    (out,) = fetch_chunks(UpdatePlan({}, {}), specs, [source], probe=None, deadline=10, monotonic=lambda: next(ticks))
     assert source.fetched == ["RUT"]
     assert {f.series_id: f.message for f in out.failures} == {
         "SPX": "not reached: the run's deadline of 10 s passed",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -115,6 +115,11 @@ class UpdateReport:
 
     def _repr_html_(self) -> str:
         return f"<p>{self.summary()}</p>" + self.to_frame().to_html(index=False)
+
+
+def _origin(origins: Mapping[str, str], spec: SeriesSpec) -> str:
+    """The "<file>: " prefix of a message about a series read from a file (or provider), else nothing."""
+    return f"{origins[spec.id]}: " if spec.id in origins else ""
 
 
 def _frame(result: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -236,59 +241,113 @@ class Store:
         failures: Iterable[SeriesUpdate] = (),
         complete: Mapping[str, date | None] | None = None,
         origins: Mapping[str, str] | None = None,
+        digests: Mapping[str, tuple[str, str]] | None = None,
     ) -> UpdateReport:
-        """Store new and revised rows of each (spec, source, standard frame); one transaction per series.
+        """Store new and revised rows of each (spec, source, standard frame); each series all or nothing.
 
         The diff against the latest stored values is computed once for all series (fast no-op
-        updates); each series is then committed or rolled back on its own, so one bad series never
-        blocks or corrupts the others. ``failures`` (fetch errors found earlier) are logged too.
+        updates); each series is checked on its own, and those that pass are committed together, or,
+        if that commit fails, each in its own transaction, so one bad series never blocks or
+        corrupts the others. The caller bounds memory by the size of ``batches`` (see
+        ``update.fetch_chunks``). ``failures`` (fetch errors found earlier) are logged too.
         ``complete`` names the series whose frame holds every row of its source from a date on
         (series id -> date, None: all): if the store holds rows of that source the frame lacks, the
         input was cut, and the series fails with nothing changed rather than passing as unchanged
         (failed, not a warning: a cut feed is broken, and under cron only a non-zero exit is seen).
-        ``origins`` (series id -> file or provider) prefix the messages of refused series.
+        ``origins`` (series id -> file or provider) prefix the messages of refused series; ``digests``
+        (series id -> (state key, input digest)) are recorded with each series that lands.
         """
         origins = origins or {}
+        digests = digests or {}
         run_id = run_id or uuid.uuid4().hex[:12]
         now = now if now is not None else _utcnow()
         report = UpdateReport(run_id=run_id)
         report.results.extend(failures)
         self._log(run_id, list(failures), now)
-        unchanged: list[SeriesUpdate] = []
         incoming = self._stage(batches)
         diff = self._diff(incoming)
         absent = self._absent(incoming, batches, complete or {}, origins)
-        by_series = dict(tuple(diff.groupby("series_id", sort=False))) if len(diff) else {}
+        del incoming
+        by_series = dict(tuple(diff.groupby("series_id", sort=False, observed=True))) if len(diff) else {}
+        del diff
+        unchanged: list[SeriesUpdate] = []
+        checked: list[tuple[SeriesSpec, SeriesUpdate, pd.DataFrame]] = []
         for spec, source, frame in batches:
             result = SeriesUpdate(series_id=spec.id, source=source, status="unchanged")
             if len(frame):
                 result.first_date = pd.Timestamp(frame["date"].min())
                 result.last_date = pd.Timestamp(frame["date"].max())
-            changes = by_series.get(spec.id)
+            changes = by_series.pop(spec.id, None)
             report.results.append(result)
             if spec.id in absent:
-                result.status, result.message = "failed", absent[spec.id]
-                self._log(run_id, [result], now)
-                continue
-            if changes is None or not len(changes):
+                self._refuse(run_id, result, absent[spec.id], now)
+            elif changes is None or not len(changes):
                 unchanged.append(result)
-                continue
-            try:
-                self._check_history(spec, changes, origins.get(spec.id, spec.id))
-                with self.transaction():
+            else:
+                try:
+                    self._check_history(spec, changes, origins.get(spec.id, spec.id))
                     self._check_units(spec, changes)
-                    self._insert(spec, changes)
-                    result.new_rows = int(changes["old_value"].isna().sum())
-                    result.revised_rows = len(changes) - result.new_rows
-                    result.status = "ok"
-                    self._log(run_id, [result], now)
-            except Exception as exc:  # roll back this series only, report it, carry on
-                origin = f"{origins[spec.id]}: " if spec.id in origins else ""
-                result.status, result.message = "failed", f"{origin}{type(exc).__name__}: {exc}"
-                result.new_rows = result.revised_rows = 0
-                self._log(run_id, [result], now)
-        self._log(run_id, unchanged, now)
+                    checked.append((spec, result, changes))
+                except Exception as exc:
+                    self._refuse(run_id, result, f"{_origin(origins, spec)}{type(exc).__name__}: {exc}", now)
+        self._write(run_id, checked, digests, origins, now)
+        with self.transaction():
+            self._log(run_id, unchanged, now)
+            self._remember(unchanged, digests)
         return report
+
+    def _write(
+        self,
+        run_id: str,
+        checked: Sequence[tuple[SeriesSpec, SeriesUpdate, pd.DataFrame]],
+        digests: Mapping[str, tuple[str, str]],
+        origins: Mapping[str, str],
+        now: pd.Timestamp,
+    ) -> None:
+        """Insert the checked series in one transaction (one commit is far cheaper than one per series);
+        if it fails, each series again in its own, so one bad series rolls back alone."""
+        with suppress(Exception):  # on failure: series by series below, where the error is reported
+            with self.transaction():
+                for spec, result, changes in checked:
+                    self._insert_series(run_id, spec, result, changes, now)
+                self._remember([result for _, result, _ in checked], digests)
+            return
+        for spec, result, changes in checked:
+            try:
+                with self.transaction():
+                    self._insert_series(run_id, spec, result, changes, now)
+                    self._remember([result], digests)
+            except Exception as exc:  # roll back this series only, report it, carry on
+                self._refuse(run_id, result, f"{_origin(origins, spec)}{type(exc).__name__}: {exc}", now)
+
+    def _insert_series(
+        self,
+        run_id: str,
+        spec: SeriesSpec,
+        result: SeriesUpdate,
+        changes: pd.DataFrame,
+        now: pd.Timestamp,
+    ) -> None:
+        """One series' rows and its log line."""
+        self._insert(spec, changes)
+        result.new_rows = int(changes["old_value"].isna().sum())
+        result.revised_rows = len(changes) - result.new_rows
+        result.status = "ok"
+        self._log(run_id, [result], now)
+
+    def _refuse(self, run_id: str, result: SeriesUpdate, message: str, now: pd.Timestamp) -> None:
+        result.status, result.message = "failed", message
+        result.new_rows = result.revised_rows = 0
+        self._log(run_id, [result], now)
+
+    def _remember(self, results: Sequence[SeriesUpdate], digests: Mapping[str, tuple[str, str]]) -> None:
+        """Record the input digest of each applied series, with its rows: the next update skips that
+        input unread only if it was really stored."""
+        rows = [digests[r.series_id] for r in results if r.series_id in digests]
+        if not rows:
+            return
+        state = pd.DataFrame(rows, columns=["key", "value"]).assign(updated_at=_utcnow())
+        self._append("app_state", state, "INSERT OR REPLACE")
 
     @staticmethod
     def _stage(batches: Sequence[tuple[SeriesSpec, str, pd.DataFrame]]) -> pd.DataFrame:
@@ -447,32 +506,33 @@ class Store:
                 "fetched_at": fetched,
             }
         )
-        self.con.register("changes", rows)
-        try:
-            self.con.execute("INSERT INTO observations SELECT * FROM changes")
-        finally:
-            self.con.unregister("changes")
+        self._append("observations", rows)
 
     def _log(self, run_id: str, results: Sequence[SeriesUpdate], now: pd.Timestamp) -> None:
         if not results:
             return
-        self.con.executemany(
-            "INSERT INTO fetch_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    run_id,
-                    r.series_id,
-                    r.source,
-                    now,
-                    _utcnow(),
-                    r.status,
-                    r.new_rows,
-                    r.revised_rows,
-                    (r.message or "")[:_MESSAGE_CHARS] or None,
-                ]
-                for r in results
-            ],
+        rows = pd.DataFrame(
+            {
+                "run_id": run_id,
+                "series_id": [r.series_id for r in results],
+                "source": [r.source for r in results],
+                "started_at": now,
+                "finished_at": _utcnow(),
+                "status": [r.status for r in results],
+                "new_rows": pd.Series([r.new_rows for r in results], dtype="int64"),
+                "revised_rows": pd.Series([r.revised_rows for r in results], dtype="int64"),
+                "message": pd.Series([(r.message or "")[:_MESSAGE_CHARS] or None for r in results], dtype=object),
+            }
         )
+        self._append("fetch_log", rows)
+
+    def _append(self, table: str, rows: pd.DataFrame, verb: str = "INSERT") -> None:
+        """Rows (columns in the table's order) in one statement: DuckDB's executemany runs one per row."""
+        self.con.register("appended", rows)
+        try:
+            self.con.execute(f"{verb} INTO {table} SELECT * FROM appended")
+        finally:
+            self.con.unregister("appended")
 
     # -- reading ---------------------------------------------------------------------------------
     def as_of(

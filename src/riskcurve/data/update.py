@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +23,9 @@ from riskcurve.data.sources.base import Source
 from riskcurve.data.store import SeriesUpdate, Store, UpdateReport
 from riskcurve.errors import RiskcurveError
 
+# Rows fetched before they are applied and released: a few hundred MB at the peak, whatever the
+# universe (the diff runs once per chunk, so fewer, larger chunks are faster).
+CHUNK_ROWS = 1_000_000
 # Re-read this much history on live updates: FRED and exchanges revise recent values.
 REVISION_OVERLAP = timedelta(days=45)
 
@@ -116,6 +121,10 @@ class Fetched:
     complete: dict[str, date | None] = field(default_factory=dict)  # read whole from this date on
     origins: dict[str, str] = field(default_factory=dict)  # series -> file or provider, for messages
 
+    @property
+    def rows(self) -> int:
+        return sum(len(frame) for _, _, frame in self.batches)
+
 
 def plan_update(
     store: Store, specs: Sequence[SeriesSpec], *, since: date | None = None, incremental: bool = False
@@ -138,7 +147,7 @@ def plan_update(
     return UpdatePlan(starts=starts, digests=digests)
 
 
-def fetch_all(
+def fetch_chunks(
     plan: UpdatePlan,
     specs: Sequence[SeriesSpec],
     sources: Sequence[Source],
@@ -148,11 +157,15 @@ def fetch_all(
     probe: Probe | None = probe_host,
     deadline: float | None = None,
     monotonic: Callable[[], float] = time.monotonic,
-) -> Fetched:
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[Fetched]:
     """Fetch every series from the first reachable source that delivers it; never touches the store.
 
-    A provider is probed once (``probe``; None skips probing) and, unreachable, skipped for the rest of
-    the run; after ``deadline`` seconds the remaining series are reported "not reached" unfetched.
+    Yields what was fetched in chunks of about ``chunk_rows`` rows (whole series, at least one), so
+    the caller applies and releases each before the next is read: memory stays bounded however large
+    the universe. A provider is probed once (``probe``; None skips probing) and, unreachable, skipped
+    for the rest of the run; after ``deadline`` seconds the remaining series are reported
+    "not reached" unfetched.
     """
     out = Fetched()
     reach = Reachability(probe)
@@ -176,7 +189,11 @@ def fetch_all(
             out.failures.append(SeriesUpdate(spec.id, candidates[0].name, "failed", message=message))
             continue
         _fetch_one(out, plan, spec, candidates, reach)
-    return out
+        if out.rows >= chunk_rows:
+            yield out
+            out = Fetched()
+    if out.batches or out.failures or out.skipped:
+        yield out
 
 
 def _fetch_one(out: Fetched, plan: UpdatePlan, spec: SeriesSpec, candidates: list[Source], reach: Reachability) -> None:
@@ -211,13 +228,29 @@ def _fetch_one(out: Fetched, plan: UpdatePlan, spec: SeriesSpec, candidates: lis
     out.failures.append(SeriesUpdate(spec.id, candidates[0].name, "failed", message=message))
 
 
-def apply_fetched(store: Store, fetched: Fetched, specs: Sequence[SeriesSpec]) -> UpdateReport:
-    """Apply what was fetched (atomic per series) and remember the digests of what landed."""
-    report = store.apply(fetched.batches, failures=fetched.failures, complete=fetched.complete, origins=fetched.origins)
-    for result in report.results:
-        if result.status != "failed" and result.series_id in fetched.digests:
-            store.set_state(*fetched.digests[result.series_id])
-    report.results.extend(fetched.skipped)
+def apply_fetched(store: Store, fetched: Fetched, run_id: str) -> list[SeriesUpdate]:
+    """Apply one chunk (atomic per series, with the digests of what landed) and say what it did."""
+    report = store.apply(
+        fetched.batches,
+        run_id=run_id,
+        failures=fetched.failures,
+        complete=fetched.complete,
+        origins=fetched.origins,
+        digests=fetched.digests,
+    )
+    return [*report.results, *fetched.skipped]
+
+
+def apply_chunks(
+    chunks: Iterable[Fetched], writer: Callable[[], AbstractContextManager[Store]], specs: Sequence[SeriesSpec]
+) -> UpdateReport:
+    """Apply each chunk as it arrives, the store opened by ``writer`` for that chunk only (readers get
+    it between chunks), into one report in catalog order."""
+    report = UpdateReport(run_id=uuid.uuid4().hex[:12])
+    for chunk in chunks:
+        with writer() as store:
+            report.results.extend(apply_fetched(store, chunk, report.run_id))
+        del chunk  # released before the next one is read, not after
     order = {spec.id: i for i, spec in enumerate(specs)}
     report.results.sort(key=lambda r: order.get(r.series_id, len(order)))
     return report
@@ -233,13 +266,13 @@ def run_update(
     on_series: ProgressCallback | None = None,
     probe: Probe | None = None,
 ) -> UpdateReport:
-    """Fetch ``specs`` and apply them with one open store; fetch failures are reported per series,
-    never raised. (The CLI uses the three steps separately, closing the store while it downloads.)
+    """Fetch ``specs`` and apply them chunk by chunk with one open store; fetch failures are reported
+    per series, never raised. (The service opens the store only to plan and to write each chunk.)
 
     ``incremental`` asks sources only for recent dates (live providers); a CSV directory is cheap to
     read whole and the store's diff keeps the update idempotent either way. Inputs whose fingerprint
     matches the last successful update are skipped unread.
     """
     plan = plan_update(store, specs, since=since, incremental=incremental)
-    fetched = fetch_all(plan, specs, sources, incremental=incremental, on_series=on_series, probe=probe)
-    return apply_fetched(store, fetched, specs)
+    chunks = fetch_chunks(plan, specs, sources, incremental=incremental, on_series=on_series, probe=probe)
+    return apply_chunks(chunks, lambda: nullcontext(store), specs)

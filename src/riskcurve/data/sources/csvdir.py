@@ -133,55 +133,58 @@ class CsvDirSource(Source):
             raw, dates, members, positions = raw[keep], dates[keep], members[keep], positions[keep]
         self._check_order(dates, members, positions, path)
 
-        parts = []
+        day_of, member_of = dates.to_numpy(dtype="datetime64[ns]"), members.to_numpy(dtype=object)
+        kept: list[np.ndarray] = []  # per field, the raw rows holding a value
+        values: list[np.ndarray] = []
         for column, field in fields.items():
-            text = raw[column]
-            values = pd.to_numeric(text, errors="coerce")
-            unparsable = (values.isna() & text.notna()).to_numpy()
-            if unparsable.any():
-                i = int(np.argmax(unparsable))
-                raise DataValidationError(
-                    f"{path}, line {_line(int(positions[i]))}: column {column!r} has unparsable number "
-                    f"{cut(text.iloc[i])}"
-                )
-            finite = np.isfinite(values.to_numpy(dtype="float64", na_value=0.0))
-            if not finite.all():
-                i = int(np.argmin(finite))
-                raise DataValidationError(
-                    f"{path}, line {_line(int(positions[i]))}: column {column!r} is not finite "
-                    f"({clip(str(text.iloc[i]))})"
-                )
-            mask = values.notna().to_numpy().copy()
+            numbers = self._numbers(raw[column], column, positions, path)
+            mask = ~np.isnan(numbers)
             # The data's convention: a zero market cap means unknown (CoinGecko's), as do zeros in the
             # columns the catalog names.
             if field == "market_cap" or column in csv.zero_missing:
-                mask &= values.to_numpy(dtype="float64", na_value=0.0) != 0.0
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "date": dates.to_numpy()[mask],
-                        "member": members.to_numpy()[mask],
-                        "value": values.to_numpy(dtype="float64", na_value=np.nan)[mask],
-                    }
-                )
-            )
+                mask &= numbers != 0.0
+            kept.append(np.flatnonzero(mask))
+            values.append(numbers[kept[-1]])
         lines = self._lines(dates, members, positions)
-        if not parts:
+        if not kept:
             return empty_standard_frame(), lines
-        frame = pd.concat(parts, ignore_index=True)
-        # Categoricals: a handful of distinct names over a million rows stay cheap all the way to DuckDB.
-        lengths = [len(part) for part in parts]
-        frame["field"] = pd.Categorical.from_codes(
-            np.repeat(np.arange(len(parts)), lengths), list(fields.values())
+        rows = np.concatenate(kept)
+        frame = pd.DataFrame(
+            {
+                "date": day_of[rows],
+                # Categoricals: a handful of distinct names over a million rows stay cheap all the way to DuckDB.
+                "member": (
+                    pd.Categorical(member_of[rows].astype(str))
+                    if member_col
+                    else pd.Categorical.from_codes(np.zeros(len(rows), dtype=np.int8), [""])
+                ),
+                "value": np.concatenate(values),
+                "field": pd.Categorical.from_codes(
+                    np.repeat(np.arange(len(kept)), [len(k) for k in kept]), list(fields.values())
+                ),
+                "realtime_start": pd.Series(pd.NaT, index=pd.RangeIndex(len(rows)), dtype="datetime64[ns, UTC]"),
+            }
         )
-        frame["member"] = (
-            pd.Categorical(frame["member"].astype(str))
-            if member_col
-            else pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), [""])
-        )
-        frame["date"] = frame["date"].astype("datetime64[ns]")
-        frame["realtime_start"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
         return frame, lines
+
+    @staticmethod
+    def _numbers(text: pd.Series, column: str, positions: np.ndarray, path: Path) -> np.ndarray:
+        """A column as float64 (NaN: empty cell); any text that is not a finite number is an error."""
+        values = pd.to_numeric(text, errors="coerce")
+        unparsable = (values.isna() & text.notna()).to_numpy()
+        if unparsable.any():
+            i = int(np.argmax(unparsable))
+            raise DataValidationError(
+                f"{path}, line {_line(int(positions[i]))}: column {column!r} has unparsable number {cut(text.iloc[i])}"
+            )
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        infinite = np.isinf(numbers)
+        if infinite.any():
+            i = int(np.argmax(infinite))
+            raise DataValidationError(
+                f"{path}, line {_line(int(positions[i]))}: column {column!r} is not finite ({clip(str(text.iloc[i]))})"
+            )
+        return numbers
 
     @staticmethod
     def _lines(dates: pd.Series, members: pd.Series, positions: np.ndarray) -> Lines:
