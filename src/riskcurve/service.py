@@ -56,6 +56,7 @@ from riskcurve.thesis import STALE_AFTER, STUDY_HORIZONS
 
 if TYPE_CHECKING:
     from riskcurve.study.alt_leaders import AltLeaderStudy
+    from riskcurve.study.inputs import StudyInputs
     from riskcurve.study.ledger import Ledger
     from riskcurve.study.stage_model import StageModelReport
 
@@ -66,6 +67,8 @@ STUDY_STATE_KEY = "study:last"
 ALT_THRESHOLDS = {"net_liquidity_growth_13w": (0.0, 0.02, 0.04), "usdt_growth_30d": (0.02, 0.05, 0.10)}
 SeriesProgress = Callable[[SeriesSpec, str], None]
 StudyProgress = Callable[[str, float], None]
+#: Prepared study inputs and stage-model reports kept per service (a few as-ofs: some MB each).
+KEPT_PER_DATA_KEY = 4
 
 
 @dataclass(frozen=True)
@@ -232,6 +235,13 @@ def _fingerprint(store: Store) -> str:
     return hashlib.sha256(repr(tuple(str(v) for v in row)).encode()).hexdigest()[:12]
 
 
+def _leader_published(store: Store, leader: str) -> pd.Timestamp | None:
+    """When the newest close of ``leader`` was published (the moment 'latest' stands for), UTC."""
+    query = "SELECT max(available_at) FROM observations WHERE series_id = ? AND field = 'close'"
+    latest = store.scalar(query, [leader])
+    return None if latest is None else pd.Timestamp(str(latest)).tz_convert("UTC")
+
+
 class Riskcurve:
     """One store, one catalog, one set of settings; every answer riskcurve gives comes from here."""
 
@@ -246,6 +256,10 @@ class Riskcurve:
         self.calendar: list[CalendarEvent] = load_events(settings.event_paths)
         self.claim_list = load_claims([*CHANNEL_KEYS, *MARKET_FIGURES], settings.claim_paths)
         self._decisions = decision_times("nyse", nyse_sessions()).as_unit("ns").asi8
+        # Per (data fingerprint, moment, ...): the study, its ledger and the stage model read the same
+        # follower closes and the alt basket, so one call prepares them for the others.
+        self._inputs: dict[tuple[Any, ...], tuple[StudyInputs, list[Warning | str]]] = {}
+        self._stage_models: dict[tuple[str, pd.Timestamp], StageModelReport] = {}
 
     @property
     def db_path(self) -> Path:
@@ -322,7 +336,7 @@ class Riskcurve:
         if as_of is None:
             return pd.Timestamp.now(tz="UTC").floor("s")
         if isinstance(as_of, str) and as_of.strip().lower() == "latest":
-            latest = self.facts().latest
+            latest = self._latest()
             if latest is None:
                 raise NoDataError(f"as_of latest: the store holds no {self.leader} closes yet; run `riskcurve update`")
             return latest
@@ -335,15 +349,18 @@ class Riskcurve:
                 f"as_of {as_of!r} is not 'latest', a date (YYYY-MM-DD) or an ISO timestamp ({exc})"
             ) from None
 
+    def _latest(self) -> pd.Timestamp | None:
+        """When the newest leader close was published: one query, not all of ``facts``."""
+        with self.reader() as store:
+            return _leader_published(store, self.leader)
+
     def facts(self) -> StoreFacts:
         """What the store holds, in one read: publication times, 'latest', coverage, fields, last study."""
         with self.reader() as store:
             stamps = store.con.execute(
                 "SELECT DISTINCT epoch_ns(available_at) AS ns FROM observations ORDER BY ns"
             ).fetchnumpy()["ns"]
-            latest = store.scalar(
-                "SELECT max(available_at) FROM observations WHERE series_id = ? AND field = 'close'", [self.leader]
-            )
+            latest = _leader_published(store, self.leader)
             coverage = {str(r["series_id"]): dict(r) for r in store.coverage().to_dict("records")}
             pairs = store.con.execute(
                 "SELECT DISTINCT series_id, field FROM observations ORDER BY series_id, field"
@@ -355,7 +372,7 @@ class Riskcurve:
             fields.setdefault(str(sid), []).append(str(name))
         return StoreFacts(
             available_ns=np.asarray(stamps, dtype="int64"),
-            latest=None if latest is None else pd.Timestamp(str(latest)).tz_convert("UTC"),
+            latest=latest,
             coverage=coverage,
             fields={sid: tuple(values) for sid, values in fields.items()},
             study=StudyRun.from_json(study_text) if study_text else None,
@@ -585,7 +602,6 @@ class Riskcurve:
         # The scheduler is reached first: a wrong address fails in seconds, before any data is read
         # (and before the statistics stack is imported).
         with _sweep_mapper(req.scheduler) as mapper, self.reader() as store, _notes() as notes:
-            from riskcurve.study.inputs import build_inputs
             from riskcurve.study.lab import StudyConfig, run_study
             from riskcurve.study.leadlag import lead_lag
 
@@ -593,7 +609,7 @@ class Riskcurve:
             fingerprint = _fingerprint(store)
             panel = AlignedPanel(store, self.catalog, moment)
             leader = req.leader or self.leader
-            inputs = build_inputs(panel, leader, list(req.followers), start=req.start, end=req.end)
+            inputs = self._study_inputs(fingerprint, panel, leader, req.followers, req.start, req.end)
             result = run_study(
                 inputs,
                 config,
@@ -644,30 +660,68 @@ class Riskcurve:
     ) -> Ledger:
         """The forward-test ledger as of ``as_of``: every leader breakout since ``claim_date`` (default:
         the seeds' 2,600 break, 2026-01-08) and what each follower did over 30/60/90 days, or pending."""
-        from riskcurve.study.inputs import build_inputs
-
         moment = self.resolve(as_of)
         with self.reader() as store, _notes():
             panel = AlignedPanel(store, self.catalog, moment)
-            inputs = build_inputs(panel, self.leader, list(followers))
+            inputs = self._study_inputs(_fingerprint(store), panel, self.leader, tuple(followers))
         return _ledger(inputs, moment, claim_date)
 
     def stage_model(self, as_of: str | pd.Timestamp | None = None) -> StageModelReport:
         """The four-stage model tested as of ``as_of``: each follower's forward returns by confirmed stage,
         the lags from stage 3 to stage 4, the order in which the ladder's rungs turned per cycle, and the
-        2017 and 2021 precedents (``precedents.toml``) beside what the data say. About two seconds: not
-        stored, computed when asked."""
+        2017 and 2021 precedents (``precedents.toml``) beside what the data say. A few seconds: not
+        stored, computed when first asked for this data and moment, then kept (report, dashboard and
+        ``study --details`` ask for the same one)."""
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            fingerprint = _fingerprint(store)
+            key = (fingerprint, moment)
+            if key not in self._stage_models:
+                _keep(self._stage_models, key, self._stage_model(store, fingerprint, moment))
+        return self._stage_models[key]
+
+    def _stage_model(self, store: Store, fingerprint: str, moment: pd.Timestamp) -> StageModelReport:
         from riskcurve.study.precedents import load_precedents
         from riskcurve.study.stage_inputs import build_stage_inputs
         from riskcurve.study.stage_model import run_stage_model
 
         started = time.perf_counter()
-        moment = self.resolve(as_of)
-        with self.reader() as store, _notes() as notes:
+        with _notes() as notes:
             panel = AlignedPanel(store, self.catalog, moment)
-            inputs = build_stage_inputs(panel, self.board_config, self.stage_config)
+            inputs = build_stage_inputs(
+                panel,
+                self.board_config,
+                self.stage_config,
+                study_inputs=lambda names: self._study_inputs(fingerprint, panel, self.board_config.leader, names),
+            )
         report = run_stage_model(inputs, load_precedents(), notes=[*notes, *inputs.notes])
         return replace(report, seconds=time.perf_counter() - started)
+
+    def _study_inputs(
+        self,
+        fingerprint: str,
+        panel: AlignedPanel,
+        leader: str,
+        followers: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+    ) -> StudyInputs:
+        """The study's prepared inputs at ``panel.as_of``, built once per data fingerprint and request.
+
+        The lab only reads them, so the study, its ledger and the stage model may share one object.
+        """
+        from riskcurve.study.inputs import build_inputs
+
+        key = (fingerprint, panel.as_of, leader, tuple(followers), start, end)
+        if key not in self._inputs:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                built = build_inputs(panel, leader, list(followers), start=start, end=end)
+            _keep(self._inputs, key, (built, [w.message for w in caught]))
+        inputs, said = self._inputs[key]
+        for message in said:  # the caveats of building them belong to every caller's notes
+            warnings.warn(message, stacklevel=2)
+        return inputs
 
     def study_for(self, as_of: pd.Timestamp, facts: StoreFacts | None = None) -> StudyChoice:
         """The stored study a view at ``as_of`` may show: only one computed as of that time or earlier,
@@ -698,6 +752,13 @@ def _ledger(inputs: Any, moment: pd.Timestamp, claim_date: date | None) -> Ledge
         moment,
         claim_date=pd.Timestamp(claim_date) if claim_date is not None else CLAIM_DATE,
     )
+
+
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    """Remember ``value``; beyond ``KEPT_PER_DATA_KEY`` entries the oldest goes."""
+    cache[key] = value
+    while len(cache) > KEPT_PER_DATA_KEY:
+        cache.pop(next(iter(cache)))
 
 
 def _ledger_key(channel: str, key: str) -> str:
