@@ -10,6 +10,11 @@ Run: ``.venv/bin/python benchmarks/bench_study.py``. Prints a table; asserts not
    ``stationary_bootstrap_ci`` vs ``arch.bootstrap.StationaryBootstrap.conf_int``.
 3. Granger ssr-F tests for 200 pairs, 5 lags, 4,000 days: ``granger_causality`` vs a loop over
    statsmodels' ``grangercausalitytests``.
+4. The whole ``riskcurve study --as-of latest`` on ../shared/data (a fresh process per run: imports,
+   inputs, the lab, the ledger, the result write and the screen), default grid, with ``--json`` (adds
+   the stage model) and on the full grid; and ``Riskcurve.stage_model`` in-process, computed on a
+   fresh service and asked again (kept). No peer computes the same: absolute medians of
+   ``--commands`` runs (default 3) against the issues' targets. Skip with ``--no-commands``.
 
 BLAS is pinned to one thread for every contender (threadpoolctl if importable, else the
 environment variables below, set before NumPy loads) so ratios compare algorithms, not cores.
@@ -23,8 +28,12 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import contextlib  # noqa: E402
+import functools  # noqa: E402
 import importlib.util  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
@@ -34,6 +43,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from arch.bootstrap import StationaryBootstrap  # noqa: E402
 
+from _common import DATA_DIR  # noqa: E402
 from riskcurve.errors import ShortSampleWarning  # noqa: E402
 from riskcurve.study import SweepGrid, granger_causality, run_sweep, stationary_bootstrap_ci  # noqa: E402
 
@@ -132,6 +142,47 @@ def bench_granger(rng: np.random.Generator) -> list[tuple[str, float, float, str
     return [(f"Granger ssr-F, 200 pairs, {lags} lags, T={N_FOLLOWER_DAYS}", t_ours, t_sm, f"max |dF| {err:.1e}")]
 
 
+def median_of(fn: Callable[[], object], repeat: int) -> float:
+    """Median wall-clock seconds of ``repeat`` runs (the commands are long: one disturbed run must not
+    decide, nor one lucky one)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_commands(repeat: int) -> list[tuple[str, float, float]]:
+    """(task, median seconds, target seconds) for the study command and the stage model on the real data."""
+    import riskcurve
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        env = {**os.environ, "RISKCURVE_DB": str(db), "RISKCURVE_DATA_DIR": str(DATA_DIR)}
+
+        def cli(*args: str) -> Callable[[], object]:
+            command = [sys.executable, "-m", "riskcurve.cli", *args]
+            return lambda: subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+
+        cli("update")()
+        cli("study", "--as-of", "latest")()  # compile caches warm, as on a user's second run
+        latest = ("study", "--as-of", "latest")
+        rows = [
+            ("riskcurve study --as-of latest (default grid)", median_of(cli(*latest), repeat), 3.0),
+            ("same, --json (adds the stage model)", median_of(cli(*latest, "--json"), repeat), 10.0),
+            ("same, --grid full", median_of(cli(*latest, "--grid", "full"), repeat), 8.0),
+        ]
+        computed, kept = [], []
+        for _ in range(repeat):
+            ask = riskcurve.open(db).stage_model  # a fresh service: nothing kept yet
+            computed.append(median_of(functools.partial(ask, "latest"), 1))
+            kept.append(median_of(functools.partial(ask, "latest"), 1))
+        rows.append(("Riskcurve.stage_model('latest'), computed (warm imports)", statistics.median(computed), 3.0))
+        rows.append(("same, asked again on the same service (kept)", statistics.median(kept), 0.5))
+    return rows
+
+
 def main() -> None:
     rng = np.random.default_rng(2024)
     targets = {"sweep": 100.0, "stationary": 2.0, "Granger": 10.0}
@@ -146,6 +197,13 @@ def main() -> None:
         ratio = base / ours
         verdict = "ok" if ratio >= target else "MISSED"
         print(f"{label:<58} {ours:>9.3f}s {base:>9.3f}s {ratio:>7.1f}x {target:>6.0f}x  {verdict}; {note}")
+    if "--no-commands" in sys.argv:
+        return
+    repeat = int(sys.argv[sys.argv.index("--commands") + 1]) if "--commands" in sys.argv else 3
+    print(f"\nWhole commands on the shared data, median of {repeat} (no peer computes the same):")
+    for label, seconds, target in bench_commands(repeat):
+        verdict = "ok" if seconds <= target else "MISSED"
+        print(f"{label:<58} {seconds:>9.2f}s  target {target:g} s  {verdict}")
 
 
 if __name__ == "__main__":

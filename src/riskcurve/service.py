@@ -56,6 +56,7 @@ from riskcurve.thesis import STALE_AFTER, STUDY_HORIZONS
 
 if TYPE_CHECKING:
     from riskcurve.study.alt_leaders import AltLeaderStudy
+    from riskcurve.study.inputs import StudyInputs
     from riskcurve.study.ledger import Ledger
     from riskcurve.study.stage_model import StageModelReport
 
@@ -68,6 +69,8 @@ SeriesProgress = Callable[[SeriesSpec, str], None]
 #: Claims checked at one moment and the warnings (data caveats) their check raised.
 _CheckedClaims = tuple[list[ClaimCheck], list[tuple[Warning | str, type[Warning]]]]
 StudyProgress = Callable[[str, float], None]
+#: Prepared study inputs and stage-model reports kept per service (a few as-ofs: some MB each).
+KEPT_PER_DATA_KEY = 4
 
 
 @dataclass(frozen=True)
@@ -258,6 +261,10 @@ class Riskcurve:
         # Checked claims of one store version, by check moment (see ``_claims``).
         self._checked: tuple[str, dict[pd.Timestamp, _CheckedClaims]] = ("", {})
         self._claims_due_ns = np.sort([_claim_due(c).as_unit("ns").value for c in self.claim_list])
+        # Per (data fingerprint, moment, ...): the study, its ledger and the stage model read the same
+        # follower closes and the alt basket, so one call prepares them for the others.
+        self._inputs: dict[tuple[Any, ...], tuple[StudyInputs, list[Warning | str]]] = {}
+        self._stage_models: dict[tuple[str, pd.Timestamp], StageModelReport] = {}
 
     @property
     def db_path(self) -> Path:
@@ -617,7 +624,6 @@ class Riskcurve:
         # The scheduler is reached first: a wrong address fails in seconds, before any data is read
         # (and before the statistics stack is imported).
         with _sweep_mapper(req.scheduler) as mapper, self.reader() as store, _notes() as notes:
-            from riskcurve.study.inputs import build_inputs
             from riskcurve.study.lab import StudyConfig, run_study
             from riskcurve.study.leadlag import lead_lag
 
@@ -625,7 +631,7 @@ class Riskcurve:
             fingerprint = _fingerprint(store)
             panel = AlignedPanel(store, self.catalog, moment)
             leader = req.leader or self.leader
-            inputs = build_inputs(panel, leader, list(req.followers), start=req.start, end=req.end)
+            inputs = self._study_inputs(fingerprint, panel, leader, req.followers, req.start, req.end)
             result = run_study(
                 inputs,
                 config,
@@ -679,31 +685,72 @@ class Riskcurve:
     ) -> Ledger:
         """The forward-test ledger as of ``as_of``: every leader breakout since ``claim_date`` (default:
         the seeds' 2,600 break, 2026-01-08) and what each follower did over 30/60/90 days, or pending."""
-        from riskcurve.study.inputs import build_inputs
-
         moment = self.resolve(as_of)
         with self.reader() as store, _notes():
             panel = AlignedPanel(store, self.catalog, moment)
-            inputs = build_inputs(panel, self.leader, list(followers))
+            inputs = self._study_inputs(_fingerprint(store), panel, self.leader, tuple(followers))
         return _ledger(inputs, moment, claim_date)
 
     def stage_model(self, as_of: str | pd.Timestamp | None = None, *, board: Board | None = None) -> StageModelReport:
         """The four-stage model tested as of ``as_of``: each follower's forward returns by confirmed stage,
         the lags from stage 3 to stage 4, the order in which the ladder's rungs turned per cycle, and the
-        2017 and 2021 precedents (``precedents.toml``) beside what the data say. About two seconds: not
-        stored, computed when asked; ``board``, the board of a snapshot at the same moment, saves one
-        of them (the report passes its snapshot's)."""
+        2017 and 2021 precedents (``precedents.toml``) beside what the data say. A few seconds: not
+        stored, computed when first asked for this data and moment, then kept (report, dashboard and
+        ``study --details`` ask for the same one); ``board``, the board of a snapshot at the same moment,
+        saves computing it again (the report passes its snapshot's)."""
+        moment = self.resolve(as_of)
+        with self.reader() as store:
+            fingerprint = _fingerprint(store)
+            key = (fingerprint, moment)
+            if key not in self._stage_models:
+                _keep(self._stage_models, key, self._stage_model(store, fingerprint, moment, board))
+        return self._stage_models[key]
+
+    def _stage_model(
+        self, store: Store, fingerprint: str, moment: pd.Timestamp, board: Board | None
+    ) -> StageModelReport:
         from riskcurve.study.precedents import load_precedents
         from riskcurve.study.stage_inputs import build_stage_inputs
         from riskcurve.study.stage_model import run_stage_model
 
         started = time.perf_counter()
-        moment = self.resolve(as_of)
-        with self.reader() as store, _notes() as notes:
+        with _notes() as notes:
             panel = AlignedPanel(store, self.catalog, moment)
-            inputs = build_stage_inputs(panel, self.board_config, self.stage_config, board=board)
+            inputs = build_stage_inputs(
+                panel,
+                self.board_config,
+                self.stage_config,
+                board=board,
+                study_inputs=lambda names: self._study_inputs(fingerprint, panel, self.board_config.leader, names),
+            )
         report = run_stage_model(inputs, load_precedents(), notes=[*notes, *inputs.notes])
         return replace(report, seconds=time.perf_counter() - started)
+
+    def _study_inputs(
+        self,
+        fingerprint: str,
+        panel: AlignedPanel,
+        leader: str,
+        followers: Sequence[str],
+        start: date | None = None,
+        end: date | None = None,
+    ) -> StudyInputs:
+        """The study's prepared inputs at ``panel.as_of``, built once per data fingerprint and request.
+
+        The lab only reads them, so the study, its ledger and the stage model may share one object.
+        """
+        from riskcurve.study.inputs import build_inputs
+
+        key = (fingerprint, panel.as_of, leader, tuple(followers), start, end)
+        if key not in self._inputs:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                built = build_inputs(panel, leader, list(followers), start=start, end=end)
+            _keep(self._inputs, key, (built, [w.message for w in caught]))
+        inputs, said = self._inputs[key]
+        for message in said:  # the caveats of building them belong to every caller's notes
+            warnings.warn(message, stacklevel=2)
+        return inputs
 
     def study_for(self, as_of: pd.Timestamp, facts: StoreFacts | None = None) -> StudyChoice:
         """The stored study a view at ``as_of`` may show: only one computed as of that time or earlier,
@@ -739,6 +786,11 @@ def _ledger(inputs: Any, moment: pd.Timestamp, claim_date: date | None) -> Ledge
 def _claim_due(claim: Claim) -> pd.Timestamp:
     """The moment a claim is judged: the end of its check date (UTC), as known then."""
     return pd.Timestamp(claim.check, tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    """Remember ``value``; beyond ``KEPT_PER_DATA_KEY`` entries the oldest goes."""
+    cache[key] = value
+    while len(cache) > KEPT_PER_DATA_KEY:
+        cache.pop(next(iter(cache)))
 
 
 def _ledger_key(channel: str, key: str) -> str:

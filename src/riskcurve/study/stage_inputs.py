@@ -9,7 +9,7 @@ dated turns, not a trading signal).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -39,20 +39,22 @@ class StageModelInputs:
     notes: list[str]  # followers left out (no closes yet at the as-of)
 
 
-def _study_inputs(panel: AlignedPanel, leader: str, followers: Sequence[str]) -> tuple[StudyInputs, list[str]]:
+def _study_inputs(
+    build: Callable[[Sequence[str]], StudyInputs], followers: Sequence[str]
+) -> tuple[StudyInputs, list[str]]:
     """The study's inputs for the followers that have closes at the as-of (a view of 2014 has no ETH),
     and a note for each one left out."""
     try:
-        return build_inputs(panel, leader, list(followers)), []
+        return build(followers), []
     except DataValidationError:
         kept, notes = [], []
         for name in followers:
             try:
-                build_inputs(panel, leader, [name])
+                build([name])
                 kept.append(name)
             except DataValidationError as exc:
                 notes.append(f"stage model: {exc} (left out)")
-        return build_inputs(panel, leader, kept), notes
+        return build(kept), notes
 
 
 def build_stage_inputs(
@@ -60,10 +62,16 @@ def build_stage_inputs(
     board_config: BoardConfig | None = None,
     stage_config: StageConfig | None = None,
     followers: Sequence[str] = ("ETH", "BTC", "ALTS"),
+    *,
     board: Board | None = None,
+    study_inputs: Callable[[Sequence[str]], StudyInputs] | None = None,
 ) -> StageModelInputs:
     """Everything the stage model needs as of ``panel.as_of``, the board computed once (``board``: one
-    already computed on this panel's moment and ``board_config``, e.g. the report's snapshot's)."""
+    already computed on this panel's moment and ``board_config``, e.g. the report's snapshot's).
+
+    ``study_inputs`` builds the study's inputs for some followers on this panel (default
+    ``build_inputs``); the service passes the ones it already prepared for the study and the ledger.
+    """
     board_cfg, stage_cfg = board_config or BoardConfig(), stage_config or StageConfig()
     if board is None:
         board = compute_board(panel, board_cfg)
@@ -72,7 +80,8 @@ def build_stage_inputs(
     status = build_status(board, stage_cfg)
     sessions = pd.DatetimeIndex(board.frame.index)
     metrics = [rule.metric for rule in stage_cfg.rules.get(4, ())]
-    inputs, notes = _study_inputs(panel, board_cfg.leader, followers)
+    build = study_inputs or (lambda names: build_inputs(panel, board_cfg.leader, list(names)))
+    inputs, notes = _study_inputs(build, followers)
     catalog = panel.catalog
     rungs = {
         "credit": panel.series(catalog.one("credit")),

@@ -61,18 +61,25 @@ def stage_by_session(timeline: pd.DataFrame, sessions: pd.DatetimeIndex) -> pd.S
     return out
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) positions of each run of True in ``mask``."""
-    edges = np.diff(np.r_[0, mask.astype(np.int8), 0])
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
+NS_PER_DAY = 86_400_000_000_000
+
+
+def _run_starts(mask: np.ndarray) -> np.ndarray:
+    """Positions where each run of True in ``mask`` begins."""
+    return np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8)]) == 1)
 
 
 def independent_starts(starts: pd.DatetimeIndex, days: int) -> int:
     """How many of ``starts`` (sorted) lie at least ``days`` after the previous one counted: episodes
     whose forward windows do not overlap."""
+    return _independent(starts.as_unit("ns").asi8, days)
+
+
+def _independent(starts_ns: np.ndarray, days: int) -> int:
+    """``independent_starts`` on nanosecond stamps (whole days apart, as ``Timedelta.days`` counts)."""
     count, last = 0, None
-    for start in starts:
-        if last is None or (start - last).days >= days:
+    for start in starts_ns.tolist():
+        if last is None or (start - last) // NS_PER_DAY >= days:
             count, last = count + 1, start
     return count
 
@@ -188,18 +195,17 @@ def _cell(
     """Statistics of the sessions in ``mask`` whose forward return is known."""
     use = mask & np.isfinite(returns)
     values = returns[use]
-    runs = _runs(use)
-    starts = pd.DatetimeIndex([sessions[a] for a, _ in runs])
+    starts = _run_starts(use)
     lower, upper = _interval(values, horizon, reps, level, seed) if len(values) else (math.nan, math.nan)
     return {
         "sessions": int(use.sum()),
-        "episodes": len(runs),
-        "independent": independent_starts(starts, horizon),
+        "episodes": len(starts),
+        "independent": _independent(sessions.as_unit("ns").asi8[starts], horizon),
         "mean": float(values.mean()) if len(values) else math.nan,
         "lower": lower,
         "upper": upper,
         "hit_rate": float((values > 0).mean()) if len(values) else math.nan,
-        "first": starts[0] if len(starts) else None,
+        "first": sessions[starts[0]] if len(starts) else None,
     }
 
 
