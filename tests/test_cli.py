@@ -14,7 +14,15 @@ from riskcurve.cli import app
 from riskcurve.data.panel import STALE_AFTER
 from riskcurve.stages import core_series
 from riskcurve.thesis import ALTSEASON_MAX_RANKING_AGE
-from tests.conftest import cell_count, first_session_from, last_date, latest_close, row_count, stale_in_files
+from tests.conftest import (
+    cell_count,
+    first_session_from,
+    last_date,
+    latest_close,
+    read_data,
+    row_count,
+    stale_in_files,
+)
 
 runner = CliRunner()
 
@@ -87,6 +95,12 @@ def test_status_json_as_of_latest(real_store_path: Path, data_dir: Path, catalog
     altseason = doc["altseason"]
     if pd.Timestamp(doc["session"]) - ranking > ALTSEASON_MAX_RANKING_AGE:
         assert altseason["index"] is None and f"ranking is from {ranking.date()}" in altseason["reason"]
+    # Beside the stage, the thesis's own prediction scored: the ledger's first signal is the first close
+    # at or above 2,600 on or after the claim date, straight from the file.
+    rut = read_data(data_dir / "equities" / "RUT.csv").set_index("date")["close"]
+    first = rut[(rut.index >= pd.Timestamp("2026-01-08")) & (rut >= 2600)].index[0]
+    ledger = doc["ledger"]
+    assert ledger["as_of"][:10] == doc["as_of"][:10] and ledger["signals"][0]["date"][:10] == f"{first:%Y-%m-%d}"
 
 
 def test_status_table_names_stale_series(real_store_path: Path, data_dir: Path, catalog: Catalog) -> None:

@@ -308,11 +308,12 @@ AsOfOption = Annotated[
 
 @app.command()
 def status(as_of: AsOfOption = None, as_json: JsonOption = False, db: DbOption = None) -> None:
-    """Which stage of the rotation the market is in, the evidence, and since when.
+    """Which stage of the rotation the market is in, the evidence, and since when; then what happened
+    after the thesis's own signals (the forward-test ledger).
 
     Example: riskcurve status --as-of latest
     """
-    _answer(lambda rc: rc.status(as_of), as_json, db)
+    _answer(lambda rc: rc.status_report(as_of), as_json, db)
 
 
 def _answer(ask: Callable[[Riskcurve], Any], as_json: bool, db: Path | None) -> None:
