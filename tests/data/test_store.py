@@ -321,3 +321,10 @@ def test_a_crashing_source_fails_only_its_series(catalog: Catalog, data_copy: Pa
         assert by_id["WALCL"].status == "failed"  # no source for it in this run
         live = run_update(store, catalog.select(["CMC_TOP200"]), [Broken()], incremental=True)
         assert live.results[0].status == "skipped" and live.ok
+
+
+def test_a_store_never_draws_duckdbs_progress_bar(real_store_path: Path) -> None:
+    # DuckDB's bar goes to stdout once a query runs over 2 s: on a loaded machine it would land in the
+    # middle of `--json` output. Writers and readers both open with it off.
+    with Store(real_store_path, read_only=True) as store:
+        assert store.scalar("SELECT current_setting('enable_progress_bar')") is False

@@ -170,9 +170,13 @@ class Store:
                 raise StoreError(f"cannot open store {self.path}: {exc}") from exc
 
         try:
-            return wait_while_held(attempt, lock_wait, first=0.1, most=1.0)
+            con = wait_while_held(attempt, lock_wait, first=0.1, most=1.0)
         except StillHeld as held:
             raise StoreError(f"cannot open store {self.path}: {held}") from held
+        # DuckDB draws a progress bar on stdout for queries over 2 s (a loaded machine), which would
+        # corrupt `--json` output and anything piped.
+        con.execute("SET enable_progress_bar = false")
+        return con
 
     def close(self) -> None:
         self.con.close()
