@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from riskcurve.errors import DataValidationError, ShortSampleWarning
 from riskcurve.study import _kernels
@@ -73,6 +72,7 @@ class BacktestResult:
         ``sr_variance_across_trials`` is the variance of the *per-period* Sharpe ratios of
         all configurations tried (e.g. every column of a sweep's backtests).
         """
+        from scipy import stats  # imported when used: ~1 s that the ledger and status never need
         r = self.returns.to_numpy()
         return deflated_sharpe_ratio(
             self.sharpe_per_period,
@@ -274,6 +274,7 @@ def expected_max_sharpe(n_trials: int, sr_variance_across_trials: float) -> floa
     ``sqrt(V) * ((1 - gamma) * Z(1 - 1/N) + gamma * Z(1 - 1/(N e)))``; zero for one trial,
     since nothing was selected.
     """
+    from scipy import stats
     if n_trials < 1:
         raise ValueError(f"n_trials must be >= 1, got {n_trials}")
     if sr_variance_across_trials < 0:
@@ -293,6 +294,7 @@ def probabilistic_sharpe_ratio(
     ``Phi((SR - SR*) sqrt(T - 1) / sqrt(1 - skew SR + (kurt - 1)/4 SR^2))`` with per-period
     Sharpe ratios and Pearson (non-excess) kurtosis, 3 for normal returns.
     """
+    from scipy import stats
     if n_obs < 2:
         raise ValueError("n_obs must be >= 2")
     var = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr**2

@@ -23,8 +23,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from arch.bootstrap import SPA, StepM
-from scipy import stats
 
 from riskcurve.errors import DataValidationError, ShortSampleWarning
 from riskcurve.study import _kernels
@@ -717,6 +715,7 @@ def min_detectable_effect(
     reading a non-rejection: with 20 events and a 30% monthly sd, nothing below ~19% is
     detectable. For overlapping or autocorrelated samples pass the effective ``n``.
     """
+    from scipy import stats  # imported when used: ~1 s that the ledger and status never need
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
     if sd < 0:
@@ -751,6 +750,8 @@ def spa_test(
         raise DataValidationError("model_losses contains non-finite values; drop or fill them first")
     if models.shape[0] != bench.shape[0]:
         raise ValueError("benchmark and model losses must have the same number of periods")
+    from arch.bootstrap import SPA  # imported when used, like scipy.stats
+
     spa = SPA(bench, models, block_size=block, reps=reps, bootstrap="stationary", seed=seed)
     spa.compute()
     p = spa.pvalues
@@ -785,6 +786,8 @@ def stepm(
     """
     bench = _finite_1d(benchmark_losses, "benchmark_losses")
     models = model_losses if isinstance(model_losses, pd.DataFrame) else _finite_2d(model_losses, "models")
+    from arch.bootstrap import StepM
+
     step = StepM(bench, models, size=size, block_size=block, reps=reps, bootstrap="stationary", seed=seed)
     step.compute()
     return list(step.superior_models)
@@ -888,6 +891,7 @@ def granger_causality(
     lags the design is rank-deficient; the fit then matches statsmodels' pseudo-inverse but
     the F keeps the nominal degrees of freedom.
     """
+    from scipy import stats
     if isinstance(data, pd.DataFrame):
         columns = list(data.columns)
         arr = _finite_2d(data.to_numpy(dtype=np.float64), "data")
@@ -932,6 +936,7 @@ def lead_lag_scan(leader_returns: npt.ArrayLike, follower_returns: npt.ArrayLike
     The p-values use the t distribution of a correlation under independence, so they screen
     rather than prove: confirm a peak with :func:`placebo_test` or the bootstrap.
     """
+    from scipy import stats
     x = np.asarray(leader_returns, dtype=np.float64)
     y = np.asarray(follower_returns, dtype=np.float64)
     if x.shape != y.shape or x.ndim != 1:
