@@ -19,6 +19,7 @@ SCRIPTS = [
     ["bench_store.py"],
     ["bench_status.py"],
     ["bench_lab.py"],
+    ["bench_study.py"],
     ["bench_web.py"],
     ["bench_scale.py", "100", "1000"],
     ["bench_scale.py", "100", "1000", "--scheduler", "local"],

@@ -77,6 +77,12 @@ def test_without_any_wednesday_level_the_week_average_is_the_tga() -> None:
     assert tga["value"].tolist() == [1, 2] and set(tga["source"]) == {"WTREGEN"}
 
 
+def test_without_any_tga_series_the_tga_is_empty_not_an_error() -> None:
+    # A store holding none of the three (a subset universe) gives an unknown net liquidity, no traceback.
+    tga = wednesday_tga(obs({}, "TGA_DTS"), obs({}, "WDTGAL"), obs({}, "WTREGEN"))
+    assert tga.empty and list(tga.columns) == ["value", "available_at", "source"]
+
+
 # ------------------------------------------------------------------ the real data
 
 

@@ -58,8 +58,8 @@ def wednesday_tga(closes: pd.DataFrame, wednesday_levels: pd.DataFrame, week_ave
     levels = _closes_on_wednesdays(closes).combine_first(wednesday_levels)
     if len(levels):
         week_averages = week_averages[week_averages.index < levels.index[0]]
-    out = pd.concat([frame for frame in (week_averages, levels) if len(frame)])
-    return out.sort_index() if len(out) else week_averages
+    parts = [frame for frame in (week_averages, levels) if len(frame)]
+    return pd.concat(parts).sort_index() if parts else week_averages  # no TGA at all: empty, not an error
 
 
 def _closes_on_wednesdays(closes: pd.DataFrame) -> pd.DataFrame:
