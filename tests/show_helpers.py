@@ -18,10 +18,12 @@ from riskcurve.cli import app
 
 @cache
 def cli_status(db: str, as_of: str) -> dict[str, Any]:
-    """`riskcurve status --json` for a store and as-of (once per session: the reference numbers)."""
+    """`riskcurve status --json` for a store and as-of (once per session: the reference numbers), the
+    status part: the forward-test ledger printed beside it has its own tests and its own endpoint."""
     result = CliRunner().invoke(app, ["status", "--as-of", as_of, "--json", "--db", db])
     assert result.exit_code == 0, result.output
     doc: dict[str, Any] = json.loads(result.stdout)
+    assert doc.pop("ledger")["as_of"] == doc["as_of"]
     return doc
 
 

@@ -175,6 +175,8 @@ def test_dashboard_renders_and_follows_the_as_of_date(server: str, data_dir: Pat
             page.select_option("#series-id", "WALCL")
             # A locator, not wait_for_function: the page's CSP forbids the eval a string predicate needs.
             page.locator("#series-chart .gtitle").filter(has_text="WALCL").first.wait_for(timeout=30_000)
+            # The explorer is as of the page's view too: WALCL as known on that day, not now.
+            page.locator("#series-chart .gtitle").filter(has_text=f"as of {day}").first.wait_for(timeout=30_000)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
         finally:

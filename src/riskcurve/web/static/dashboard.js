@@ -345,15 +345,18 @@
     if (!id) {
       return;
     }
-    const start = $("series-start").value;
+    // As known at the page's as-of, like every other view on it (a past view never shows later data).
+    const query = new URLSearchParams({as_of: pageAsOf()});
+    if ($("series-start").value) {
+      query.set("start", $("series-start").value);
+    }
     try {
-      const query = start ? "?start=" + encodeURIComponent(start) : "";
-      const data = await (await fetchOk("api/series/" + encodeURIComponent(id) + query)).json();
+      const data = await (await fetchOk(`api/series/${encodeURIComponent(id)}?${query}`)).json();
       await Plotly.react(
         $("series-chart"),
         [{x: data.dates, y: data.values, type: "scatter", mode: "lines", name: data.id}],
         {
-          title: {text: `${data.name} (${data.id}, ${data.field}, ${data.units}) · ${data.count} points`},
+          title: {text: `${data.name} (${data.id}, ${data.field}, ${data.units}) · ${data.count} points, as of ${day(pageAsOf())}`},
           height: 420,
           margin: {l: 60, r: 30, t: 60, b: 40},
         },
