@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,7 @@ from riskcurve.errors import (
     StoreError,
 )
 from riskcurve.events import CalendarEvent, load_events
-from riskcurve.measures.board import Board, BoardConfig, compute_board
+from riskcurve.measures.board import Board, BoardConfig, board_on, compute_board
 from riskcurve.snapshot import Snapshot, with_states
 from riskcurve.stages import StageConfig, Status, status_at
 from riskcurve.thesis import STALE_AFTER, STUDY_HORIZONS
@@ -66,9 +67,12 @@ STUDY_STATE_KEY = "study:last"
 #: Thresholds tried for each alternative leader (all count in the multiple-testing family).
 ALT_THRESHOLDS = {"net_liquidity_growth_13w": (0.0, 0.02, 0.04), "usdt_growth_30d": (0.02, 0.05, 0.10)}
 SeriesProgress = Callable[[SeriesSpec, str], None]
+#: A warning raised while computing a kept result (a data caveat: it becomes a note), and its category.
+_Caveat = tuple[Warning | str, type[Warning]]
 #: Claims checked at one moment and the warnings (data caveats) their check raised.
-_CheckedClaims = tuple[list[ClaimCheck], list[tuple[Warning | str, type[Warning]]]]
+_CheckedClaims = tuple[list[ClaimCheck], list[_Caveat]]
 StudyProgress = Callable[[str, float], None]
+_T = TypeVar("_T")
 #: Prepared study inputs and stage-model reports kept per service (a few as-ofs: some MB each).
 KEPT_PER_DATA_KEY = 4
 
@@ -281,7 +285,7 @@ class Riskcurve:
         self._claims_due_ns = np.sort([_claim_due(c).as_unit("ns").value for c in self.claim_list])
         # Per (data fingerprint, moment, ...): the study, its ledger and the stage model read the same
         # follower closes and the alt basket, so one call prepares them for the others.
-        self._inputs: dict[tuple[Any, ...], tuple[StudyInputs, list[Warning | str]]] = {}
+        self._inputs: dict[tuple[Any, ...], tuple[StudyInputs, list[_Caveat]]] = {}
         self._stage_models: dict[tuple[str, pd.Timestamp], StageModelReport] = {}
 
     @property
@@ -562,16 +566,13 @@ class Riskcurve:
                 due.setdefault(day_end, []).append(claim)
         checked = self._checked_claims(store) if due else {}
         for day_end, claims in due.items():
-            if day_end not in checked:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    checks = check_claims(claims, AlignedPanel(store, self.catalog, day_end))
-                checked[day_end] = (checks, [(w.message, w.category) for w in caught])
-            checks, caveats = checked[day_end]
-            for message, category in caveats:  # a cached check keeps its caveats (they become notes)
-                warnings.warn(message, category, stacklevel=2)
+            checks = _once(checked, day_end, partial(self._check_claims, store, claims, day_end))
             results.update((c.claim.id, c) for c in checks)
         return Claims(as_of=moment, checks=tuple(results[claim.id] for claim in self.claim_list))
+
+    def _check_claims(self, store: Store, claims: list[Claim], day_end: pd.Timestamp) -> list[ClaimCheck]:
+        """Claims checked on the data published by the end of their check date."""
+        return check_claims(claims, AlignedPanel(store, self.catalog, day_end))
 
     def _checked_claims(self, store: Store) -> dict[pd.Timestamp, _CheckedClaims]:
         """The claims already checked on this store version, by check moment. A check sees only what
@@ -683,11 +684,16 @@ class Riskcurve:
         return run
 
     def alt_leaders(
-        self, as_of: str | pd.Timestamp | None = None, followers: Sequence[str] = ("ETH", "BTC")
+        self,
+        as_of: str | pd.Timestamp | None = None,
+        followers: Sequence[str] = ("ETH", "BTC"),
+        *,
+        board: Board | None = None,
     ) -> AltLeaderStudy:
         """The lab's question for the new channels: do net-liquidity or stablecoin growth crossings lead
         the followers better than the Russell 2000 breakout (the board's breakouts, tested alike; placebo
-        tests, Holm over every configuration)? Not used by the stage rules."""
+        tests, Holm over every configuration)? Not used by the stage rules. ``board``: a snapshot's board
+        at the same moment, for its breakouts (the report passes its own rather than compute another)."""
         from riskcurve.study.alt_inputs import alt_leader_signals
         from riskcurve.study.alt_leaders import alt_leader_study
 
@@ -696,7 +702,7 @@ class Riskcurve:
             panel = AlignedPanel(store, self.catalog, moment)
             signals = alt_leader_signals(panel)
             closes = {name: panel.series(name).dropna() for name in followers}
-            breakouts = pd.DatetimeIndex([e.date for e in compute_board(panel, self.board_config).breakouts])
+            breakouts = pd.DatetimeIndex([e.date for e in board_on(panel, self.board_config, board).breakouts])
         thresholds = {k: ALT_THRESHOLDS[k] for k in signals}
         return alt_leader_study(signals, thresholds, closes, benchmark=breakouts, as_of=moment)
 
@@ -766,15 +772,8 @@ class Riskcurve:
         from riskcurve.study.inputs import build_inputs
 
         key = (fingerprint, panel.as_of, leader, tuple(followers), start, end)
-        if key not in self._inputs:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                built = build_inputs(panel, leader, list(followers), start=start, end=end)
-            _keep(self._inputs, key, (built, [w.message for w in caught]))
-        inputs, said = self._inputs[key]
-        for message in said:  # the caveats of building them belong to every caller's notes
-            warnings.warn(message, stacklevel=2)
-        return inputs
+        build = partial(build_inputs, panel, leader, list(followers), start=start, end=end)
+        return _once(self._inputs, key, build, bounded=True)
 
     def study_for(self, as_of: pd.Timestamp, facts: StoreFacts | None = None) -> StudyChoice:
         """The stored study a view at ``as_of`` may show: only one computed as of that time or earlier,
@@ -810,11 +809,33 @@ def _ledger(inputs: Any, moment: pd.Timestamp, claim_date: date | None) -> Ledge
 def _claim_due(claim: Claim) -> pd.Timestamp:
     """The moment a claim is judged: the end of its check date (UTC), as known then."""
     return pd.Timestamp(claim.check, tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(seconds=1)
+
+
 def _keep(cache: dict[Any, Any], key: Any, value: Any) -> None:
     """Remember ``value``; beyond ``KEPT_PER_DATA_KEY`` entries the oldest goes."""
     cache[key] = value
     while len(cache) > KEPT_PER_DATA_KEY:
         cache.pop(next(iter(cache)))
+
+
+def _once(
+    cache: dict[Any, tuple[_T, list[_Caveat]]], key: Any, build: Callable[[], _T], *, bounded: bool = False
+) -> _T:
+    """``build()`` once per ``key`` (``bounded``: kept with ``_keep``); the warnings it raised are data
+    caveats that belong to every caller's notes, so a kept answer raises them again."""
+    if key not in cache:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = build()
+        kept = (value, [(w.message, w.category) for w in caught])
+        if bounded:
+            _keep(cache, key, kept)
+        else:
+            cache[key] = kept
+    value, caveats = cache[key]
+    for message, category in caveats:
+        warnings.warn(message, category, stacklevel=3)
+    return value
 
 
 def _ledger_key(channel: str, key: str) -> str:
