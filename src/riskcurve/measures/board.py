@@ -308,7 +308,7 @@ def _altseason_reasons(frame: pd.DataFrame, config: BoardConfig) -> pd.Series:
     reasons = np.full(len(frame), None, dtype=object)
     thin = size < config.altseason_min_universe
     old = age > config.altseason_max_ranking_age_days
-    reasons[np.isnan(frame["index"].to_numpy())] = "bitcoin has no 90-day return"
+    reasons[np.isnan(frame["index"].to_numpy())] = _no_btc_return(config.altseason_window)
     for i in np.flatnonzero(thin):
         reasons[i] = (
             f"only {int(size[i])} of the point-in-time top {config.altseason_top_n} have a complete "
@@ -399,8 +399,13 @@ def _altseason_coins(inputs: _AltInputs | None, config: BoardConfig, day: Any) -
     )
     known = not np.isnan(btc)
     return AltseasonCoins(
-        day, window, btc if known else None, coins, reason=None if known else "bitcoin has no 90-day return"
+        day, window, btc if known else None, coins, reason=None if known else _no_btc_return(window)
     )
+
+
+def _no_btc_return(window: int) -> str:
+    """Why the season is unknown when bitcoin itself has no return over the window."""
+    return f"bitcoin has no {window}-day return"
 
 
 def _reset_context(panel: AlignedPanel, coin: str) -> pd.DataFrame:
@@ -578,6 +583,16 @@ def _short_name(name: str) -> str:
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return name
+
+
+def board_on(panel: AlignedPanel, config: BoardConfig | None = None, board: Board | None = None) -> Board:
+    """``board`` when given (one already computed at this panel's moment, e.g. a snapshot's), else the
+    board computed on the panel: callers that may hold one need not compute it twice."""
+    if board is None:
+        return compute_board(panel, config)
+    if board.as_of != panel.as_of:
+        raise ValueError(f"the board is as of {board.as_of}, the panel as of {panel.as_of}")
+    return board
 
 
 def compute_board(panel: AlignedPanel, config: BoardConfig | None = None) -> Board:

@@ -206,7 +206,7 @@ def build_report(rc: Riskcurve, as_of: str | pd.Timestamp | None, out_path: Path
     snapshot = rc.snapshot(as_of)
     study = rc.study_for(snapshot.as_of)
     stage_model = rc.stage_model(snapshot.as_of, board=snapshot.board).to_dict()  # the board computed once
-    alt_leaders = rc.alt_leaders(snapshot.as_of).to_dict()
+    alt_leaders = rc.alt_leaders(snapshot.as_of, board=snapshot.board).to_dict()
     html = render_report(snapshot, started=started, study=study, stage_model=stage_model, alt_leaders=alt_leaders)
     path = Path(out_path)
     try:

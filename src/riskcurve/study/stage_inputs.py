@@ -16,7 +16,7 @@ import pandas as pd
 
 from riskcurve.data.panel import AlignedPanel, decision_times
 from riskcurve.errors import DataValidationError
-from riskcurve.measures.board import Board, BoardConfig, compute_board
+from riskcurve.measures.board import Board, BoardConfig, board_on
 from riskcurve.measures.breakout import BreakoutEvent
 from riskcurve.stages import StageConfig, build_status
 from riskcurve.study.inputs import Follower, StudyInputs, build_inputs
@@ -73,10 +73,7 @@ def build_stage_inputs(
     ``build_inputs``); the service passes the ones it already prepared for the study and the ledger.
     """
     board_cfg, stage_cfg = board_config or BoardConfig(), stage_config or StageConfig()
-    if board is None:
-        board = compute_board(panel, board_cfg)
-    elif board.as_of != panel.as_of:
-        raise ValueError(f"the board is as of {board.as_of}, the panel as of {panel.as_of}")
+    board = board_on(panel, board_cfg, board)
     status = build_status(board, stage_cfg)
     sessions = pd.DatetimeIndex(board.frame.index)
     metrics = [rule.metric for rule in stage_cfg.rules.get(4, ())]
