@@ -95,12 +95,16 @@ class HorizonExcess:
             p_holm=p_holm,
         )
 
+    def interval(self) -> str | None:
+        """'-3 to +90': the excess's 95% interval in points; None when it could not be estimated."""
+        return f"{100 * self.low:+.0f} to {100 * self.high:+.0f}" if math.isfinite(self.low) else None
+
     def cell(self) -> str:
         """'+38 pts (-3 to +90)': the excess and its interval, as the summary table shows them."""
         if not math.isfinite(self.excess):
             return "n/a"
-        interval = f" ({100 * self.low:+.0f} to {100 * self.high:+.0f})" if math.isfinite(self.low) else ""
-        return points(self.excess) + interval
+        interval = self.interval()
+        return points(self.excess) + (f" ({interval})" if interval else "")
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,7 @@ class Verdict:
         row: dict[str, Any] = {"follower": self.follower, "n": decided.n if decided else 0}
         for h in self.horizons:
             row[f"excess_{h.horizon}d_pts"] = jsonable(round(100 * h.excess, 1))
-            row[f"interval_{h.horizon}d_pts"] = (
-                f"{100 * h.low:+.0f} to {100 * h.high:+.0f}" if math.isfinite(h.low) else None
-            )
+            row[f"interval_{h.horizon}d_pts"] = h.interval()
         row.update(
             decided_at_days=self.horizon,
             p_placebo=jsonable(decided.p_placebo) if decided else None,
@@ -189,7 +191,7 @@ def follower_verdict(
     lines = [
         f"{word.upper()} ({best.horizon} days, {best.n} events): after a {leader} breakout {name} returned "
         f"{percent(best.mean)} on average vs {percent(best.baseline)} on all days, an excess of {points(best.excess)} "
-        f"(95% {100 * best.low:+.0f} to {100 * best.high:+.0f}); up after {best.hit_rate:.0%} of events vs "
+        f"(95% {best.interval() or 'n/a'}); up after {best.hit_rate:.0%} of events vs "
         f"{best.baseline_hit_rate:.0%} of days{lower}.",
         f"Placebo p = {best.p_placebo:.3f}, Holm p = {best.p_holm:.3f}. " + era_sentence(study, best.horizon, alpha),
         _power_sentence(best) + _sweep_sentence(name, sweep, sweep_family),
