@@ -248,9 +248,11 @@ def check_moves(
     checked = np.ones(len(frame), dtype=bool) if only is None else only.to_numpy(dtype=bool)
     codes, members = pd.factorize(frame["member"].to_numpy(dtype=object)[keep])
     dates, logs, checked = frame["date"].to_numpy()[keep], np.log(values[keep]), checked[keep]
-    for code, member in enumerate(members):  # in order of appearance, each by date
-        rows = np.flatnonzero(codes == code)
-        rows = rows[np.argsort(dates[rows], kind="stable")]
+    # One stable sort by (member, date), split per member: members in order of appearance (the codes'
+    # order), each by date, without a scan of every row per member.
+    order = np.lexsort((dates, codes))
+    groups = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1) if len(order) else []
+    for member, rows in zip(members, groups, strict=True):
         _check_member_moves(spec, origin, lines, str(member), dates[rows], logs[rows], checked[rows])
 
 
