@@ -175,8 +175,10 @@ class _Context:
         convention: str,
         series: pd.Series,
         max_age: pd.Timedelta,
+        too_short: str = "history too short",
     ) -> ChannelReading:
-        """A reading, unknown with its reason when there is no figure or its data are older than ``max_age``."""
+        """A reading, unknown with its reason when there is no figure (``too_short``: the reason when
+        data exist but too few for the figure) or its data are older than ``max_age``."""
         known = series.dropna()
         last = pd.Timestamp(known.index[-1]) if len(known) else None
         newest = figure.date if figure is not None else last
@@ -186,7 +188,7 @@ class _Context:
         elif newest is not None and self.until - newest > max_age:
             reason = f"no data since {newest:%Y-%m-%d} ({(self.until - newest).days} days)"
         elif figure is None:
-            reason = "history too short"
+            reason = too_short
         if reason is not None:
             return ChannelReading(key, channel, label, None, unit, None, convention, reason)
         assert figure is not None
@@ -433,9 +435,8 @@ def _ranked(
         RANK_CONVENTION,
         known,
         DAILY,
+        too_short=f"history too short ({len(known)} of {RESET_MIN_HISTORY} days)",
     )
-    if rank.reason == "history too short":
-        rank = replace(rank, reason=f"history too short ({len(known)} of {RESET_MIN_HISTORY} days)")
     if no_data is not None and known.empty:
         shown, rank = replace(shown, reason=no_data), replace(rank, reason=no_data)
     return [shown, rank]
