@@ -378,6 +378,7 @@
     }
     window.history.replaceState(null, "", here.pathname + here.search + here.hash);
     loadStudy(asOf);
+    plotSeries();
     plotOverlay();
     return loadAsOf(asOf);
   }
